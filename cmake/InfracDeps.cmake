@@ -1,0 +1,21 @@
+# Every dependency comes from Debian packages (see scripts/setup.sh).
+find_package(Java COMPONENTS Runtime REQUIRED)
+find_program(ANTLR4_TOOL antlr4 REQUIRED
+  DOC "ANTLR 4 tool (Debian package antlr4)")
+
+find_package(antlr4-runtime REQUIRED)          # libantlr4-runtime-dev
+find_package(LLVM 14 REQUIRED CONFIG
+  PATHS /usr/lib/llvm-14/lib/cmake/llvm NO_DEFAULT_PATH)  # llvm-14-dev
+find_package(fmt REQUIRED)                     # libfmt-dev
+find_package(Threads REQUIRED)
+
+# Interface target for LLVM Support: headers as system headers so that their
+# warnings stay out of our -Wall -Wextra build.
+add_library(infrac_llvm INTERFACE)
+target_include_directories(infrac_llvm SYSTEM INTERFACE ${LLVM_INCLUDE_DIRS})
+target_compile_definitions(infrac_llvm INTERFACE ${LLVM_DEFINITIONS_LIST})
+target_link_libraries(infrac_llvm INTERFACE LLVMSupport)
+
+add_library(infrac_antlr_runtime INTERFACE)
+target_include_directories(infrac_antlr_runtime SYSTEM INTERFACE ${ANTLR4_INCLUDE_DIR})
+target_link_libraries(infrac_antlr_runtime INTERFACE antlr4_static)

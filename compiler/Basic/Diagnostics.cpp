@@ -1,0 +1,242 @@
+//===- Diagnostics.cpp - Diagnostics engine and renderers -----------------===//
+
+#include "Basic/Diagnostics.h"
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/JSON.h"
+
+#include <algorithm>
+
+using namespace infrac;
+
+static const DiagInfo diagTable[] = {
+#define DIAG(ID, SEV, CAT, FMT) {#ID, Severity::SEV, CAT, FMT},
+#include "Basic/DiagnosticKinds.def"
+};
+
+const DiagInfo &infrac::getDiagInfo(DiagID id) {
+  assert(static_cast<size_t>(id) < std::size(diagTable) && "bad diagnostic id");
+  return diagTable[static_cast<size_t>(id)];
+}
+
+llvm::StringRef infrac::severityName(Severity s) {
+  switch (s) {
+  case Severity::Ignored:
+    return "ignored";
+  case Severity::Note:
+    return "note";
+  case Severity::Warning:
+    return "warning";
+  case Severity::Error:
+    return "error";
+  }
+  llvm_unreachable("bad severity");
+}
+
+DiagnosticBuilder::~DiagnosticBuilder() {
+  if (engine)
+    engine->commit(std::move(diag));
+}
+
+Severity DiagnosticEngine::getSeverity(DiagID id) const {
+  Severity s = getDiagInfo(id).defaultSeverity;
+  for (const auto &[oid, os] : overrides)
+    if (oid == id)
+      s = os;
+  return s;
+}
+
+DiagnosticBuilder DiagnosticEngine::reportFormatted(DiagID id,
+                                                    llvm::SMRange range,
+                                                    std::string message) {
+  Severity s = getSeverity(id);
+  if (s == Severity::Ignored || (s == Severity::Error && limitReached))
+    return DiagnosticBuilder(nullptr, Diagnostic{});
+  return DiagnosticBuilder(this,
+                           Diagnostic{id, s, range, std::move(message), {}, {}});
+}
+
+void DiagnosticEngine::commit(Diagnostic diag) {
+  // One diagnostic per kind and location: recovery can otherwise repeat itself.
+  for (auto it = diags.rbegin(), e = diags.rend(); it != e && it - diags.rbegin() < 8; ++it)
+    if (it->id == diag.id && it->range.Start == diag.range.Start &&
+        it->message == diag.message)
+      return;
+  if (diag.severity == Severity::Error) {
+    ++numErrors;
+    if (errorLimit && numErrors >= errorLimit && !limitReached) {
+      diags.push_back(std::move(diag));
+      limitReached = true;
+      Diagnostic stop{DiagID::SYN006, Severity::Error, {}, "", {}, {}};
+      stop.message = fmt::format(fmt::runtime(getDiagInfo(DiagID::SYN006).format.str()),
+                                 errorLimit);
+      ++numErrors;
+      diags.push_back(std::move(stop));
+      return;
+    }
+  } else if (diag.severity == Severity::Warning) {
+    ++numWarnings;
+  }
+  diags.push_back(std::move(diag));
+}
+
+//===----------------------------------------------------------------------===//
+// Locations and suggestions
+//===----------------------------------------------------------------------===//
+
+PresumedLoc infrac::getPresumedLoc(const llvm::SourceMgr &sm, llvm::SMLoc loc) {
+  PresumedLoc p;
+  if (!loc.isValid())
+    return p;
+  unsigned buf = sm.FindBufferContainingLoc(loc);
+  if (!buf)
+    return p;
+  p.file = sm.getMemoryBuffer(buf)->getBufferIdentifier();
+  auto lc = sm.getLineAndColumn(loc, buf);
+  p.line = lc.first;
+  p.column = lc.second;
+  return p;
+}
+
+llvm::StringRef infrac::closestMatch(llvm::StringRef word,
+                                     llvm::ArrayRef<llvm::StringRef> candidates) {
+  llvm::StringRef best;
+  unsigned bestDist = ~0u;
+  // Allow about one edit per three characters, at least one and at most three.
+  unsigned limit = std::clamp<unsigned>(word.size() / 3, 1, 3);
+  for (llvm::StringRef c : candidates) {
+    if (c == word)
+      continue;
+    unsigned d = word.edit_distance(c, /*AllowReplacements=*/true, limit + 1);
+    // A case-only difference is always a good suggestion.
+    if (word.equals_insensitive(c))
+      d = 1;
+    if (d <= limit && d < bestDist) {
+      best = c;
+      bestDist = d;
+    }
+  }
+  return best;
+}
+
+std::string infrac::didYouMean(llvm::StringRef word,
+                               llvm::ArrayRef<llvm::StringRef> candidates) {
+  llvm::StringRef m = closestMatch(word, candidates);
+  if (m.empty())
+    return {};
+  return fmt::format("; did you mean '{}'?", m);
+}
+
+//===----------------------------------------------------------------------===//
+// Rendering
+//===----------------------------------------------------------------------===//
+
+static llvm::SourceMgr::DiagKind toKind(Severity s) {
+  switch (s) {
+  case Severity::Error:
+    return llvm::SourceMgr::DK_Error;
+  case Severity::Warning:
+    return llvm::SourceMgr::DK_Warning;
+  default:
+    return llvm::SourceMgr::DK_Note;
+  }
+}
+
+static void printOne(const llvm::SourceMgr &sm, llvm::raw_ostream &os,
+                     llvm::SMRange range, llvm::SourceMgr::DiagKind kind,
+                     const std::string &message,
+                     llvm::ArrayRef<FixIt> fixits, bool color) {
+  if (!range.Start.isValid() || !sm.FindBufferContainingLoc(range.Start)) {
+    // No location: "infrac: error: message".
+    llvm::SMDiagnostic d("infrac", kind, message);
+    d.print(nullptr, os, color, /*ShowKindLabel=*/true);
+    return;
+  }
+  llvm::SmallVector<llvm::SMRange, 1> ranges;
+  // A range within one line is underlined; SourceMgr ignores ranges off the line.
+  if (range.End.isValid() && range.End.getPointer() > range.Start.getPointer())
+    ranges.push_back(range);
+  llvm::SmallVector<llvm::SMFixIt, 2> fixes;
+  for (const FixIt &f : fixits)
+    fixes.emplace_back(f.range, f.replacement);
+  sm.PrintMessage(os, sm.GetMessage(range.Start, kind, message, ranges, fixes),
+                  color);
+}
+
+void infrac::renderText(const DiagnosticEngine &diags, llvm::raw_ostream &os,
+                        const TextRenderOptions &opts) {
+  const llvm::SourceMgr &sm = diags.getSourceMgr();
+  for (const Diagnostic &d : diags.getDiagnostics()) {
+    std::string msg = d.message;
+    msg += " [";
+    msg += getDiagInfo(d.id).id.str();
+    msg += "]";
+    printOne(sm, os, d.range, toKind(d.severity), msg, d.fixits, opts.color);
+    for (const DiagNote &n : d.notes)
+      printOne(sm, os, n.range, llvm::SourceMgr::DK_Note, n.message, {},
+               opts.color);
+  }
+  if (!opts.summary)
+    return;
+  unsigned e = diags.getNumErrors(), w = diags.getNumWarnings();
+  if (e == 0 && w == 0)
+    return;
+  std::string line;
+  if (w)
+    line += fmt::format("{} warning{}", w, w == 1 ? "" : "s");
+  if (w && e)
+    line += " and ";
+  if (e)
+    line += fmt::format("{} error{}", e, e == 1 ? "" : "s");
+  os << line << " generated.\n";
+}
+
+static void writeLoc(llvm::json::OStream &j, const llvm::SourceMgr &sm,
+                     llvm::SMRange r) {
+  PresumedLoc b = getPresumedLoc(sm, r.Start);
+  if (!b.line)
+    return;
+  j.attribute("file", b.file);
+  j.attribute("line", b.line);
+  j.attribute("column", b.column);
+  PresumedLoc e = getPresumedLoc(sm, r.End.isValid() ? r.End : r.Start);
+  if (e.line) {
+    j.attribute("endLine", e.line);
+    j.attribute("endColumn", e.column);
+  }
+}
+
+void infrac::renderJSON(const DiagnosticEngine &diags, llvm::raw_ostream &os) {
+  const llvm::SourceMgr &sm = diags.getSourceMgr();
+  llvm::json::OStream j(os, 2);
+  j.object([&] {
+    j.attributeArray("diagnostics", [&] {
+      for (const Diagnostic &d : diags.getDiagnostics()) {
+        j.object([&] {
+          j.attribute("id", getDiagInfo(d.id).id);
+          j.attribute("severity", severityName(d.severity));
+          j.attribute("category", getDiagInfo(d.id).category);
+          j.attribute("message", d.message);
+          writeLoc(j, sm, d.range);
+          j.attributeArray("notes", [&] {
+            for (const DiagNote &n : d.notes)
+              j.object([&] {
+                j.attribute("message", n.message);
+                writeLoc(j, sm, n.range);
+              });
+          });
+          j.attributeArray("fixits", [&] {
+            for (const FixIt &f : d.fixits)
+              j.object([&] {
+                j.attribute("replacement", f.replacement);
+                writeLoc(j, sm, f.range);
+              });
+          });
+        });
+      }
+    });
+    j.attribute("errors", diags.getNumErrors());
+    j.attribute("warnings", diags.getNumWarnings());
+  });
+  os << "\n";
+}

@@ -1,0 +1,524 @@
+//===- ASTBuilder.cpp - ANTLR parse tree to AST ---------------------------===//
+//
+// After a syntax error ANTLR's recovery leaves contexts with missing children;
+// every method here checks for null and drops what it cannot build.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Parse/ASTBuilder.h"
+#include "Parse/Lexer.h"
+
+#include "llvm/ADT/SmallVector.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+using namespace infrac;
+using namespace infrac::ast;
+using P = grammar::InfraParser;
+
+//===----------------------------------------------------------------------===//
+// Tokens and ranges
+//===----------------------------------------------------------------------===//
+
+llvm::SMRange ASTBuilder::rangeOf(antlr4::Token *t) const {
+  if (!t || t->getStartIndex() == INVALID_INDEX)
+    return {};
+  const char *b = bufStart + t->getStartIndex();
+  const char *e = bufStart + t->getStopIndex() + 1;
+  if (t->getType() == antlr4::Token::EOF)
+    e = b;
+  return {llvm::SMLoc::getFromPointer(b), llvm::SMLoc::getFromPointer(e)};
+}
+
+llvm::SMRange ASTBuilder::rangeOf(antlr4::tree::TerminalNode *n) const {
+  return n ? rangeOf(n->getSymbol()) : llvm::SMRange();
+}
+
+llvm::SMRange ASTBuilder::rangeOf(antlr4::ParserRuleContext *c) const {
+  if (!c)
+    return {};
+  llvm::SMRange b = rangeOf(c->getStart());
+  llvm::SMRange e = rangeOf(c->getStop());
+  if (!b.Start.isValid())
+    return e;
+  if (!e.End.isValid() || e.End.getPointer() < b.Start.getPointer())
+    return b;
+  return {b.Start, e.End};
+}
+
+llvm::StringRef ASTBuilder::textOf(antlr4::Token *t) const {
+  if (!t || t->getStartIndex() == INVALID_INDEX ||
+      t->getType() == antlr4::Token::EOF)
+    return {};
+  return llvm::StringRef(bufStart + t->getStartIndex(),
+                         t->getStopIndex() + 1 - t->getStartIndex());
+}
+
+Identifier ASTBuilder::identOf(antlr4::tree::TerminalNode *n) const {
+  if (!n)
+    return {};
+  antlr4::Token *t = n->getSymbol();
+  // Tokens conjured by error recovery have no text in the buffer.
+  if (t->getStartIndex() == INVALID_INDEX)
+    return {};
+  return {textOf(t), rangeOf(t)};
+}
+
+static llvm::SMRange join(llvm::SMRange a, llvm::SMRange b) {
+  if (!a.Start.isValid())
+    return b;
+  if (!b.End.isValid())
+    return a;
+  return {a.Start, b.End};
+}
+
+//===----------------------------------------------------------------------===//
+// Top level
+//===----------------------------------------------------------------------===//
+
+// file : topItem* EOF ;
+void ASTBuilder::buildFile(P::FileContext *c, std::vector<Item *> &out) {
+  if (!c)
+    return;
+  for (P::TopItemContext *t : c->topItem())
+    if (Item *i = buildTopItem(t))
+      out.push_back(i);
+}
+
+// exprOnly : expr EOF ;
+Expr *ASTBuilder::buildExprOnly(P::ExprOnlyContext *c) {
+  return c ? buildExpr(c->expr()) : nullptr;
+}
+
+// topItem : importDecl | paramDecl | letDecl | block | SEMI ;
+Item *ASTBuilder::buildTopItem(P::TopItemContext *c) {
+  if (!c)
+    return nullptr;
+  if (c->importDecl())
+    return buildImportDecl(c->importDecl());
+  if (c->paramDecl())
+    return buildParamDecl(c->paramDecl());
+  if (c->letDecl())
+    return buildLetDecl(c->letDecl());
+  if (c->block())
+    return buildBlock(c->block());
+  return nullptr;
+}
+
+// importDecl : IMPORT STRING ;
+Item *ASTBuilder::buildImportDecl(P::ImportDeclContext *c) {
+  if (!c->STRING())
+    return nullptr;
+  auto *s = llvm::dyn_cast_or_null<StringLit>(buildString(c->STRING()->getSymbol()));
+  if (!s)
+    return nullptr;
+  return ctx.create<Import>(rangeOf(c), s->getValue(), s->getRange());
+}
+
+// paramDecl : PARAM IDENT ASSIGN expr ;
+Item *ASTBuilder::buildParamDecl(P::ParamDeclContext *c) {
+  Identifier name = identOf(c->IDENT());
+  Expr *value = buildExpr(c->expr());
+  if (name.empty() || !value)
+    return nullptr;
+  return ctx.create<Param>(rangeOf(c), name, value);
+}
+
+// letDecl : LET IDENT ASSIGN expr ;
+Item *ASTBuilder::buildLetDecl(P::LetDeclContext *c) {
+  Identifier name = identOf(c->IDENT());
+  Expr *value = buildExpr(c->expr());
+  if (name.empty() || !value)
+    return nullptr;
+  return ctx.create<Let>(rangeOf(c), name, value);
+}
+
+// block : IDENT label* LBRACE bodyItem* RBRACE ;
+Block *ASTBuilder::buildBlock(P::BlockContext *c) {
+  Identifier kind = identOf(c->IDENT());
+  if (kind.empty())
+    return nullptr;
+  llvm::SmallVector<Label, 2> labels;
+  for (P::LabelContext *l : c->label()) {
+    Label lab;
+    if (buildLabel(l, lab))
+      labels.push_back(lab);
+  }
+  ArrayRef<Item *> body = buildBody(c->bodyItem());
+  return ctx.create<Block>(rangeOf(c), kind, ctx.copy<Label>(labels), body,
+                           rangeOf(c->LBRACE()));
+}
+
+// label : IDENT | STRING | QUANTITY | NUMBER ;
+bool ASTBuilder::buildLabel(P::LabelContext *c, Label &out) {
+  if (!c || !c->getStart())
+    return false;
+  antlr4::Token *t = c->getStart();
+  Expr *e = nullptr;
+  if (c->IDENT()) {
+    Identifier id = identOf(c->IDENT());
+    if (id.empty())
+      return false;
+    RefSegment seg;
+    seg.name = id;
+    seg.range = id.range;
+    e = ctx.create<RefExpr>(id.range, ctx.copy<RefSegment>(seg));
+  } else {
+    e = buildLiteral(t);
+  }
+  if (!e)
+    return false;
+  out.value = e;
+  out.range = e->getRange();
+  return true;
+}
+
+StringRef Label::name() const {
+  if (auto *r = llvm::dyn_cast_or_null<RefExpr>(value))
+    if (r->isSimple())
+      return r->getHead().name;
+  return {};
+}
+
+ArrayRef<Item *>
+ASTBuilder::buildBody(const std::vector<P::BodyItemContext *> &items) {
+  llvm::SmallVector<Item *, 16> out;
+  for (P::BodyItemContext *b : items)
+    if (Item *i = buildBodyItem(b))
+      out.push_back(i);
+  return ctx.copy<Item *>(out);
+}
+
+// bodyItem : attribute | block | expectStmt | SEMI ;
+Item *ASTBuilder::buildBodyItem(P::BodyItemContext *c) {
+  if (!c)
+    return nullptr;
+  if (c->attribute())
+    return buildAttribute(c->attribute());
+  if (c->block())
+    return buildBlock(c->block());
+  if (c->expectStmt())
+    return buildExpectStmt(c->expectStmt());
+  return nullptr;
+}
+
+// attribute : IDENT ASSIGN expr ;
+Item *ASTBuilder::buildAttribute(P::AttributeContext *c) {
+  Identifier key = identOf(c->IDENT());
+  Expr *value = buildExpr(c->expr());
+  if (key.empty() || !value)
+    return nullptr;
+  return ctx.create<Attribute>(rangeOf(c), key, value);
+}
+
+// expectStmt : EXPECT expr (WITHIN expr)? (AFTER expr)? ;
+Item *ASTBuilder::buildExpectStmt(P::ExpectStmtContext *c) {
+  std::vector<P::ExprContext *> exprs = c->expr();
+  if (exprs.empty())
+    return nullptr;
+  Expr *cond = buildExpr(exprs[0]);
+  if (!cond)
+    return nullptr;
+  Expr *within = nullptr, *after = nullptr;
+  size_t next = 1;
+  if (c->WITHIN() && next < exprs.size())
+    within = buildExpr(exprs[next++]);
+  if (c->AFTER() && next < exprs.size())
+    after = buildExpr(exprs[next++]);
+  return ctx.create<Expect>(rangeOf(c), cond, within, after);
+}
+
+//===----------------------------------------------------------------------===//
+// Expressions
+//===----------------------------------------------------------------------===//
+
+// expr : compareExpr (AND compareExpr)* ;
+Expr *ASTBuilder::buildExpr(P::ExprContext *c) {
+  if (!c)
+    return nullptr;
+  std::vector<P::CompareExprContext *> parts = c->compareExpr();
+  if (parts.size() == 1)
+    return buildCompareExpr(parts[0]);
+  llvm::SmallVector<Expr *, 4> ops;
+  for (P::CompareExprContext *p : parts) {
+    Expr *e = buildCompareExpr(p);
+    if (!e)
+      return nullptr;
+    ops.push_back(e);
+  }
+  if (ops.empty())
+    return nullptr;
+  return ctx.create<AndExpr>(rangeOf(c), ctx.copy<Expr *>(ops));
+}
+
+// compareExpr : unaryExpr (compareOp unaryExpr)? ;
+Expr *ASTBuilder::buildCompareExpr(P::CompareExprContext *c) {
+  if (!c)
+    return nullptr;
+  std::vector<P::UnaryExprContext *> sides = c->unaryExpr();
+  if (sides.empty())
+    return nullptr;
+  Expr *lhs = buildUnaryExpr(sides[0]);
+  if (!c->compareOp())
+    return lhs;
+  if (sides.size() < 2)
+    return nullptr;
+  Expr *rhs = buildUnaryExpr(sides[1]);
+  if (!lhs || !rhs)
+    return nullptr;
+  // compareOp : EQ | NE | LT | LE | GT | GE ;
+  P::CompareOpContext *op = c->compareOp();
+  CompareOp k = op->EQ()   ? CompareOp::EQ
+                : op->NE() ? CompareOp::NE
+                : op->LT() ? CompareOp::LT
+                : op->LE() ? CompareOp::LE
+                : op->GT() ? CompareOp::GT
+                           : CompareOp::GE;
+  return ctx.create<CompareExpr>(rangeOf(c), k, rangeOf(op), lhs, rhs);
+}
+
+// unaryExpr : MINUS? primary ;
+Expr *ASTBuilder::buildUnaryExpr(P::UnaryExprContext *c) {
+  if (!c)
+    return nullptr;
+  Expr *e = buildPrimary(c->primary());
+  if (!e || !c->MINUS())
+    return e;
+  return ctx.create<NegExpr>(rangeOf(c), e);
+}
+
+// primary : literal | call | object | reference | list | map | LPAREN expr RPAREN ;
+Expr *ASTBuilder::buildPrimary(P::PrimaryContext *c) {
+  if (!c)
+    return nullptr;
+  if (c->literal())
+    return buildLiteral(c->literal()->getStart());
+  if (c->call())
+    return buildCall(c->call());
+  if (c->object())
+    return buildObject(c->object());
+  if (c->reference())
+    return buildReference(c->reference());
+  if (c->list())
+    return buildList(c->list());
+  if (c->map())
+    return buildMap(c->map());
+  if (Expr *e = buildExpr(c->expr())) {
+    e->setRange(rangeOf(c));
+    return e;
+  }
+  return nullptr;
+}
+
+// literal : STRING | NUMBER | QUANTITY | TRUE | FALSE ;
+Expr *ASTBuilder::buildLiteral(antlr4::Token *t) {
+  if (!t || t->getStartIndex() == INVALID_INDEX)
+    return nullptr;
+  switch (t->getType()) {
+  case P::STRING:
+    return buildString(t);
+  case P::NUMBER:
+    return buildNumber(t);
+  case P::QUANTITY:
+    return buildQuantity(t);
+  case P::TRUE:
+    return ctx.create<BoolLit>(rangeOf(t), true);
+  case P::FALSE:
+    return ctx.create<BoolLit>(rangeOf(t), false);
+  default:
+    return nullptr;
+  }
+}
+
+Expr *ASTBuilder::buildString(antlr4::Token *t) {
+  StringRef text = textOf(t);
+  if (text.empty() || text.front() != '"')
+    return nullptr;
+  StringRef inner = text.drop_front();
+  if (inner.endswith("\""))
+    inner = inner.drop_back(); // else unterminated, already diagnosed
+  StringRef value = inner;
+  if (inner.contains('\\')) {
+    std::string decoded;
+    decoded.reserve(inner.size());
+    decodeString(inner, decoded);
+    value = ctx.save(decoded);
+  }
+  return ctx.create<StringLit>(rangeOf(t), value);
+}
+
+Expr *ASTBuilder::buildNumber(antlr4::Token *t) {
+  StringRef text = textOf(t);
+  if (!text.contains('.')) {
+    uint64_t v;
+    if (text.getAsInteger(10, v) || v > static_cast<uint64_t>(INT64_MAX)) {
+      diags.report(DiagID::SYN005, rangeOf(t), text);
+      return nullptr;
+    }
+    return ctx.create<NumberLit>(rangeOf(t), text, true, static_cast<int64_t>(v),
+                                 static_cast<double>(v));
+  }
+  double d = std::strtod(text.str().c_str(), nullptr);
+  if (!std::isfinite(d)) {
+    diags.report(DiagID::SYN005, rangeOf(t), text);
+    return nullptr;
+  }
+  return ctx.create<NumberLit>(rangeOf(t), text, false, 0, d);
+}
+
+Expr *ASTBuilder::buildQuantity(antlr4::Token *t) {
+  StringRef text = textOf(t);
+  size_t split = text.find_if([](char ch) { return !(ch >= '0' && ch <= '9') && ch != '.'; });
+  StringRef number = text.substr(0, split), unit = text.substr(split);
+  const UnitInfo *u = lookupUnit(unit);
+  if (!u) {
+    llvm::SMRange r = rangeOf(t);
+    llvm::SMRange unitRange{llvm::SMLoc::getFromPointer(unit.data()), r.End};
+    auto d = diags.report(DiagID::UNIT002, unitRange, unit, text,
+                          didYouMean(unit, allUnitSpellings()));
+    llvm::StringRef fix = closestMatch(unit, allUnitSpellings());
+    if (!fix.empty())
+      d.fixit(unitRange, fix.str());
+    return nullptr;
+  }
+  double n = std::strtod(number.str().c_str(), nullptr);
+  if (!std::isfinite(n) || n > 9.2e15) {
+    diags.report(DiagID::SYN005, rangeOf(t), text);
+    return nullptr;
+  }
+  return ctx.create<QuantityLit>(rangeOf(t), text, unit, u->dim, n,
+                                 n * u->factor);
+}
+
+// call : IDENT LPAREN (argument (COMMA argument)* COMMA?)? RPAREN ;
+Expr *ASTBuilder::buildCall(P::CallContext *c) {
+  Identifier callee = identOf(c->IDENT());
+  if (callee.empty())
+    return nullptr;
+  llvm::SmallVector<Argument, 4> args;
+  for (P::ArgumentContext *a : c->argument()) {
+    Argument arg;
+    if (!buildArgument(a, arg))
+      return nullptr;
+    args.push_back(arg);
+  }
+  return ctx.create<CallExpr>(rangeOf(c), callee, ctx.copy<Argument>(args));
+}
+
+// argument : IDENT ASSIGN expr | expr (COLON expr)? ;
+bool ASTBuilder::buildArgument(P::ArgumentContext *c, Argument &out) {
+  if (!c)
+    return false;
+  std::vector<P::ExprContext *> exprs = c->expr();
+  if (exprs.empty())
+    return false;
+  out.range = rangeOf(c);
+  if (c->ASSIGN()) {
+    out.name = identOf(c->IDENT());
+    out.value = buildExpr(exprs[0]);
+    return !out.name.empty() && out.value;
+  }
+  out.value = buildExpr(exprs[0]);
+  if (c->COLON()) {
+    if (exprs.size() < 2)
+      return false;
+    out.weight = buildExpr(exprs[1]);
+    if (!out.weight)
+      return false;
+  }
+  return out.value != nullptr;
+}
+
+// object : IDENT LBRACE bodyItem* RBRACE ;
+Expr *ASTBuilder::buildObject(P::ObjectContext *c) {
+  Identifier kind = identOf(c->IDENT());
+  if (kind.empty())
+    return nullptr;
+  return ctx.create<ObjectExpr>(rangeOf(c), kind, buildBody(c->bodyItem()));
+}
+
+// reference : IDENT (DOT IDENT | LBRACK expr RBRACK)* ;
+Expr *ASTBuilder::buildReference(P::ReferenceContext *c) {
+  llvm::SmallVector<RefSegment, 4> segs;
+  antlr4::Token *segStart = nullptr;
+  for (antlr4::tree::ParseTree *child : c->children) {
+    if (auto *term = dynamic_cast<antlr4::tree::TerminalNode *>(child)) {
+      antlr4::Token *t = term->getSymbol();
+      switch (t->getType()) {
+      case P::IDENT: {
+        Identifier id = identOf(term);
+        if (id.empty())
+          return nullptr;
+        RefSegment s;
+        s.name = id;
+        s.range = segStart ? join(rangeOf(segStart), id.range) : id.range;
+        segs.push_back(s);
+        segStart = nullptr;
+        break;
+      }
+      case P::DOT:
+      case P::LBRACK:
+        segStart = t;
+        break;
+      case P::RBRACK:
+        if (!segs.empty() && segs.back().index)
+          segs.back().range = join(segs.back().range, rangeOf(t));
+        break;
+      default:
+        break;
+      }
+    } else if (auto *e = dynamic_cast<P::ExprContext *>(child)) {
+      Expr *index = buildExpr(e);
+      if (!index)
+        return nullptr;
+      RefSegment s;
+      s.index = index;
+      s.range = join(rangeOf(segStart), index->getRange());
+      segs.push_back(s);
+      segStart = nullptr;
+    }
+  }
+  if (segs.empty() || segs.front().isIndex())
+    return nullptr;
+  return ctx.create<RefExpr>(rangeOf(c), ctx.copy<RefSegment>(segs));
+}
+
+// list : LBRACK (expr (COMMA expr)* COMMA?)? RBRACK ;
+Expr *ASTBuilder::buildList(P::ListContext *c) {
+  llvm::SmallVector<Expr *, 8> items;
+  for (P::ExprContext *e : c->expr())
+    if (Expr *x = buildExpr(e))
+      items.push_back(x);
+  return ctx.create<ListExpr>(rangeOf(c), ctx.copy<Expr *>(items));
+}
+
+// map : LBRACE (mapEntry (COMMA | SEMI)?)* RBRACE ;
+Expr *ASTBuilder::buildMap(P::MapContext *c) {
+  llvm::SmallVector<MapEntry, 8> entries;
+  for (P::MapEntryContext *m : c->mapEntry()) {
+    MapEntry e;
+    if (buildMapEntry(m, e))
+      entries.push_back(e);
+  }
+  return ctx.create<MapExpr>(rangeOf(c), ctx.copy<MapEntry>(entries));
+}
+
+// mapEntry : (IDENT | STRING) ASSIGN expr ;
+bool ASTBuilder::buildMapEntry(P::MapEntryContext *c, MapEntry &out) {
+  if (!c)
+    return false;
+  if (c->IDENT()) {
+    out.key = identOf(c->IDENT());
+  } else if (c->STRING()) {
+    auto *s = llvm::dyn_cast_or_null<StringLit>(buildString(c->STRING()->getSymbol()));
+    if (!s)
+      return false;
+    out.key = {s->getValue(), s->getRange()};
+    out.quotedKey = true;
+  }
+  out.value = buildExpr(c->expr());
+  out.range = rangeOf(c);
+  return out.value && (out.quotedKey || !out.key.empty());
+}

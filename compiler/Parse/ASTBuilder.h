@@ -1,0 +1,70 @@
+//===- ASTBuilder.h - ANTLR parse tree to AST -------------------*- C++ -*-===//
+//
+// Private to Parse/. One build method per grammar rule, with the production in
+// its comment. Tolerates the partial trees ANTLR's recovery leaves behind.
+//
+//===----------------------------------------------------------------------===//
+#ifndef INFRAC_PARSE_ASTBUILDER_H
+#define INFRAC_PARSE_ASTBUILDER_H
+
+#include "AST/AST.h"
+#include "Basic/Diagnostics.h"
+
+#include "InfraParser.h"
+
+#include <vector>
+
+namespace infrac {
+
+class ASTBuilder {
+public:
+  using P = grammar::InfraParser;
+
+  ASTBuilder(ast::ASTContext &ctx, DiagnosticEngine &diags, const char *bufStart)
+      : ctx(ctx), diags(diags), bufStart(bufStart) {}
+
+  void buildFile(P::FileContext *c, std::vector<ast::Item *> &out);
+  ast::Expr *buildExprOnly(P::ExprOnlyContext *c);
+
+private:
+  ast::Item *buildTopItem(P::TopItemContext *c);
+  ast::Item *buildImportDecl(P::ImportDeclContext *c);
+  ast::Item *buildParamDecl(P::ParamDeclContext *c);
+  ast::Item *buildLetDecl(P::LetDeclContext *c);
+  ast::Block *buildBlock(P::BlockContext *c);
+  bool buildLabel(P::LabelContext *c, ast::Label &out);
+  ast::Item *buildBodyItem(P::BodyItemContext *c);
+  ast::Item *buildAttribute(P::AttributeContext *c);
+  ast::Item *buildExpectStmt(P::ExpectStmtContext *c);
+  ast::Expr *buildExpr(P::ExprContext *c);
+  ast::Expr *buildCompareExpr(P::CompareExprContext *c);
+  ast::Expr *buildUnaryExpr(P::UnaryExprContext *c);
+  ast::Expr *buildPrimary(P::PrimaryContext *c);
+  ast::Expr *buildLiteral(antlr4::Token *t);
+  ast::Expr *buildCall(P::CallContext *c);
+  bool buildArgument(P::ArgumentContext *c, ast::Argument &out);
+  ast::Expr *buildObject(P::ObjectContext *c);
+  ast::Expr *buildReference(P::ReferenceContext *c);
+  ast::Expr *buildList(P::ListContext *c);
+  ast::Expr *buildMap(P::MapContext *c);
+  bool buildMapEntry(P::MapEntryContext *c, ast::MapEntry &out);
+
+  ast::ArrayRef<ast::Item *> buildBody(const std::vector<P::BodyItemContext *> &items);
+
+  llvm::SMRange rangeOf(antlr4::Token *t) const;
+  llvm::SMRange rangeOf(antlr4::tree::TerminalNode *n) const;
+  llvm::SMRange rangeOf(antlr4::ParserRuleContext *c) const;
+  llvm::StringRef textOf(antlr4::Token *t) const;
+  ast::Identifier identOf(antlr4::tree::TerminalNode *n) const;
+  ast::Expr *buildString(antlr4::Token *t);
+  ast::Expr *buildNumber(antlr4::Token *t);
+  ast::Expr *buildQuantity(antlr4::Token *t);
+
+  ast::ASTContext &ctx;
+  DiagnosticEngine &diags;
+  const char *bufStart;
+};
+
+} // namespace infrac
+
+#endif

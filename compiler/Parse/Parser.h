@@ -1,0 +1,42 @@
+//===- Parser.h - The parse stage -------------------------------*- C++ -*-===//
+//
+// parseBuffer: source text -> ast::File, with syntax diagnostics and recovery.
+// loadProgram: root files -> ast::Program, following `import`s once each.
+// The ANTLR-generated parser is an implementation detail of this stage.
+//
+//===----------------------------------------------------------------------===//
+#ifndef INFRAC_PARSE_PARSER_H
+#define INFRAC_PARSE_PARSER_H
+
+#include "AST/AST.h"
+#include "Basic/Diagnostics.h"
+
+#include "llvm/Support/Error.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <string>
+#include <vector>
+
+namespace infrac {
+
+/// Parses the buffer `bufferId` of `sm`. Never fails: syntax errors become
+/// diagnostics and the returned file holds what could be recovered.
+ast::File *parseBuffer(unsigned bufferId, llvm::SourceMgr &sm,
+                       ast::ASTContext &ctx, DiagnosticEngine &diags);
+
+/// Parses a standalone expression (the value of `-P name=value`); null on error.
+ast::Expr *parseExpression(unsigned bufferId, llvm::SourceMgr &sm,
+                           ast::ASTContext &ctx, DiagnosticEngine &diags);
+
+/// Loads the root files and every file they import (each once, imports resolved
+/// relative to the importing file). A root that cannot be read is an error of
+/// the environment (returned); an import that cannot be read, or an import
+/// cycle, is a diagnostic.
+llvm::Expected<ast::Program> loadProgram(llvm::ArrayRef<std::string> paths,
+                                         llvm::SourceMgr &sm,
+                                         ast::ASTContext &ctx,
+                                         DiagnosticEngine &diags);
+
+} // namespace infrac
+
+#endif

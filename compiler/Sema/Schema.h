@@ -1,0 +1,194 @@
+//===- Schema.h - The language's kinds, attributes and functions -*- C++ -*-===//
+//
+// What may be written where: each kind of block with its attributes (name, type,
+// default, flags), its nested blocks, and the built-in functions (actions,
+// conditions, metrics). The data lives in one declarative table per kind family
+// (Schema<Family>.cpp); Sema interprets it, so adding an attribute is one line.
+//
+// Types are written as small strings in the tables and parsed once:
+//   bool int number string cidr duration size percent rate any
+//   enum(a|b|c)     one of the symbols (written bare: protocol = http)
+//   ref(k1|k2)      a reference to a block of kind k1 or k2
+//   list(T)         [T, ...]            many(T)   T or [T, ...]
+//   map(T)          { key = T, ... }    union(T1, T2, ...)
+//   object(k1|k2)   an inline block: echo { port = 3000 }
+//   action  condition  metric  (calls of the functions table)
+//
+//===----------------------------------------------------------------------===//
+#ifndef INFRAC_SEMA_SCHEMA_H
+#define INFRAC_SEMA_SCHEMA_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+#include <vector>
+
+namespace infrac::sema {
+
+struct BlockSpec;
+
+struct Type {
+  enum class Kind : unsigned char {
+    Any,
+    Bool,
+    Int,
+    Number,
+    String,
+    Cidr,
+    Duration,
+    Size,
+    Percent,
+    Rate,
+    Enum,
+    Ref,
+    List,
+    Many,
+    Map,
+    Union,
+    Object,
+    Action,
+    Condition,
+    Metric,
+  };
+  Kind kind = Kind::Any;
+  std::vector<std::string> names;  ///< Enum symbols, Ref kinds, Object kinds.
+  std::vector<const Type *> elems; ///< List/Many/Map element; Union members.
+
+  /// "a duration", "one of http, https", "a reference to a target group".
+  std::string describe() const;
+  bool allowsEnumSymbol(llvm::StringRef s) const;
+  /// The enum member of a union, if any (for bare identifiers).
+  const Type *findKind(Kind k) const;
+};
+
+/// Parses a type string of the tables; asserts on malformed input (it is ours).
+const Type *parseType(llvm::StringRef spec);
+
+enum AttrFlags : unsigned {
+  Optional = 0,
+  Required = 1u << 0,
+  /// The default depends on other values; Sema::applyDerivedDefaults sets it.
+  Derived = 1u << 1,
+  /// Only for the local runtime (run/sim); never emitted to CloudFormation.
+  LocalOnly = 1u << 2,
+};
+
+struct AttrSpec {
+  const char *name;
+  const char *type;
+  const char *defaultValue; ///< In source syntax ("30s", "http", "\"/\""), or null.
+  unsigned flags;
+  const char *doc;
+};
+
+enum class LabelKind : unsigned char {
+  None,         ///< health_check { ... }
+  Name,         ///< target_group web { ... }
+  OptionalName, ///< task { ... } or task spot_a { ... }
+  Value,        ///< at 30s { ... }, load shop_alb { ... } (typed by labelType)
+};
+
+enum ChildFlags : unsigned {
+  One = 0,            ///< At most one.
+  Multiple = 1u << 0, ///< Any number.
+  Implicit = 1u << 1, ///< Created with its defaults when absent.
+  RequiredChild = 1u << 2,
+};
+
+struct ChildSpec {
+  const char *keyword; ///< As written: "listener", "core", "ingress".
+  const char *kind;    ///< The BlockSpec kind it introduces.
+  unsigned flags;
+};
+
+/// A named thing reachable through a reference beyond the blocks themselves:
+/// web_asg.instances[0], zk.scheduler.leader. Only the runtime gives them values.
+struct MemberSpec {
+  const char *ownerKind;
+  const char *name;
+  bool indexed;
+  const char *resultKind; ///< A pseudo-kind usable in ref(...): "instance".
+};
+
+struct BlockSpec {
+  const char *kind;
+  const char *family;
+  LabelKind label;
+  const char *labelType; ///< For LabelKind::Value.
+  bool topLevel;
+  bool allowsExpect;
+  llvm::ArrayRef<AttrSpec> attrs;
+  llvm::ArrayRef<ChildSpec> children;
+  const char *doc;
+
+  const AttrSpec *findAttr(llvm::StringRef name) const;
+  const ChildSpec *findChild(llvm::StringRef keyword) const;
+};
+
+enum class FunctionCategory : unsigned char { Action, Condition, Metric };
+
+struct ParamSpec {
+  const char *name;
+  const char *type;
+  unsigned flags; ///< Required or Optional.
+};
+
+struct FunctionSpec {
+  const char *name;
+  FunctionCategory category;
+  /// Types of positional arguments, in order; the last repeats if variadic.
+  llvm::ArrayRef<const char *> positional;
+  unsigned minPositional;
+  unsigned maxPositional; ///< ~0u: any number.
+  bool weighted;          ///< Positional arguments may carry `: weight`.
+  llvm::ArrayRef<ParamSpec> named;
+  const char *result; ///< Metrics: the type of the value ("int", "percent", "bool").
+  const char *doc;
+};
+
+/// One family's table.
+struct SchemaFamily {
+  llvm::ArrayRef<BlockSpec> blocks;
+  llvm::ArrayRef<FunctionSpec> functions;
+  llvm::ArrayRef<MemberSpec> members;
+};
+
+SchemaFamily networkSchema();
+SchemaFamily loadBalancingSchema();
+SchemaFamily computeSchema();
+SchemaFamily emrSchema();
+SchemaFamily coordinationSchema();
+SchemaFamily scenarioSchema();
+
+/// The whole schema, assembled from the families.
+class Schema {
+public:
+  static const Schema &get();
+
+  const BlockSpec *findBlock(llvm::StringRef kind) const;
+  const BlockSpec *findTopLevel(llvm::StringRef kind) const;
+  const FunctionSpec *findFunction(llvm::StringRef name) const;
+  const MemberSpec *findMember(llvm::StringRef ownerKind, llvm::StringRef name) const;
+  llvm::ArrayRef<llvm::StringRef> topLevelKinds() const { return topKinds; }
+  llvm::ArrayRef<const BlockSpec *> blocks() const { return allBlocks; }
+  llvm::ArrayRef<const FunctionSpec *> functions() const { return allFunctions; }
+  std::vector<llvm::StringRef> functionNames(FunctionCategory c) const;
+  std::vector<llvm::StringRef> memberNames(llvm::StringRef ownerKind) const;
+
+private:
+  Schema();
+  std::vector<const BlockSpec *> allBlocks;
+  std::vector<const FunctionSpec *> allFunctions;
+  std::vector<const MemberSpec *> allMembers;
+  std::vector<llvm::StringRef> topKinds;
+};
+
+/// "target group" for "target_group".
+std::string kindNoun(llvm::StringRef kind);
+/// "a target group", "an auto scaling group".
+std::string withArticle(llvm::StringRef noun);
+
+} // namespace infrac::sema
+
+#endif
