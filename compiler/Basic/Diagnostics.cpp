@@ -98,6 +98,28 @@ PresumedLoc infrac::getPresumedLoc(const llvm::SourceMgr &sm, llvm::SMLoc loc) {
   return p;
 }
 
+/// Optimal string alignment distance: insertions, deletions, replacements and
+/// transpositions of adjacent characters each cost one ("wbe" -> "web" is 1).
+static unsigned editDistance(llvm::StringRef a, llvm::StringRef b) {
+  if (a.size() > 64 || b.size() > 64)
+    return ~0u;
+  std::vector<unsigned> prev2(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j)
+    prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      unsigned cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        cur[j] = std::min(cur[j], prev2[j - 2] + 1);
+    }
+    prev2.swap(prev);
+    prev.swap(cur);
+  }
+  return prev[b.size()];
+}
+
 llvm::StringRef infrac::closestMatch(llvm::StringRef word,
                                      llvm::ArrayRef<llvm::StringRef> candidates) {
   llvm::StringRef best;
@@ -107,7 +129,7 @@ llvm::StringRef infrac::closestMatch(llvm::StringRef word,
   for (llvm::StringRef c : candidates) {
     if (c == word)
       continue;
-    unsigned d = word.edit_distance(c, /*AllowReplacements=*/true, limit + 1);
+    unsigned d = editDistance(word, c);
     // A case-only difference is always a good suggestion.
     if (word.equals_insensitive(c))
       d = 1;

@@ -167,7 +167,7 @@ std::string Type::describe() const {
   case Kind::Ref:
     return withArticle(joinNames(names, "or", true));
   case Kind::List:
-    return "a list of " + elems[0]->describe();
+    return "a list of " + elems[0]->describePlural();
   case Kind::Many:
     return elems[0]->describe() + " or a list of them";
   case Kind::Map:
@@ -191,6 +191,23 @@ std::string Type::describe() const {
     return "a metric such as healthy(web)";
   }
   return "a value";
+}
+
+std::string Type::describePlural() const {
+  switch (kind) {
+  case Kind::Ref:
+    return joinNames(names, "or", true) + "s";
+  case Kind::String:
+    return "strings";
+  case Kind::Cidr:
+    return "CIDR block strings";
+  case Kind::Int:
+    return "integers";
+  case Kind::Enum:
+    return "values from " + joinNames(names, "and", false);
+  default:
+    return "values (" + describe() + ")";
+  }
 }
 
 bool Type::allowsEnumSymbol(StringRef s) const {

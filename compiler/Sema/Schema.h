@@ -57,6 +57,8 @@ struct Type {
 
   /// "a duration", "one of http, https", "a reference to a target group".
   std::string describe() const;
+  /// "subnets", "strings": for "a list of ...".
+  std::string describePlural() const;
   bool allowsEnumSymbol(llvm::StringRef s) const;
   /// The enum member of a union, if any (for bare identifiers).
   const Type *findKind(Kind k) const;

@@ -1213,7 +1213,7 @@ Value Sema::convertRef(const ast::RefExpr *e, const Type *t, const Site &site) {
     std::string path;
     llvm::raw_string_ostream os(path);
     ast::printExpr(e, os);
-    diags.report(DiagID::REF002, e->getRange(), os.str(), withArticle(kindNoun(kind)), "",
+    diags.report(DiagID::REF002, e->getRange(), os.str(), withArticle(kindNoun(kind)),
                  fmt::format("'{}'", site.what), withArticle(wanted))
         .note(cur->nameRange, "'{}' is declared here", cur->path);
     return {};
