@@ -19,6 +19,56 @@ using namespace infrac::ast;
 using P = grammar::InfraParser;
 
 //===----------------------------------------------------------------------===//
+// Children without dynamic_cast
+//
+// The generated accessors (ctx->expr(), ctx->IDENT()) dynamic_cast every child;
+// with GCC each failed cast compares type names with strcmp, which made them a
+// quarter of the parse. Parse-tree classes are leaves, so an exact type check on
+// the type_info name pointer (unique in our statically linked binary) suffices.
+//===----------------------------------------------------------------------===//
+
+namespace {
+template <typename T> T *as(antlr4::tree::ParseTree *n) {
+  return n && typeid(*n).name() == typeid(T).name() ? static_cast<T *>(n) : nullptr;
+}
+
+template <typename T> T *rule(antlr4::ParserRuleContext *c, size_t nth = 0) {
+  for (antlr4::tree::ParseTree *ch : c->children)
+    if (T *r = as<T>(ch))
+      if (nth-- == 0)
+        return r;
+  return nullptr;
+}
+
+template <typename T>
+llvm::SmallVector<T *, 8> rules(antlr4::ParserRuleContext *c) {
+  llvm::SmallVector<T *, 8> out;
+  for (antlr4::tree::ParseTree *ch : c->children)
+    if (T *r = as<T>(ch))
+      out.push_back(r);
+  return out;
+}
+} // namespace
+
+antlr4::Token *ASTBuilder::tokenOf(antlr4::tree::ParseTree *n) const {
+  if (!n || typeid(*n).name() != typeid(antlr4::tree::TerminalNodeImpl).name())
+    return nullptr;
+  size_t index = n->getSourceInterval().a;
+  if (index == INVALID_INDEX || index >= stream->size())
+    return nullptr;
+  return stream->get(index);
+}
+
+antlr4::Token *ASTBuilder::term(antlr4::ParserRuleContext *c, size_t type,
+                                size_t nth) const {
+  for (antlr4::tree::ParseTree *ch : c->children)
+    if (antlr4::Token *t = tokenOf(ch))
+      if (t->getType() == type && nth-- == 0)
+        return t;
+  return nullptr;
+}
+
+//===----------------------------------------------------------------------===//
 // Tokens and ranges
 //===----------------------------------------------------------------------===//
 
@@ -30,10 +80,6 @@ llvm::SMRange ASTBuilder::rangeOf(antlr4::Token *t) const {
   if (t->getType() == antlr4::Token::EOF)
     e = b;
   return {llvm::SMLoc::getFromPointer(b), llvm::SMLoc::getFromPointer(e)};
-}
-
-llvm::SMRange ASTBuilder::rangeOf(antlr4::tree::TerminalNode *n) const {
-  return n ? rangeOf(n->getSymbol()) : llvm::SMRange();
 }
 
 llvm::SMRange ASTBuilder::rangeOf(antlr4::ParserRuleContext *c) const {
@@ -56,12 +102,9 @@ llvm::StringRef ASTBuilder::textOf(antlr4::Token *t) const {
                          t->getStopIndex() + 1 - t->getStartIndex());
 }
 
-Identifier ASTBuilder::identOf(antlr4::tree::TerminalNode *n) const {
-  if (!n)
-    return {};
-  antlr4::Token *t = n->getSymbol();
+Identifier ASTBuilder::identOf(antlr4::Token *t) const {
   // Tokens conjured by error recovery have no text in the buffer.
-  if (t->getStartIndex() == INVALID_INDEX)
+  if (!t || t->getStartIndex() == INVALID_INDEX)
     return {};
   return {textOf(t), rangeOf(t)};
 }
@@ -82,36 +125,40 @@ static llvm::SMRange join(llvm::SMRange a, llvm::SMRange b) {
 void ASTBuilder::buildFile(P::FileContext *c, std::vector<Item *> &out) {
   if (!c)
     return;
-  for (P::TopItemContext *t : c->topItem())
+  for (P::TopItemContext *t : rules<P::TopItemContext>(c))
     if (Item *i = buildTopItem(t))
       out.push_back(i);
 }
 
 // exprOnly : expr EOF ;
 Expr *ASTBuilder::buildExprOnly(P::ExprOnlyContext *c) {
-  return c ? buildExpr(c->expr()) : nullptr;
+  return c ? buildExpr(rule<P::ExprContext>(c)) : nullptr;
 }
 
 // topItem : importDecl | paramDecl | letDecl | block | SEMI ;
 Item *ASTBuilder::buildTopItem(P::TopItemContext *c) {
   if (!c)
     return nullptr;
-  if (c->importDecl())
-    return buildImportDecl(c->importDecl());
-  if (c->paramDecl())
-    return buildParamDecl(c->paramDecl());
-  if (c->letDecl())
-    return buildLetDecl(c->letDecl());
-  if (c->block())
-    return buildBlock(c->block());
+  if (c->children.empty())
+    return nullptr;
+  antlr4::tree::ParseTree *ch = c->children[0];
+  if (auto *i = as<P::ImportDeclContext>(ch))
+    return buildImportDecl(i);
+  if (auto *p = as<P::ParamDeclContext>(ch))
+    return buildParamDecl(p);
+  if (auto *l = as<P::LetDeclContext>(ch))
+    return buildLetDecl(l);
+  if (auto *b = as<P::BlockContext>(ch))
+    return buildBlock(b);
   return nullptr;
 }
 
 // importDecl : IMPORT STRING ;
 Item *ASTBuilder::buildImportDecl(P::ImportDeclContext *c) {
-  if (!c->STRING())
+  antlr4::Token *str = term(c, P::STRING);
+  if (!str)
     return nullptr;
-  auto *s = llvm::dyn_cast_or_null<StringLit>(buildString(c->STRING()->getSymbol()));
+  auto *s = llvm::dyn_cast_or_null<StringLit>(buildString(str));
   if (!s)
     return nullptr;
   return ctx.create<Import>(rangeOf(c), s->getValue(), s->getRange());
@@ -119,8 +166,8 @@ Item *ASTBuilder::buildImportDecl(P::ImportDeclContext *c) {
 
 // paramDecl : PARAM IDENT ASSIGN expr ;
 Item *ASTBuilder::buildParamDecl(P::ParamDeclContext *c) {
-  Identifier name = identOf(c->IDENT());
-  Expr *value = buildExpr(c->expr());
+  Identifier name = identOf(term(c, P::IDENT));
+  Expr *value = buildExpr(rule<P::ExprContext>(c));
   if (name.empty() || !value)
     return nullptr;
   return ctx.create<Param>(rangeOf(c), name, value);
@@ -128,8 +175,8 @@ Item *ASTBuilder::buildParamDecl(P::ParamDeclContext *c) {
 
 // letDecl : LET IDENT ASSIGN expr ;
 Item *ASTBuilder::buildLetDecl(P::LetDeclContext *c) {
-  Identifier name = identOf(c->IDENT());
-  Expr *value = buildExpr(c->expr());
+  Identifier name = identOf(term(c, P::IDENT));
+  Expr *value = buildExpr(rule<P::ExprContext>(c));
   if (name.empty() || !value)
     return nullptr;
   return ctx.create<Let>(rangeOf(c), name, value);
@@ -137,18 +184,18 @@ Item *ASTBuilder::buildLetDecl(P::LetDeclContext *c) {
 
 // block : IDENT label* LBRACE bodyItem* RBRACE ;
 Block *ASTBuilder::buildBlock(P::BlockContext *c) {
-  Identifier kind = identOf(c->IDENT());
+  Identifier kind = identOf(term(c, P::IDENT));
   if (kind.empty())
     return nullptr;
   llvm::SmallVector<Label, 2> labels;
-  for (P::LabelContext *l : c->label()) {
+  for (P::LabelContext *l : rules<P::LabelContext>(c)) {
     Label lab;
     if (buildLabel(l, lab))
       labels.push_back(lab);
   }
-  ArrayRef<Item *> body = buildBody(c->bodyItem());
+  ArrayRef<Item *> body = buildBody(c);
   return ctx.create<Block>(rangeOf(c), kind, ctx.copy<Label>(labels), body,
-                           rangeOf(c->LBRACE()));
+                           rangeOf(term(c, P::LBRACE)));
 }
 
 // label : IDENT | STRING | QUANTITY | NUMBER ;
@@ -157,8 +204,8 @@ bool ASTBuilder::buildLabel(P::LabelContext *c, Label &out) {
     return false;
   antlr4::Token *t = c->getStart();
   Expr *e = nullptr;
-  if (c->IDENT()) {
-    Identifier id = identOf(c->IDENT());
+  if (t->getType() == P::IDENT) {
+    Identifier id = identOf(t);
     if (id.empty())
       return false;
     RefSegment seg;
@@ -182,32 +229,33 @@ StringRef Label::name() const {
   return {};
 }
 
-ArrayRef<Item *>
-ASTBuilder::buildBody(const std::vector<P::BodyItemContext *> &items) {
+ArrayRef<Item *> ASTBuilder::buildBody(antlr4::ParserRuleContext *c) {
   llvm::SmallVector<Item *, 16> out;
-  for (P::BodyItemContext *b : items)
-    if (Item *i = buildBodyItem(b))
-      out.push_back(i);
+  for (antlr4::tree::ParseTree *ch : c->children)
+    if (auto *b = as<P::BodyItemContext>(ch))
+      if (Item *i = buildBodyItem(b))
+        out.push_back(i);
   return ctx.copy<Item *>(out);
 }
 
 // bodyItem : attribute | block | expectStmt | SEMI ;
 Item *ASTBuilder::buildBodyItem(P::BodyItemContext *c) {
-  if (!c)
+  if (!c || c->children.empty())
     return nullptr;
-  if (c->attribute())
-    return buildAttribute(c->attribute());
-  if (c->block())
-    return buildBlock(c->block());
-  if (c->expectStmt())
-    return buildExpectStmt(c->expectStmt());
+  antlr4::tree::ParseTree *ch = c->children[0];
+  if (auto *a = as<P::AttributeContext>(ch))
+    return buildAttribute(a);
+  if (auto *b = as<P::BlockContext>(ch))
+    return buildBlock(b);
+  if (auto *x = as<P::ExpectStmtContext>(ch))
+    return buildExpectStmt(x);
   return nullptr;
 }
 
 // attribute : IDENT ASSIGN expr ;
 Item *ASTBuilder::buildAttribute(P::AttributeContext *c) {
-  Identifier key = identOf(c->IDENT());
-  Expr *value = buildExpr(c->expr());
+  Identifier key = identOf(term(c, P::IDENT));
+  Expr *value = buildExpr(rule<P::ExprContext>(c));
   if (key.empty() || !value)
     return nullptr;
   return ctx.create<Attribute>(rangeOf(c), key, value);
@@ -215,7 +263,7 @@ Item *ASTBuilder::buildAttribute(P::AttributeContext *c) {
 
 // expectStmt : EXPECT expr (WITHIN expr)? (AFTER expr)? ;
 Item *ASTBuilder::buildExpectStmt(P::ExpectStmtContext *c) {
-  std::vector<P::ExprContext *> exprs = c->expr();
+  auto exprs = rules<P::ExprContext>(c);
   if (exprs.empty())
     return nullptr;
   Expr *cond = buildExpr(exprs[0]);
@@ -223,9 +271,9 @@ Item *ASTBuilder::buildExpectStmt(P::ExpectStmtContext *c) {
     return nullptr;
   Expr *within = nullptr, *after = nullptr;
   size_t next = 1;
-  if (c->WITHIN() && next < exprs.size())
+  if (term(c, P::WITHIN) && next < exprs.size())
     within = buildExpr(exprs[next++]);
-  if (c->AFTER() && next < exprs.size())
+  if (term(c, P::AFTER) && next < exprs.size())
     after = buildExpr(exprs[next++]);
   return ctx.create<Expect>(rangeOf(c), cond, within, after);
 }
@@ -238,7 +286,7 @@ Item *ASTBuilder::buildExpectStmt(P::ExpectStmtContext *c) {
 Expr *ASTBuilder::buildExpr(P::ExprContext *c) {
   if (!c)
     return nullptr;
-  std::vector<P::CompareExprContext *> parts = c->compareExpr();
+  auto parts = rules<P::CompareExprContext>(c);
   if (parts.size() == 1)
     return buildCompareExpr(parts[0]);
   llvm::SmallVector<Expr *, 4> ops;
@@ -257,11 +305,12 @@ Expr *ASTBuilder::buildExpr(P::ExprContext *c) {
 Expr *ASTBuilder::buildCompareExpr(P::CompareExprContext *c) {
   if (!c)
     return nullptr;
-  std::vector<P::UnaryExprContext *> sides = c->unaryExpr();
+  auto sides = rules<P::UnaryExprContext>(c);
   if (sides.empty())
     return nullptr;
   Expr *lhs = buildUnaryExpr(sides[0]);
-  if (!c->compareOp())
+  P::CompareOpContext *op = rule<P::CompareOpContext>(c);
+  if (!op)
     return lhs;
   if (sides.size() < 2)
     return nullptr;
@@ -269,13 +318,13 @@ Expr *ASTBuilder::buildCompareExpr(P::CompareExprContext *c) {
   if (!lhs || !rhs)
     return nullptr;
   // compareOp : EQ | NE | LT | LE | GT | GE ;
-  P::CompareOpContext *op = c->compareOp();
-  CompareOp k = op->EQ()   ? CompareOp::EQ
-                : op->NE() ? CompareOp::NE
-                : op->LT() ? CompareOp::LT
-                : op->LE() ? CompareOp::LE
-                : op->GT() ? CompareOp::GT
-                           : CompareOp::GE;
+  size_t opType = op->getStart() ? op->getStart()->getType() : 0;
+  CompareOp k = opType == P::EQ   ? CompareOp::EQ
+                : opType == P::NE ? CompareOp::NE
+                : opType == P::LT ? CompareOp::LT
+                : opType == P::LE ? CompareOp::LE
+                : opType == P::GT ? CompareOp::GT
+                                  : CompareOp::GE;
   return ctx.create<CompareExpr>(rangeOf(c), k, rangeOf(op), lhs, rhs);
 }
 
@@ -283,29 +332,30 @@ Expr *ASTBuilder::buildCompareExpr(P::CompareExprContext *c) {
 Expr *ASTBuilder::buildUnaryExpr(P::UnaryExprContext *c) {
   if (!c)
     return nullptr;
-  Expr *e = buildPrimary(c->primary());
-  if (!e || !c->MINUS())
+  Expr *e = buildPrimary(rule<P::PrimaryContext>(c));
+  if (!e || !term(c, P::MINUS))
     return e;
   return ctx.create<NegExpr>(rangeOf(c), e);
 }
 
 // primary : literal | call | object | reference | list | map | LPAREN expr RPAREN ;
 Expr *ASTBuilder::buildPrimary(P::PrimaryContext *c) {
-  if (!c)
+  if (!c || c->children.empty())
     return nullptr;
-  if (c->literal())
-    return buildLiteral(c->literal()->getStart());
-  if (c->call())
-    return buildCall(c->call());
-  if (c->object())
-    return buildObject(c->object());
-  if (c->reference())
-    return buildReference(c->reference());
-  if (c->list())
-    return buildList(c->list());
-  if (c->map())
-    return buildMap(c->map());
-  if (Expr *e = buildExpr(c->expr())) {
+  antlr4::tree::ParseTree *ch = c->children[0];
+  if (auto *l = as<P::LiteralContext>(ch))
+    return buildLiteral(l->getStart());
+  if (auto *x = as<P::CallContext>(ch))
+    return buildCall(x);
+  if (auto *o = as<P::ObjectContext>(ch))
+    return buildObject(o);
+  if (auto *r = as<P::ReferenceContext>(ch))
+    return buildReference(r);
+  if (auto *l = as<P::ListContext>(ch))
+    return buildList(l);
+  if (auto *m = as<P::MapContext>(ch))
+    return buildMap(m);
+  if (Expr *e = buildExpr(rule<P::ExprContext>(c))) {
     e->setRange(rangeOf(c));
     return e;
   }
@@ -394,11 +444,11 @@ Expr *ASTBuilder::buildQuantity(antlr4::Token *t) {
 
 // call : IDENT LPAREN (argument (COMMA argument)* COMMA?)? RPAREN ;
 Expr *ASTBuilder::buildCall(P::CallContext *c) {
-  Identifier callee = identOf(c->IDENT());
+  Identifier callee = identOf(term(c, P::IDENT));
   if (callee.empty())
     return nullptr;
   llvm::SmallVector<Argument, 4> args;
-  for (P::ArgumentContext *a : c->argument()) {
+  for (P::ArgumentContext *a : rules<P::ArgumentContext>(c)) {
     Argument arg;
     if (!buildArgument(a, arg))
       return nullptr;
@@ -411,17 +461,17 @@ Expr *ASTBuilder::buildCall(P::CallContext *c) {
 bool ASTBuilder::buildArgument(P::ArgumentContext *c, Argument &out) {
   if (!c)
     return false;
-  std::vector<P::ExprContext *> exprs = c->expr();
+  auto exprs = rules<P::ExprContext>(c);
   if (exprs.empty())
     return false;
   out.range = rangeOf(c);
-  if (c->ASSIGN()) {
-    out.name = identOf(c->IDENT());
+  if (term(c, P::ASSIGN)) {
+    out.name = identOf(term(c, P::IDENT));
     out.value = buildExpr(exprs[0]);
     return !out.name.empty() && out.value;
   }
   out.value = buildExpr(exprs[0]);
-  if (c->COLON()) {
+  if (term(c, P::COLON)) {
     if (exprs.size() < 2)
       return false;
     out.weight = buildExpr(exprs[1]);
@@ -433,10 +483,10 @@ bool ASTBuilder::buildArgument(P::ArgumentContext *c, Argument &out) {
 
 // object : IDENT LBRACE bodyItem* RBRACE ;
 Expr *ASTBuilder::buildObject(P::ObjectContext *c) {
-  Identifier kind = identOf(c->IDENT());
+  Identifier kind = identOf(term(c, P::IDENT));
   if (kind.empty())
     return nullptr;
-  return ctx.create<ObjectExpr>(rangeOf(c), kind, buildBody(c->bodyItem()));
+  return ctx.create<ObjectExpr>(rangeOf(c), kind, buildBody(c));
 }
 
 // reference : IDENT (DOT IDENT | LBRACK expr RBRACK)* ;
@@ -444,11 +494,10 @@ Expr *ASTBuilder::buildReference(P::ReferenceContext *c) {
   llvm::SmallVector<RefSegment, 4> segs;
   antlr4::Token *segStart = nullptr;
   for (antlr4::tree::ParseTree *child : c->children) {
-    if (auto *term = dynamic_cast<antlr4::tree::TerminalNode *>(child)) {
-      antlr4::Token *t = term->getSymbol();
+    if (antlr4::Token *t = tokenOf(child)) {
       switch (t->getType()) {
       case P::IDENT: {
-        Identifier id = identOf(term);
+        Identifier id = identOf(t);
         if (id.empty())
           return nullptr;
         RefSegment s;
@@ -469,7 +518,7 @@ Expr *ASTBuilder::buildReference(P::ReferenceContext *c) {
       default:
         break;
       }
-    } else if (auto *e = dynamic_cast<P::ExprContext *>(child)) {
+    } else if (auto *e = as<P::ExprContext>(child)) {
       Expr *index = buildExpr(e);
       if (!index)
         return nullptr;
@@ -488,7 +537,7 @@ Expr *ASTBuilder::buildReference(P::ReferenceContext *c) {
 // list : LBRACK (expr (COMMA expr)* COMMA?)? RBRACK ;
 Expr *ASTBuilder::buildList(P::ListContext *c) {
   llvm::SmallVector<Expr *, 8> items;
-  for (P::ExprContext *e : c->expr())
+  for (P::ExprContext *e : rules<P::ExprContext>(c))
     if (Expr *x = buildExpr(e))
       items.push_back(x);
   return ctx.create<ListExpr>(rangeOf(c), ctx.copy<Expr *>(items));
@@ -497,7 +546,7 @@ Expr *ASTBuilder::buildList(P::ListContext *c) {
 // map : LBRACE (mapEntry (COMMA | SEMI)?)* RBRACE ;
 Expr *ASTBuilder::buildMap(P::MapContext *c) {
   llvm::SmallVector<MapEntry, 8> entries;
-  for (P::MapEntryContext *m : c->mapEntry()) {
+  for (P::MapEntryContext *m : rules<P::MapEntryContext>(c)) {
     MapEntry e;
     if (buildMapEntry(m, e))
       entries.push_back(e);
@@ -509,16 +558,16 @@ Expr *ASTBuilder::buildMap(P::MapContext *c) {
 bool ASTBuilder::buildMapEntry(P::MapEntryContext *c, MapEntry &out) {
   if (!c)
     return false;
-  if (c->IDENT()) {
-    out.key = identOf(c->IDENT());
-  } else if (c->STRING()) {
-    auto *s = llvm::dyn_cast_or_null<StringLit>(buildString(c->STRING()->getSymbol()));
+  if (antlr4::Token *id = term(c, P::IDENT)) {
+    out.key = identOf(id);
+  } else if (antlr4::Token *str = term(c, P::STRING)) {
+    auto *s = llvm::dyn_cast_or_null<StringLit>(buildString(str));
     if (!s)
       return false;
     out.key = {s->getValue(), s->getRange()};
     out.quotedKey = true;
   }
-  out.value = buildExpr(c->expr());
+  out.value = buildExpr(rule<P::ExprContext>(c));
   out.range = rangeOf(c);
   return out.value && (out.quotedKey || !out.key.empty());
 }

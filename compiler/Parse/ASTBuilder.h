@@ -23,6 +23,9 @@ public:
   ASTBuilder(ast::ASTContext &ctx, DiagnosticEngine &diags, const char *bufStart)
       : ctx(ctx), diags(diags), bufStart(bufStart) {}
 
+  /// The token stream the trees being built come from.
+  void setTokenStream(antlr4::TokenStream *s) { stream = s; }
+
   void buildFile(P::FileContext *c, std::vector<ast::Item *> &out);
   ast::Expr *buildExprOnly(P::ExprOnlyContext *c);
 
@@ -49,13 +52,14 @@ private:
   ast::Expr *buildMap(P::MapContext *c);
   bool buildMapEntry(P::MapEntryContext *c, ast::MapEntry &out);
 
-  ast::ArrayRef<ast::Item *> buildBody(const std::vector<P::BodyItemContext *> &items);
+  ast::ArrayRef<ast::Item *> buildBody(antlr4::ParserRuleContext *c);
+  antlr4::Token *tokenOf(antlr4::tree::ParseTree *n) const;
+  antlr4::Token *term(antlr4::ParserRuleContext *c, size_t type, size_t nth = 0) const;
 
   llvm::SMRange rangeOf(antlr4::Token *t) const;
-  llvm::SMRange rangeOf(antlr4::tree::TerminalNode *n) const;
   llvm::SMRange rangeOf(antlr4::ParserRuleContext *c) const;
   llvm::StringRef textOf(antlr4::Token *t) const;
-  ast::Identifier identOf(antlr4::tree::TerminalNode *n) const;
+  ast::Identifier identOf(antlr4::Token *t) const;
   ast::Expr *buildString(antlr4::Token *t);
   ast::Expr *buildNumber(antlr4::Token *t);
   ast::Expr *buildQuantity(antlr4::Token *t);
@@ -63,6 +67,7 @@ private:
   ast::ASTContext &ctx;
   DiagnosticEngine &diags;
   const char *bufStart;
+  antlr4::TokenStream *stream = nullptr;
 };
 
 } // namespace infrac

@@ -251,31 +251,55 @@ std::vector<std::pair<size_t, size_t>> splitChunks(const std::vector<Token> &tok
   return chunks;
 }
 
-template <typename Fn>
-void parseSlice(const Token *b, const Token *e, uint32_t eofOffset,
-                const char *buf, DiagnosticEngine &diags, bool eofReported,
-                bool &hadErrors, Fn &&build) {
-  SliceTokenSource source(b, e, eofOffset);
-  antlr4::CommonTokenStream tokens(&source);
-  P parser(&tokens);
-  parser.removeErrorListeners();
-  auto *interp = parser.getInterpreter<antlr4::atn::ParserATNSimulator>();
-  interp->setPredictionMode(antlr4::atn::PredictionMode::SLL);
-  parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
-  try {
-    build(parser);
-    return;
-  } catch (antlr4::ParseCancellationException &) {
-    // Fall through to the full, recovering parse.
+/// One parser for all chunks of a file: building an ANTLR parser is costly,
+/// so it is reset between chunks, and each chunk's tree is freed once built.
+class ChunkParser {
+public:
+  ChunkParser(DiagnosticEngine &diags, const char *buf, ASTBuilder &builder)
+      : diags(diags), buf(buf), builder(builder), source(nullptr, nullptr, 0),
+        tokens(&source), parser(&tokens) {
+    parser.removeErrorListeners();
+    builder.setTokenStream(&tokens);
   }
-  tokens.seek(0);
-  parser.reset();
-  interp->setPredictionMode(antlr4::atn::PredictionMode::LL);
-  auto strategy = std::make_shared<InfraErrorStrategy>(diags, buf, eofReported);
-  parser.setErrorHandler(strategy);
-  build(parser);
-  hadErrors = true;
-}
+
+  /// Parses tokens [b, e) with `build`; returns false if it had syntax errors.
+  template <typename Fn>
+  bool parse(const Token *b, const Token *e, uint32_t eofOffset, bool eofReported,
+             Fn &&build) {
+    auto *interp = parser.getInterpreter<antlr4::atn::ParserATNSimulator>();
+    source = SliceTokenSource(b, e, eofOffset);
+    tokens.setTokenSource(&source);
+    parser.setTokenStream(&tokens);
+    interp->setPredictionMode(antlr4::atn::PredictionMode::SLL);
+    parser.setErrorHandler(bail);
+    bool ok = true;
+    try {
+      build(parser);
+    } catch (antlr4::ParseCancellationException &) {
+      // Again with full LL prediction and our recovering strategy.
+      parser.getTreeTracker().reset();
+      tokens.seek(0);
+      parser.reset();
+      interp->setPredictionMode(antlr4::atn::PredictionMode::LL);
+      parser.setErrorHandler(
+          std::make_shared<InfraErrorStrategy>(diags, buf, eofReported));
+      build(parser);
+      ok = false;
+    }
+    parser.getTreeTracker().reset();
+    return ok;
+  }
+
+private:
+  DiagnosticEngine &diags;
+  const char *buf;
+  ASTBuilder &builder;
+  SliceTokenSource source;
+  antlr4::CommonTokenStream tokens;
+  P parser;
+  std::shared_ptr<antlr4::BailErrorStrategy> bail =
+      std::make_shared<antlr4::BailErrorStrategy>();
+};
 
 } // namespace
 
@@ -342,6 +366,7 @@ ast::File *infrac::parseBuffer(unsigned bufferId, llvm::SourceMgr &sm,
 
   std::vector<ast::Item *> items;
   ASTBuilder builder(ctx, diags, buf);
+  ChunkParser chunkParser(diags, buf, builder);
   bool hadErrors = false;
   uint32_t eofOffset = lexed.tokens.back().offset;
   auto chunks = splitChunks(lexed.tokens);
@@ -350,13 +375,12 @@ ast::File *infrac::parseBuffer(unsigned bufferId, llvm::SourceMgr &sm,
     // A chunk's EOF sits where the next chunk starts, for precise messages.
     uint32_t chunkEof = e < lexed.tokens.size() - 1 ? lexed.tokens[e].offset : eofOffset;
     bool lastChunk = ci + 1 == chunks.size();
-    parseSlice(lexed.tokens.data() + b, lexed.tokens.data() + e, chunkEof, buf,
-               diags, eofReported && lastChunk, hadErrors, [&](P &parser) {
-                 size_t before = items.size();
-                 P::FileContext *tree = parser.file();
-                 items.resize(before);
-                 builder.buildFile(tree, items);
-               });
+    size_t before = items.size();
+    hadErrors |= !chunkParser.parse(lexed.tokens.data() + b, lexed.tokens.data() + e,
+                                    chunkEof, eofReported && lastChunk, [&](P &parser) {
+                                      items.resize(before);
+                                      builder.buildFile(parser.file(), items);
+                                    });
   }
   file->items = ctx.copy<ast::Item *>(items);
   file->hasSyntaxErrors =
@@ -372,12 +396,13 @@ ast::Expr *infrac::parseExpression(unsigned bufferId, llvm::SourceMgr &sm,
   if (lexed.truncated || !lexed.unclosed.empty() || diags.getNumErrors() != errorsBefore)
     return nullptr;
   ASTBuilder builder(ctx, diags, text.data());
+  ChunkParser chunkParser(diags, text.data(), builder);
   ast::Expr *result = nullptr;
-  bool hadErrors = false;
-  parseSlice(lexed.tokens.data(), lexed.tokens.data() + lexed.tokens.size() - 1,
-             lexed.tokens.back().offset, text.data(), diags, false, hadErrors,
-             [&](P &parser) { result = builder.buildExprOnly(parser.exprOnly()); });
-  return hadErrors ? nullptr : result;
+  bool ok = chunkParser.parse(
+      lexed.tokens.data(), lexed.tokens.data() + lexed.tokens.size() - 1,
+      lexed.tokens.back().offset, false,
+      [&](P &parser) { result = builder.buildExprOnly(parser.exprOnly()); });
+  return ok ? result : nullptr;
 }
 
 //===----------------------------------------------------------------------===//

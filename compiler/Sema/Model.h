@@ -48,25 +48,29 @@ struct Value {
     Object,
     Compare,
     And,
+    Weighted, ///< `target: weight` in a call: items = {target, weight}.
   };
   Kind kind = Kind::None;
   ast::CompareOp op = ast::CompareOp::EQ; ///< Compare.
   llvm::SMRange range;
   union {
     bool b;
-    int64_t i; ///< Int, Duration (ms), Size (bytes).
+    int64_t i; ///< Int, Duration (ms), Size (bytes); Ref: member index or -1.
     double d;  ///< Number, Percent, Rate.
   };
-  llvm::StringRef str;        ///< String, Enum symbol, Call's function name.
-  Resource *ref = nullptr;    ///< Ref target; Object's resource.
-  llvm::StringRef member;     ///< Ref: "instances", "leader", ... (may be empty).
-  int64_t index = -1;         ///< Ref: member index, -1 if none.
-  llvm::ArrayRef<Value> items; ///< List; Call positional args; Compare lhs,rhs; And.
-  llvm::ArrayRef<Value> weights; ///< Call: weight per positional arg (None if none).
+  Resource *ref = nullptr; ///< Ref target; Object's resource.
+  /// String, Enum symbol, Call's function name, Object's kind; Ref: the member
+  /// ("instances", "leader") or empty.
+  llvm::StringRef str;
+  llvm::ArrayRef<Value> items; ///< List; Call positional args; Compare lhs,rhs; And; Weighted.
   llvm::ArrayRef<NamedValue> fields; ///< Map entries; Call named args.
 
   Value() : i(0) {}
   bool isSet() const { return kind != Kind::None; }
+  /// Ref: the member named after the target, if any.
+  llvm::StringRef member() const { return kind == Kind::Ref ? str : llvm::StringRef(); }
+  /// Ref: the member's index, or -1.
+  int64_t index() const { return kind == Kind::Ref ? i : -1; }
   /// The kind of what a reference denotes: a member's pseudo-kind or the target's.
   llvm::StringRef refKind() const;
   const NamedValue *field(llvm::StringRef name) const;
@@ -81,9 +85,10 @@ struct NamedValue {
 struct Attr {
   const AttrSpec *spec = nullptr;
   Value value;
-  llvm::SMRange range;    ///< key = value (the block's header for defaults).
-  llvm::SMRange keyRange; ///< The key.
+  llvm::SMRange keyRange; ///< The key (the block's name for derived defaults).
   bool isDefault = false;
+  /// key = value (empty for defaults).
+  llvm::SMRange range() const { return {keyRange.Start, value.range.End}; }
 };
 
 struct Expectation {
@@ -96,19 +101,29 @@ struct Expectation {
 struct Resource {
   const BlockSpec *spec = nullptr;
   llvm::StringRef keyword; ///< As written: "core", "listener"; the kind at top level.
-  std::string name;        ///< Empty for anonymous blocks.
-  std::string path;        ///< Qualified: "shop_alb.http.api", "web.health_check".
+  llvm::StringRef name;    ///< Empty for anonymous blocks.
+  llvm::StringRef path;    ///< Qualified: "shop_alb.http.api", "web.health_check".
   llvm::SMRange range;     ///< The whole block.
   llvm::SMRange nameRange; ///< The name (or the keyword when anonymous).
   Resource *parent = nullptr;
   bool implicit = false; ///< Not written: created with its defaults.
   Value label;           ///< LabelKind::Value blocks: `at 30s`, `load shop_alb`.
-  std::vector<Attr> attrs; ///< Set or defaulted, in schema order.
+  /// Attributes written or derived, in schema order. Static defaults are not
+  /// stored per resource: attr() and forEachAttr() supply them.
+  std::vector<Attr> attrs;
   std::vector<Resource *> children;
   std::vector<Expectation> expectations;
 
   llvm::StringRef kind() const { return spec->kind; }
+  /// The attribute as written, derived or defaulted; null when unset.
   const Attr *attr(llvm::StringRef name) const;
+  /// Visits every attribute that has a value (written, derived or default),
+  /// in schema order.
+  template <typename Fn> void forEachAttr(Fn &&fn) const {
+    for (const AttrSpec &s : spec->attrs)
+      if (const Attr *a = attr(s.name))
+        fn(*a);
+  }
   /// The value of an attribute, or null when unset and without default.
   const Value *get(llvm::StringRef name) const;
   std::optional<int64_t> getInt(llvm::StringRef name) const;

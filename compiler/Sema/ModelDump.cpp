@@ -59,10 +59,10 @@ void sema::printValue(const Value &v, llvm::raw_ostream &os) {
     return;
   case VK::Ref:
     os << (v.ref ? llvm::StringRef(v.ref->path) : llvm::StringRef("<null>"));
-    if (!v.member.empty())
-      os << '.' << v.member;
-    if (v.index >= 0)
-      os << '[' << v.index << ']';
+    if (!v.member().empty())
+      os << '.' << v.member();
+    if (v.index() >= 0)
+      os << '[' << v.index() << ']';
     return;
   case VK::List: {
     os << '[';
@@ -93,10 +93,6 @@ void sema::printValue(const Value &v, llvm::raw_ostream &os) {
         os << ", ";
       first = false;
       printValue(v.items[i], os);
-      if (i < v.weights.size() && v.weights[i].isSet()) {
-        os << ": ";
-        printValue(v.weights[i], os);
-      }
     }
     for (const NamedValue &f : v.fields) {
       if (!first)
@@ -114,6 +110,11 @@ void sema::printValue(const Value &v, llvm::raw_ostream &os) {
   case VK::Compare:
     printValue(v.items[0], os);
     os << ' ' << ast::spelling(v.op) << ' ';
+    printValue(v.items[1], os);
+    return;
+  case VK::Weighted:
+    printValue(v.items[0], os);
+    os << ": ";
     printValue(v.items[1], os);
     return;
   case VK::And:
@@ -149,21 +150,21 @@ static void dumpResource(const Resource &r, const llvm::SourceMgr &sm,
   else
     printLoc(r.nameRange, sm, os);
   os << '\n';
-  for (const Attr &a : r.attrs) {
+  r.forEachAttr([&](const Attr &a) {
     os.indent(indent + 2) << a.spec->name << " = ";
     printValue(a.value, os);
     if (a.isDefault)
       os << "  # default";
     os << '\n';
     if (a.value.kind == VK::Object && a.value.ref)
-      for (const Attr &oa : a.value.ref->attrs) {
+      a.value.ref->forEachAttr([&](const Attr &oa) {
         os.indent(indent + 4) << oa.spec->name << " = ";
         printValue(oa.value, os);
         if (oa.isDefault)
           os << "  # default";
         os << '\n';
-      }
-  }
+      });
+  });
   for (const Expectation &x : r.expectations) {
     os.indent(indent + 2) << "expect ";
     printValue(x.condition, os);

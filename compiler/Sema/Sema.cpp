@@ -21,7 +21,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
+#include <functional>
+#include <mutex>
 
 using namespace infrac;
 using namespace infrac::sema;
@@ -30,6 +31,119 @@ using llvm::StringRef;
 using TK = Type::Kind;
 using VK = Value::Kind;
 
+static Value mkEnum(StringRef s) {
+  Value v;
+  v.kind = VK::Enum;
+  v.str = s;
+  return v;
+}
+static Value mkInt(VK k, int64_t i) {
+  Value v;
+  v.kind = k;
+  v.i = i;
+  return v;
+}
+static Value mkBool(bool b) {
+  Value v;
+  v.kind = VK::Bool;
+  v.b = b;
+  return v;
+}
+static Value mkString(StringRef s) {
+  Value v;
+  v.kind = VK::String;
+  v.str = s;
+  return v;
+}
+
+/// Parses a default written in the schema table ("30s", "http", "\"/\"",
+/// "[default]"); they are ours, so they are trusted.
+static Value parseDefault(const AttrSpec &spec, llvm::BumpPtrAllocator &arena,
+                          llvm::StringSaver &saver) {
+  StringRef text(spec.defaultValue);
+  LexResult lexed = lex(text, nullptr);
+  const Type *t = parseType(spec.type);
+  std::function<Value(size_t &, const Type *)> parseOne = [&](size_t &i,
+                                                              const Type *t) -> Value {
+    const Token &tok = lexed.tokens[i++];
+    StringRef s = text.substr(tok.offset, tok.length);
+    Value v;
+    switch (tok.kind) {
+    case Tok::KwTrue:
+    case Tok::KwFalse:
+      return mkBool(tok.kind == Tok::KwTrue);
+    case Tok::String:
+      return mkString(saver.save(s.drop_front().drop_back()));
+    case Tok::Ident:
+      return mkEnum(saver.save(s));
+    case Tok::Number:
+      if (t->findKind(TK::Int))
+        return mkInt(VK::Int, std::stoll(s.str()));
+      v.kind = VK::Number;
+      v.d = std::stod(s.str());
+      return v;
+    case Tok::Quantity: {
+      size_t split = s.find_if([](char c) { return !(c >= '0' && c <= '9') && c != '.'; });
+      const UnitInfo *u = lookupUnit(s.substr(split));
+      assert(u && "bad unit in a schema default");
+      double canonical = std::stod(s.substr(0, split).str()) * u->factor;
+      switch (u->dim) {
+      case Dimension::Duration:
+        return mkInt(VK::Duration, static_cast<int64_t>(canonical));
+      case Dimension::Size:
+        return mkInt(VK::Size, static_cast<int64_t>(canonical));
+      case Dimension::Percent:
+        v.kind = VK::Percent;
+        v.d = canonical;
+        return v;
+      case Dimension::Rate:
+        v.kind = VK::Rate;
+        v.d = canonical;
+        return v;
+      }
+      return v;
+    }
+    case Tok::LBrack: {
+      std::vector<Value> items;
+      const Type *elem = t->kind == TK::List || t->kind == TK::Many ? t->elems[0] : t;
+      while (lexed.tokens[i].kind != Tok::RBrack) {
+        items.push_back(parseOne(i, elem));
+        if (lexed.tokens[i].kind == Tok::Comma)
+          ++i;
+      }
+      ++i;
+      v.kind = VK::List;
+      Value *mem = arena.Allocate<Value>(items.size());
+      std::uninitialized_copy(items.begin(), items.end(), mem);
+      v.items = llvm::ArrayRef<Value>(mem, items.size());
+      return v;
+    }
+    default:
+      llvm_unreachable("unsupported schema default");
+    }
+  };
+  size_t i = 0;
+  return parseOne(i, t);
+}
+
+static const Attr *defaultAttr(const AttrSpec &spec) {
+  static std::mutex lock;
+  static llvm::BumpPtrAllocator arena;
+  static llvm::StringSaver saver(arena);
+  static llvm::DenseMap<const AttrSpec *, Attr *> cache;
+  std::lock_guard<std::mutex> g(lock);
+  Attr *&slot = cache[&spec];
+  if (!slot) {
+    slot = new (arena.Allocate<Attr>()) Attr();
+    slot->spec = &spec;
+    slot->value = parseDefault(spec, arena, saver);
+    slot->isDefault = true;
+  }
+  return slot;
+}
+
+
+
 //===----------------------------------------------------------------------===//
 // Model accessors
 //===----------------------------------------------------------------------===//
@@ -37,8 +151,8 @@ using VK = Value::Kind;
 StringRef Value::refKind() const {
   if (kind != Kind::Ref || !ref)
     return {};
-  if (!member.empty())
-    if (const MemberSpec *m = Schema::get().findMember(ref->kind(), member))
+  if (!str.empty())
+    if (const MemberSpec *m = Schema::get().findMember(ref->kind(), str))
       return m->resultKind;
   return ref->kind();
 }
@@ -50,10 +164,16 @@ const NamedValue *Value::field(StringRef name) const {
   return nullptr;
 }
 
+/// The static default of an attribute, parsed once from the schema table.
+static const Attr *defaultAttr(const AttrSpec &spec);
+
 const Attr *Resource::attr(StringRef name) const {
   for (const Attr &a : attrs)
     if (name == a.spec->name)
       return &a;
+  if (const AttrSpec *s = spec->findAttr(name))
+    if (s->defaultValue)
+      return defaultAttr(*s);
   return nullptr;
 }
 
@@ -232,7 +352,6 @@ private:
   const ast::Expr *expandSymbol(const ast::Expr *e, Symbol **sym);
   void typeMismatch(const ast::Expr *e, const Type *t, const Site &site);
 
-  Value defaultValue(const AttrSpec &spec);
   void setAttr(Resource *r, StringRef name, Value v);
 
   std::vector<StringRef> namesOfKinds(const std::vector<std::string> &kinds);
@@ -243,7 +362,6 @@ private:
   const Schema &schema;
   llvm::StringMap<Symbol> symbols;
   std::vector<std::pair<Resource *, const ast::Block *>> blocks; ///< Pass 2 work list.
-  std::map<const AttrSpec *, Value> defaults;
   llvm::DenseMap<const Resource *, const ast::Block *> declOf;
 };
 
@@ -358,7 +476,7 @@ Resource *Sema::declareBlock(const ast::Block *b, const BlockSpec *spec,
                    describeExpr(labels[0].value));
       return nullptr;
     }
-    r->name = labels[0].name().str();
+    r->name = labels[0].name();
     r->nameRange = labels[0].range;
     break;
   case LabelKind::None:
@@ -377,8 +495,8 @@ Resource *Sema::declareBlock(const ast::Block *b, const BlockSpec *spec,
     }
     break;
   }
-  std::string local = r->name.empty() ? keyword.str() : r->name;
-  r->path = parent ? parent->path + "." + local : local;
+  StringRef local = r->name.empty() ? keyword : r->name;
+  r->path = parent ? m.save((parent->path + "." + local).str()) : local;
   declOf[r] = b;
   blocks.emplace_back(r, b);
   declareChildren(r, b);
@@ -458,7 +576,7 @@ void Sema::declareChildren(Resource *r, const ast::Block *b) {
       c->implicit = true;
       c->range = r->range;
       c->nameRange = r->nameRange;
-      c->path = r->path + "." + cs.keyword;
+      c->path = m.save((r->path + "." + cs.keyword).str());
       r->children.push_back(c);
       blocks.emplace_back(c, nullptr);
     }
@@ -533,7 +651,6 @@ void Sema::resolveBody(Resource *r, llvm::ArrayRef<ast::Item *> body, SMRange he
     }
     Attr attr;
     attr.spec = as;
-    attr.range = a->getRange();
     attr.keyRange = key.range;
     attr.value = convert(a->getValue(), parseType(as->type), Site{key.name, r});
     if (attr.value.isSet())
@@ -546,8 +663,7 @@ void Sema::resolveBody(Resource *r, llvm::ArrayRef<ast::Item *> body, SMRange he
 void Sema::finishAttrs(Resource *r, SMRange header) {
   const BlockSpec *spec = r->spec;
   std::vector<Attr> ordered;
-  ordered.reserve(spec->attrs.size());
-  bool anyErrorAttr = false;
+  ordered.reserve(r->attrs.size() + 2);
   for (const AttrSpec &as : spec->attrs) {
     const Attr *given = nullptr;
     for (const Attr &a : r->attrs)
@@ -555,37 +671,24 @@ void Sema::finishAttrs(Resource *r, SMRange header) {
         given = &a;
     if (given) {
       ordered.push_back(*given);
-      anyErrorAttr |= !given->value.isSet();
       continue;
     }
-    if ((as.flags & Required) && !r->implicit) {
+    if ((as.flags & Required) && !r->implicit)
       diags.report(DiagID::ATTR002, header, kindNoun(spec->kind),
                    r->name.empty() ? r->path : r->name, as.name);
-      continue;
-    }
-    if (as.defaultValue) {
-      Attr d;
-      d.spec = &as;
-      d.value = defaultValue(as);
-      d.range = header;
-      d.keyRange = header;
-      d.isDefault = true;
-      ordered.push_back(d);
-    }
   }
-  (void)anyErrorAttr;
   r->attrs = std::move(ordered);
 }
 
 void Sema::setAttr(Resource *r, StringRef name, Value v) {
   const AttrSpec *as = r->spec->findAttr(name);
   assert(as && "derived default for an attribute not in the schema");
-  if (r->attr(name))
-    return;
+  for (const Attr &x : r->attrs)
+    if (x.spec == as)
+      return;
   Attr a;
   a.spec = as;
   a.value = v;
-  a.range = r->nameRange;
   a.keyRange = r->nameRange;
   a.isDefault = true;
   // Keep schema order.
@@ -597,31 +700,6 @@ void Sema::setAttr(Resource *r, StringRef name, Value v) {
       ++pos;
   }
   r->attrs.insert(pos, a);
-}
-
-static Value mkEnum(StringRef s) {
-  Value v;
-  v.kind = VK::Enum;
-  v.str = s;
-  return v;
-}
-static Value mkInt(VK k, int64_t i) {
-  Value v;
-  v.kind = k;
-  v.i = i;
-  return v;
-}
-static Value mkBool(bool b) {
-  Value v;
-  v.kind = VK::Bool;
-  v.b = b;
-  return v;
-}
-static Value mkString(StringRef s) {
-  Value v;
-  v.kind = VK::String;
-  v.str = s;
-  return v;
 }
 
 /// Defaults that depend on other values, as AWS documents them. Each case is
@@ -688,9 +766,9 @@ void Sema::applyDerivedDefaults(Resource *r) {
     if (auto tick = r->getInt("tick"))
       setAttr(r, "session_timeout", mkInt(VK::Duration, 3 * *tick));
   } else if (kind == "election") {
-    setAttr(r, "path", mkString(m.save("/election/" + r->name)));
+    setAttr(r, "path", mkString(m.save(("/election/" + r->name).str())));
   } else if (kind == "service") {
-    setAttr(r, "path", mkString(m.save("/services/" + r->name)));
+    setAttr(r, "path", mkString(m.save(("/services/" + r->name).str())));
   } else if (kind == "session_store") {
     StringRef engine = r->getEnum("engine");
     setAttr(r, "port", mkInt(VK::Int, engine == "memcached"   ? 11211
@@ -711,78 +789,6 @@ void Sema::applyDerivedDefaults(Resource *r) {
                               (x.within.isSet() ? x.within.i : 0));
     setAttr(r, "duration", mkInt(VK::Duration, end + 60000));
   }
-}
-
-/// Parses a default written in the schema table ("30s", "http", "\"/\"",
-/// "[default]"); they are ours, so they are trusted.
-Value Sema::defaultValue(const AttrSpec &spec) {
-  auto it = defaults.find(&spec);
-  if (it != defaults.end())
-    return it->second;
-  StringRef text(spec.defaultValue);
-  LexResult lexed = lex(text, nullptr);
-  const Type *t = parseType(spec.type);
-  std::function<Value(size_t &, const Type *)> parseOne = [&](size_t &i,
-                                                              const Type *t) -> Value {
-    const Token &tok = lexed.tokens[i++];
-    StringRef s = text.substr(tok.offset, tok.length);
-    Value v;
-    switch (tok.kind) {
-    case Tok::KwTrue:
-    case Tok::KwFalse:
-      return mkBool(tok.kind == Tok::KwTrue);
-    case Tok::String:
-      return mkString(m.save(s.drop_front().drop_back()));
-    case Tok::Ident:
-      return mkEnum(m.save(s));
-    case Tok::Number:
-      if (t->findKind(TK::Int))
-        return mkInt(VK::Int, std::stoll(s.str()));
-      v.kind = VK::Number;
-      v.d = std::stod(s.str());
-      return v;
-    case Tok::Quantity: {
-      size_t split = s.find_if([](char c) { return !(c >= '0' && c <= '9') && c != '.'; });
-      const UnitInfo *u = lookupUnit(s.substr(split));
-      assert(u && "bad unit in a schema default");
-      double canonical = std::stod(s.substr(0, split).str()) * u->factor;
-      switch (u->dim) {
-      case Dimension::Duration:
-        return mkInt(VK::Duration, static_cast<int64_t>(canonical));
-      case Dimension::Size:
-        return mkInt(VK::Size, static_cast<int64_t>(canonical));
-      case Dimension::Percent:
-        v.kind = VK::Percent;
-        v.d = canonical;
-        return v;
-      case Dimension::Rate:
-        v.kind = VK::Rate;
-        v.d = canonical;
-        return v;
-      }
-      return v;
-    }
-    case Tok::LBrack: {
-      std::vector<Value> items;
-      const Type *elem = t->kind == TK::List || t->kind == TK::Many ? t->elems[0] : t;
-      while (lexed.tokens[i].kind != Tok::RBrack) {
-        items.push_back(parseOne(i, elem));
-        if (lexed.tokens[i].kind == Tok::Comma)
-          ++i;
-      }
-      ++i;
-      v.kind = VK::List;
-      v.items = m.copy<Value>(items);
-      return v;
-    }
-    default:
-      llvm_unreachable("unsupported schema default");
-    }
-  };
-  size_t i = 0;
-  Value v = parseOne(i, t);
-  defaults[&spec] = v;
-  return v;
 }
 
 /// Follows a bare name to the value of a let or param; null if it is not one.
@@ -1206,8 +1212,8 @@ Value Sema::convertRef(const ast::RefExpr *e, const Type *t, const Site &site) {
   v.kind = VK::Ref;
   v.range = e->getRange();
   v.ref = cur;
-  v.member = member;
-  v.index = index;
+  v.str = member;
+  v.i = index;
   StringRef kind = v.refKind();
   if (!kindAllowed(kind, t->names)) {
     std::string path;
@@ -1251,7 +1257,8 @@ Value Sema::convertObject(const ast::Expr *e, const Type *t, const Site &site) {
   r->parent = site.owner;
   r->range = e->getRange();
   r->nameRange = kind->range;
-  r->path = (site.owner ? site.owner->path + "." : std::string()) + site.what.str();
+  r->path = m.save(site.owner ? (site.owner->path + "." + site.what).str()
+                             : site.what.str());
   for (const ast::Item *item : body)
     if (auto *b = llvm::dyn_cast<ast::Block>(item))
       diags.report(DiagID::KIND002, b->getKindName().range, b->getKindName().name,
@@ -1327,7 +1334,7 @@ Value Sema::convertCall(const ast::Expr *e, const Type *t, const Site &site) {
       d.fixit(callee.range, fix.str());
     return {};
   }
-  llvm::SmallVector<Value, 4> positional, weights;
+  llvm::SmallVector<Value, 4> positional;
   llvm::SmallVector<NamedValue, 4> named;
   bool ok = true;
   for (const ast::Argument &a : call->getArgs()) {
@@ -1358,7 +1365,6 @@ Value Sema::convertCall(const ast::Expr *e, const Type *t, const Site &site) {
     const char *ty = fn->positional[std::min(idx, fn->positional.size() - 1)];
     Value pv = convert(a.value, parseType(ty), Site{fn->name, site.owner});
     ok &= pv.isSet();
-    positional.push_back(pv);
     Value w;
     if (a.weight) {
       if (!fn->weighted) {
@@ -1370,7 +1376,16 @@ Value Sema::convertCall(const ast::Expr *e, const Type *t, const Site &site) {
         ok &= w.isSet();
       }
     }
-    weights.push_back(w);
+    if (w.isSet()) {
+      Value pair[2] = {pv, w};
+      Value weighted;
+      weighted.kind = VK::Weighted;
+      weighted.range = a.range;
+      weighted.items = m.copy<Value>(pair);
+      positional.push_back(weighted);
+    } else {
+      positional.push_back(pv);
+    }
   }
   size_t n = positional.size();
   if (n < fn->minPositional || n > fn->maxPositional) {
@@ -1403,11 +1418,6 @@ Value Sema::convertCall(const ast::Expr *e, const Type *t, const Site &site) {
   v.kind = VK::Call;
   v.str = fn->name;
   v.items = m.copy<Value>(positional);
-  bool anyWeight = false;
-  for (const Value &w : weights)
-    anyWeight |= w.isSet();
-  if (anyWeight)
-    v.weights = m.copy<Value>(weights);
   v.fields = m.copy<NamedValue>(named);
   return v;
 }
@@ -1487,8 +1497,8 @@ void Sema::checkCycles() {
         while (stack[from].first != to)
           ++from;
         for (size_t k = from; k < stack.size(); ++k)
-          chain += "'" + m.resources[stack[k].first]->name + "' -> ";
-        chain += "'" + m.resources[to]->name + "'";
+          chain += ("'" + m.resources[stack[k].first]->name + "' -> ").str();
+        chain += ("'" + m.resources[to]->name + "'").str();
         auto d = diags.report(DiagID::CYC002, range, chain);
         for (size_t k = from; k + 1 < stack.size(); ++k) {
           unsigned a = stack[k].first;

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what infrac needs from Debian packages, only what is missing.
+# Safe to run repeatedly; needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ pkg-config
+  antlr4 libantlr4-runtime-dev default-jre-headless   # ANTLR tool 4.7.2 + C++ runtime 4.9
+  llvm-14-dev zlib1g-dev libtinfo-dev libz3-dev        # LLVM Support
+  libfmt-dev
+  googletest libgtest-dev
+)
+# The fuzzer and the sanitizer preset use clang's runtime.
+if [[ "${INFRAC_SETUP_FUZZ:-0}" == 1 ]]; then
+  packages+=(clang-14 libclang-rt-14-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all build dependencies are installed"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+SUDO=""
+if [[ $(id -u) != 0 ]]; then
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Second README command (and CI): install what is missing, build, and pass every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh default
+ctest --preset default -j2 --output-on-failure
