@@ -10,35 +10,40 @@ options { tokenVocab = InfraLexer; }
 file       : topItem* EOF ;
 // The value of a command-line parameter (-P name=value).
 exprOnly   : expr EOF ;
-topItem    : importDecl | paramDecl | letDecl | block | SEMI ;
-importDecl : IMPORT STRING ;
-paramDecl  : PARAM IDENT ASSIGN expr ;
-letDecl    : LET IDENT ASSIGN expr ;
+
+// Alternatives are labelled so that each item or value is one parse-tree node:
+// ANTLR's C++ runtime spends most of its time entering rules and allocating
+// contexts, and a flat grammar halves both.
+topItem    : IMPORT STRING                  # importDecl
+           | PARAM IDENT ASSIGN expr        # paramDecl
+           | LET IDENT ASSIGN expr          # letDecl
+           | block                          # topBlock
+           | SEMI                           # topSemi
+           ;
 
 // kind name { ... }, listener http { ... }, at 30s { ... }, load shop_alb { ... }
 block      : IDENT label* LBRACE bodyItem* RBRACE ;
 label      : IDENT | STRING | QUANTITY | NUMBER ;
-bodyItem   : attribute | block | expectStmt | SEMI ;
-attribute  : IDENT ASSIGN expr ;
-expectStmt : EXPECT expr (WITHIN expr)? (AFTER expr)? ;
-
-expr       : compareExpr (AND compareExpr)* ;
-compareExpr: unaryExpr (compareOp unaryExpr)? ;
-compareOp  : EQ | NE | LT | LE | GT | GE ;
-unaryExpr  : MINUS? primary ;
-primary    : literal
-           | call
-           | object
-           | reference
-           | list
-           | map
-           | LPAREN expr RPAREN
+bodyItem   : IDENT ASSIGN expr                         # attribute
+           | block                                     # nestedBlock
+           | EXPECT expr (WITHIN expr)? (AFTER expr)?  # expectStmt
+           | SEMI                                      # semi
            ;
-literal    : STRING | NUMBER | QUANTITY | TRUE | FALSE ;
-call       : IDENT LPAREN (argument (COMMA argument)* COMMA?)? RPAREN ;
+
+// `and` binds looser than comparisons: a < 1 and b > 2.
+expr       : primary (compareOp primary)? (AND primary (compareOp primary)?)* ;
+compareOp  : EQ | NE | LT | LE | GT | GE ;
+primary    : STRING                                                  # stringLit
+           | NUMBER                                                  # numberLit
+           | QUANTITY                                                # quantityLit
+           | (TRUE | FALSE)                                          # boolLit
+           | MINUS primary                                           # negation
+           | IDENT LPAREN (argument (COMMA argument)* COMMA?)? RPAREN  # call
+           | IDENT LBRACE bodyItem* RBRACE                           # object
+           | IDENT (DOT IDENT | LBRACK expr RBRACK)*                 # reference
+           | LBRACK (expr (COMMA expr)* COMMA?)? RBRACK              # list
+           | LBRACE (mapEntry (COMMA | SEMI)?)* RBRACE               # map
+           | LPAREN expr RPAREN                                      # paren
+           ;
 argument   : IDENT ASSIGN expr | expr (COLON expr)? ;
-object     : IDENT LBRACE bodyItem* RBRACE ;
-reference  : IDENT (DOT IDENT | LBRACK expr RBRACK)* ;
-list       : LBRACK (expr (COMMA expr)* COMMA?)? RBRACK ;
-map        : LBRACE (mapEntry (COMMA | SEMI)?)* RBRACE ;
 mapEntry   : (IDENT | STRING) ASSIGN expr ;

@@ -125,8 +125,8 @@ static llvm::SMRange join(llvm::SMRange a, llvm::SMRange b) {
 void ASTBuilder::buildFile(P::FileContext *c, std::vector<Item *> &out) {
   if (!c)
     return;
-  for (P::TopItemContext *t : rules<P::TopItemContext>(c))
-    if (Item *i = buildTopItem(t))
+  for (antlr4::tree::ParseTree *ch : c->children)
+    if (Item *i = buildTopItem(ch))
       out.push_back(i);
 }
 
@@ -135,51 +135,35 @@ Expr *ASTBuilder::buildExprOnly(P::ExprOnlyContext *c) {
   return c ? buildExpr(rule<P::ExprContext>(c)) : nullptr;
 }
 
-// topItem : importDecl | paramDecl | letDecl | block | SEMI ;
-Item *ASTBuilder::buildTopItem(P::TopItemContext *c) {
-  if (!c)
-    return nullptr;
-  if (c->children.empty())
-    return nullptr;
-  antlr4::tree::ParseTree *ch = c->children[0];
-  if (auto *i = as<P::ImportDeclContext>(ch))
-    return buildImportDecl(i);
-  if (auto *p = as<P::ParamDeclContext>(ch))
-    return buildParamDecl(p);
-  if (auto *l = as<P::LetDeclContext>(ch))
-    return buildLetDecl(l);
-  if (auto *b = as<P::BlockContext>(ch))
-    return buildBlock(b);
+// topItem : IMPORT STRING            # importDecl
+//         | PARAM IDENT ASSIGN expr  # paramDecl
+//         | LET IDENT ASSIGN expr    # letDecl
+//         | block                    # topBlock
+//         | SEMI                     # topSemi
+Item *ASTBuilder::buildTopItem(antlr4::tree::ParseTree *n) {
+  if (auto *c = as<P::TopBlockContext>(n)) {
+    P::BlockContext *b = rule<P::BlockContext>(c);
+    return b ? buildBlock(b) : nullptr;
+  }
+  if (auto *c = as<P::ImportDeclContext>(n)) {
+    antlr4::Token *str = term(c, P::STRING);
+    auto *s = llvm::dyn_cast_or_null<StringLit>(str ? buildString(str) : nullptr);
+    if (!s)
+      return nullptr;
+    return ctx.create<Import>(rangeOf(c), s->getValue(), s->getRange());
+  }
+  bool isParam = as<P::ParamDeclContext>(n) != nullptr;
+  if (isParam || as<P::LetDeclContext>(n)) {
+    auto *c = static_cast<antlr4::ParserRuleContext *>(n);
+    Identifier name = identOf(term(c, P::IDENT));
+    Expr *value = buildExpr(rule<P::ExprContext>(c));
+    if (name.empty() || !value)
+      return nullptr;
+    if (isParam)
+      return ctx.create<Param>(rangeOf(c), name, value);
+    return ctx.create<Let>(rangeOf(c), name, value);
+  }
   return nullptr;
-}
-
-// importDecl : IMPORT STRING ;
-Item *ASTBuilder::buildImportDecl(P::ImportDeclContext *c) {
-  antlr4::Token *str = term(c, P::STRING);
-  if (!str)
-    return nullptr;
-  auto *s = llvm::dyn_cast_or_null<StringLit>(buildString(str));
-  if (!s)
-    return nullptr;
-  return ctx.create<Import>(rangeOf(c), s->getValue(), s->getRange());
-}
-
-// paramDecl : PARAM IDENT ASSIGN expr ;
-Item *ASTBuilder::buildParamDecl(P::ParamDeclContext *c) {
-  Identifier name = identOf(term(c, P::IDENT));
-  Expr *value = buildExpr(rule<P::ExprContext>(c));
-  if (name.empty() || !value)
-    return nullptr;
-  return ctx.create<Param>(rangeOf(c), name, value);
-}
-
-// letDecl : LET IDENT ASSIGN expr ;
-Item *ASTBuilder::buildLetDecl(P::LetDeclContext *c) {
-  Identifier name = identOf(term(c, P::IDENT));
-  Expr *value = buildExpr(rule<P::ExprContext>(c));
-  if (name.empty() || !value)
-    return nullptr;
-  return ctx.create<Let>(rangeOf(c), name, value);
 }
 
 // block : IDENT label* LBRACE bodyItem* RBRACE ;
@@ -232,137 +216,151 @@ StringRef Label::name() const {
 ArrayRef<Item *> ASTBuilder::buildBody(antlr4::ParserRuleContext *c) {
   llvm::SmallVector<Item *, 16> out;
   for (antlr4::tree::ParseTree *ch : c->children)
-    if (auto *b = as<P::BodyItemContext>(ch))
-      if (Item *i = buildBodyItem(b))
-        out.push_back(i);
+    if (Item *i = buildBodyItem(ch))
+      out.push_back(i);
   return ctx.copy<Item *>(out);
 }
 
-// bodyItem : attribute | block | expectStmt | SEMI ;
-Item *ASTBuilder::buildBodyItem(P::BodyItemContext *c) {
-  if (!c || c->children.empty())
-    return nullptr;
-  antlr4::tree::ParseTree *ch = c->children[0];
-  if (auto *a = as<P::AttributeContext>(ch))
-    return buildAttribute(a);
-  if (auto *b = as<P::BlockContext>(ch))
-    return buildBlock(b);
-  if (auto *x = as<P::ExpectStmtContext>(ch))
-    return buildExpectStmt(x);
+// bodyItem : IDENT ASSIGN expr                         # attribute
+//          | block                                     # nestedBlock
+//          | EXPECT expr (WITHIN expr)? (AFTER expr)?  # expectStmt
+//          | SEMI                                      # semi
+Item *ASTBuilder::buildBodyItem(antlr4::tree::ParseTree *n) {
+  if (auto *c = as<P::AttributeContext>(n)) {
+    Identifier key = identOf(term(c, P::IDENT));
+    Expr *value = buildExpr(rule<P::ExprContext>(c));
+    if (key.empty() || !value)
+      return nullptr;
+    return ctx.create<Attribute>(rangeOf(c), key, value);
+  }
+  if (auto *c = as<P::NestedBlockContext>(n)) {
+    P::BlockContext *b = rule<P::BlockContext>(c);
+    return b ? buildBlock(b) : nullptr;
+  }
+  if (auto *c = as<P::ExpectStmtContext>(n)) {
+    auto exprs = rules<P::ExprContext>(c);
+    if (exprs.empty())
+      return nullptr;
+    Expr *cond = buildExpr(exprs[0]);
+    if (!cond)
+      return nullptr;
+    Expr *within = nullptr, *after = nullptr;
+    size_t next = 1;
+    if (term(c, P::WITHIN) && next < exprs.size())
+      within = buildExpr(exprs[next++]);
+    if (term(c, P::AFTER) && next < exprs.size())
+      after = buildExpr(exprs[next++]);
+    return ctx.create<Expect>(rangeOf(c), cond, within, after);
+  }
   return nullptr;
-}
-
-// attribute : IDENT ASSIGN expr ;
-Item *ASTBuilder::buildAttribute(P::AttributeContext *c) {
-  Identifier key = identOf(term(c, P::IDENT));
-  Expr *value = buildExpr(rule<P::ExprContext>(c));
-  if (key.empty() || !value)
-    return nullptr;
-  return ctx.create<Attribute>(rangeOf(c), key, value);
-}
-
-// expectStmt : EXPECT expr (WITHIN expr)? (AFTER expr)? ;
-Item *ASTBuilder::buildExpectStmt(P::ExpectStmtContext *c) {
-  auto exprs = rules<P::ExprContext>(c);
-  if (exprs.empty())
-    return nullptr;
-  Expr *cond = buildExpr(exprs[0]);
-  if (!cond)
-    return nullptr;
-  Expr *within = nullptr, *after = nullptr;
-  size_t next = 1;
-  if (term(c, P::WITHIN) && next < exprs.size())
-    within = buildExpr(exprs[next++]);
-  if (term(c, P::AFTER) && next < exprs.size())
-    after = buildExpr(exprs[next++]);
-  return ctx.create<Expect>(rangeOf(c), cond, within, after);
 }
 
 //===----------------------------------------------------------------------===//
 // Expressions
 //===----------------------------------------------------------------------===//
 
-// expr : compareExpr (AND compareExpr)* ;
+/// The first child that is a rule context (not a token): a primary alternative.
+static antlr4::ParserRuleContext *firstRuleChild(antlr4::ParserRuleContext *c,
+                                                 size_t from = 0) {
+  for (size_t i = from; i < c->children.size(); ++i) {
+    antlr4::tree::ParseTree *ch = c->children[i];
+    const char *name = typeid(*ch).name();
+    if (name != typeid(antlr4::tree::TerminalNodeImpl).name() &&
+        name != typeid(antlr4::tree::ErrorNodeImpl).name())
+      return static_cast<antlr4::ParserRuleContext *>(ch);
+  }
+  return nullptr;
+}
+
+static CompareOp compareOpOf(P::CompareOpContext *op) {
+  size_t t = op->getStart() ? op->getStart()->getType() : 0;
+  return t == P::EQ   ? CompareOp::EQ
+         : t == P::NE ? CompareOp::NE
+         : t == P::LT ? CompareOp::LT
+         : t == P::LE ? CompareOp::LE
+         : t == P::GT ? CompareOp::GT
+                      : CompareOp::GE;
+}
+
+// expr : primary (compareOp primary)? (AND primary (compareOp primary)?)* ;
 Expr *ASTBuilder::buildExpr(P::ExprContext *c) {
   if (!c)
     return nullptr;
-  auto parts = rules<P::CompareExprContext>(c);
-  if (parts.size() == 1)
-    return buildCompareExpr(parts[0]);
-  llvm::SmallVector<Expr *, 4> ops;
-  for (P::CompareExprContext *p : parts) {
-    Expr *e = buildCompareExpr(p);
+  llvm::SmallVector<Expr *, 4> conj;
+  Expr *cur = nullptr;
+  P::CompareOpContext *pendingOp = nullptr;
+  for (antlr4::tree::ParseTree *ch : c->children) {
+    if (antlr4::Token *t = tokenOf(ch)) {
+      if (t->getType() == P::AND) {
+        if (!cur)
+          return nullptr;
+        conj.push_back(cur);
+        cur = nullptr;
+      }
+      continue;
+    }
+    if (auto *op = as<P::CompareOpContext>(ch)) {
+      pendingOp = op;
+      continue;
+    }
+    if (typeid(*ch).name() == typeid(antlr4::tree::ErrorNodeImpl).name())
+      continue;
+    Expr *e = buildPrimary(static_cast<antlr4::ParserRuleContext *>(ch));
     if (!e)
       return nullptr;
-    ops.push_back(e);
+    if (pendingOp) {
+      if (!cur)
+        return nullptr;
+      llvm::SMRange r{cur->getRange().Start, e->getRange().End};
+      cur = ctx.create<CompareExpr>(r, compareOpOf(pendingOp), rangeOf(pendingOp), cur, e);
+      pendingOp = nullptr;
+    } else {
+      cur = e;
+    }
   }
-  if (ops.empty())
+  if (!cur || pendingOp)
     return nullptr;
-  return ctx.create<AndExpr>(rangeOf(c), ctx.copy<Expr *>(ops));
+  if (conj.empty())
+    return cur;
+  conj.push_back(cur);
+  return ctx.create<AndExpr>(rangeOf(c), ctx.copy<Expr *>(conj));
 }
 
-// compareExpr : unaryExpr (compareOp unaryExpr)? ;
-Expr *ASTBuilder::buildCompareExpr(P::CompareExprContext *c) {
+// primary : STRING | NUMBER | QUANTITY | (TRUE | FALSE) | MINUS primary
+//         | call | object | reference | list | map | LPAREN expr RPAREN ;
+Expr *ASTBuilder::buildPrimary(antlr4::ParserRuleContext *c) {
   if (!c)
     return nullptr;
-  auto sides = rules<P::UnaryExprContext>(c);
-  if (sides.empty())
-    return nullptr;
-  Expr *lhs = buildUnaryExpr(sides[0]);
-  P::CompareOpContext *op = rule<P::CompareOpContext>(c);
-  if (!op)
-    return lhs;
-  if (sides.size() < 2)
-    return nullptr;
-  Expr *rhs = buildUnaryExpr(sides[1]);
-  if (!lhs || !rhs)
-    return nullptr;
-  // compareOp : EQ | NE | LT | LE | GT | GE ;
-  size_t opType = op->getStart() ? op->getStart()->getType() : 0;
-  CompareOp k = opType == P::EQ   ? CompareOp::EQ
-                : opType == P::NE ? CompareOp::NE
-                : opType == P::LT ? CompareOp::LT
-                : opType == P::LE ? CompareOp::LE
-                : opType == P::GT ? CompareOp::GT
-                                  : CompareOp::GE;
-  return ctx.create<CompareExpr>(rangeOf(c), k, rangeOf(op), lhs, rhs);
-}
-
-// unaryExpr : MINUS? primary ;
-Expr *ASTBuilder::buildUnaryExpr(P::UnaryExprContext *c) {
-  if (!c)
-    return nullptr;
-  Expr *e = buildPrimary(rule<P::PrimaryContext>(c));
-  if (!e || !term(c, P::MINUS))
-    return e;
-  return ctx.create<NegExpr>(rangeOf(c), e);
-}
-
-// primary : literal | call | object | reference | list | map | LPAREN expr RPAREN ;
-Expr *ASTBuilder::buildPrimary(P::PrimaryContext *c) {
-  if (!c || c->children.empty())
-    return nullptr;
-  antlr4::tree::ParseTree *ch = c->children[0];
-  if (auto *l = as<P::LiteralContext>(ch))
-    return buildLiteral(l->getStart());
-  if (auto *x = as<P::CallContext>(ch))
-    return buildCall(x);
-  if (auto *o = as<P::ObjectContext>(ch))
-    return buildObject(o);
-  if (auto *r = as<P::ReferenceContext>(ch))
+  if (auto *r = as<P::ReferenceContext>(c))
     return buildReference(r);
-  if (auto *l = as<P::ListContext>(ch))
+  if (as<P::StringLitContext>(c) || as<P::NumberLitContext>(c) ||
+      as<P::QuantityLitContext>(c) || as<P::BoolLitContext>(c))
+    return buildLiteral(c->getStart());
+  if (auto *x = as<P::CallContext>(c))
+    return buildCall(x);
+  if (auto *l = as<P::ListContext>(c))
     return buildList(l);
-  if (auto *m = as<P::MapContext>(ch))
+  if (auto *o = as<P::ObjectContext>(c)) {
+    Identifier kind = identOf(term(o, P::IDENT));
+    if (kind.empty())
+      return nullptr;
+    return ctx.create<ObjectExpr>(rangeOf(o), kind, buildBody(o));
+  }
+  if (auto *m = as<P::MapContext>(c))
     return buildMap(m);
-  if (Expr *e = buildExpr(rule<P::ExprContext>(c))) {
-    e->setRange(rangeOf(c));
+  if (auto *n = as<P::NegationContext>(c)) {
+    Expr *e = buildPrimary(firstRuleChild(n));
+    return e ? ctx.create<NegExpr>(rangeOf(n), e) : nullptr;
+  }
+  if (auto *p = as<P::ParenContext>(c)) {
+    Expr *e = buildExpr(rule<P::ExprContext>(p));
+    if (e)
+      e->setRange(rangeOf(p));
     return e;
   }
   return nullptr;
 }
 
-// literal : STRING | NUMBER | QUANTITY | TRUE | FALSE ;
 Expr *ASTBuilder::buildLiteral(antlr4::Token *t) {
   if (!t || t->getStartIndex() == INVALID_INDEX)
     return nullptr;
@@ -442,7 +440,7 @@ Expr *ASTBuilder::buildQuantity(antlr4::Token *t) {
                                  n * u->factor);
 }
 
-// call : IDENT LPAREN (argument (COMMA argument)* COMMA?)? RPAREN ;
+// primary: IDENT LPAREN (argument (COMMA argument)* COMMA?)? RPAREN  # call
 Expr *ASTBuilder::buildCall(P::CallContext *c) {
   Identifier callee = identOf(term(c, P::IDENT));
   if (callee.empty())
@@ -481,15 +479,7 @@ bool ASTBuilder::buildArgument(P::ArgumentContext *c, Argument &out) {
   return out.value != nullptr;
 }
 
-// object : IDENT LBRACE bodyItem* RBRACE ;
-Expr *ASTBuilder::buildObject(P::ObjectContext *c) {
-  Identifier kind = identOf(term(c, P::IDENT));
-  if (kind.empty())
-    return nullptr;
-  return ctx.create<ObjectExpr>(rangeOf(c), kind, buildBody(c));
-}
-
-// reference : IDENT (DOT IDENT | LBRACK expr RBRACK)* ;
+// primary: IDENT (DOT IDENT | LBRACK expr RBRACK)*  # reference
 Expr *ASTBuilder::buildReference(P::ReferenceContext *c) {
   llvm::SmallVector<RefSegment, 4> segs;
   antlr4::Token *segStart = nullptr;
@@ -534,7 +524,7 @@ Expr *ASTBuilder::buildReference(P::ReferenceContext *c) {
   return ctx.create<RefExpr>(rangeOf(c), ctx.copy<RefSegment>(segs));
 }
 
-// list : LBRACK (expr (COMMA expr)* COMMA?)? RBRACK ;
+// primary: LBRACK (expr (COMMA expr)* COMMA?)? RBRACK  # list
 Expr *ASTBuilder::buildList(P::ListContext *c) {
   llvm::SmallVector<Expr *, 8> items;
   for (P::ExprContext *e : rules<P::ExprContext>(c))
@@ -543,7 +533,7 @@ Expr *ASTBuilder::buildList(P::ListContext *c) {
   return ctx.create<ListExpr>(rangeOf(c), ctx.copy<Expr *>(items));
 }
 
-// map : LBRACE (mapEntry (COMMA | SEMI)?)* RBRACE ;
+// primary: LBRACE (mapEntry (COMMA | SEMI)?)* RBRACE  # map
 Expr *ASTBuilder::buildMap(P::MapContext *c) {
   llvm::SmallVector<MapEntry, 8> entries;
   for (P::MapEntryContext *m : rules<P::MapEntryContext>(c)) {

@@ -30,23 +30,15 @@ public:
   ast::Expr *buildExprOnly(P::ExprOnlyContext *c);
 
 private:
-  ast::Item *buildTopItem(P::TopItemContext *c);
-  ast::Item *buildImportDecl(P::ImportDeclContext *c);
-  ast::Item *buildParamDecl(P::ParamDeclContext *c);
-  ast::Item *buildLetDecl(P::LetDeclContext *c);
+  ast::Item *buildTopItem(antlr4::tree::ParseTree *n);
   ast::Block *buildBlock(P::BlockContext *c);
   bool buildLabel(P::LabelContext *c, ast::Label &out);
-  ast::Item *buildBodyItem(P::BodyItemContext *c);
-  ast::Item *buildAttribute(P::AttributeContext *c);
-  ast::Item *buildExpectStmt(P::ExpectStmtContext *c);
+  ast::Item *buildBodyItem(antlr4::tree::ParseTree *n);
   ast::Expr *buildExpr(P::ExprContext *c);
-  ast::Expr *buildCompareExpr(P::CompareExprContext *c);
-  ast::Expr *buildUnaryExpr(P::UnaryExprContext *c);
-  ast::Expr *buildPrimary(P::PrimaryContext *c);
+  ast::Expr *buildPrimary(antlr4::ParserRuleContext *c);
   ast::Expr *buildLiteral(antlr4::Token *t);
   ast::Expr *buildCall(P::CallContext *c);
   bool buildArgument(P::ArgumentContext *c, ast::Argument &out);
-  ast::Expr *buildObject(P::ObjectContext *c);
   ast::Expr *buildReference(P::ReferenceContext *c);
   ast::Expr *buildList(P::ListContext *c);
   ast::Expr *buildMap(P::MapContext *c);

@@ -190,8 +190,8 @@ private:
     auto has = [&](size_t t) { return set.contains(t); };
     size_t rule = p->getContext() ? p->getContext()->getRuleIndex() : 0;
     bool valueStart = has(P::STRING) && has(P::NUMBER) && has(P::LBRACK);
-    if (rule == P::RuleBlock || rule == P::RuleBodyItem || rule == P::RuleObject)
-      if (has(P::RBRACE) && has(P::IDENT))
+    if (rule == P::RuleBlock || rule == P::RuleBodyItem || rule == P::RulePrimary)
+      if (has(P::RBRACE) && has(P::IDENT) && has(P::EXPECT))
         return "an attribute, a nested block or '}'";
     if (rule == P::RuleFile || rule == P::RuleTopItem)
       return "a block, 'import', 'param' or 'let'";
