@@ -164,29 +164,99 @@ static llvm::SourceMgr::DiagKind toKind(Severity s) {
   }
 }
 
+/// Longest source line shown whole; longer lines are shown as a window around
+/// the location, as clang does, so a 10 MB line costs nothing to report.
+constexpr size_t MaxShownLine = 160;
+
 static void printOne(const llvm::SourceMgr &sm, llvm::raw_ostream &os,
                      llvm::SMRange range, llvm::SourceMgr::DiagKind kind,
                      const std::string &message,
                      llvm::ArrayRef<FixIt> fixits, bool color) {
-  if (!range.Start.isValid() || !sm.FindBufferContainingLoc(range.Start)) {
+  unsigned buf = range.Start.isValid() ? sm.FindBufferContainingLoc(range.Start) : 0;
+  if (!buf) {
     // No location: "infrac: error: message".
     llvm::SMDiagnostic d("infrac", kind, message);
     d.print(nullptr, os, color, /*ShowKindLabel=*/true);
     return;
   }
-  llvm::SmallVector<llvm::SMRange, 1> ranges;
-  // A range within one line is underlined; SourceMgr ignores ranges off the line.
-  if (range.End.isValid() && range.End.getPointer() > range.Start.getPointer())
-    ranges.push_back(range);
+  const llvm::MemoryBuffer *mb = sm.getMemoryBuffer(buf);
+  const char *bufStart = mb->getBufferStart(), *bufEnd = mb->getBufferEnd();
+  const char *loc = range.Start.getPointer();
+  auto [line, col] = sm.getLineAndColumn(range.Start, buf);
+
+  // The line holding the location.
+  const char *lineStart = loc;
+  while (lineStart > bufStart && lineStart[-1] != '\n' && lineStart[-1] != '\r')
+    --lineStart;
+  const char *lineEnd = loc;
+  while (lineEnd < bufEnd && *lineEnd != '\n' && *lineEnd != '\r')
+    ++lineEnd;
+
+  // Window it if it is long.
+  const char *showStart = lineStart, *showEnd = lineEnd;
+  std::string prefix, suffix;
+  if (size_t(lineEnd - lineStart) > MaxShownLine) {
+    showStart = std::max(lineStart, loc - 60);
+    showEnd = std::min(lineEnd, showStart + MaxShownLine - 20);
+    if (showStart > lineStart)
+      prefix = "...";
+    if (showEnd < lineEnd)
+      suffix = "...";
+  }
+  std::string shown = prefix + std::string(showStart, showEnd) + suffix;
+  auto column = [&](const char *p) -> unsigned {
+    p = std::clamp(p, showStart, showEnd);
+    return unsigned(prefix.size() + (p - showStart));
+  };
+
+  llvm::SmallVector<std::pair<unsigned, unsigned>, 1> ranges;
+  const char *rEnd = range.End.isValid() ? range.End.getPointer() : nullptr;
+  if (rEnd && rEnd > loc) {
+    unsigned b = column(loc), e = column(std::min(rEnd, lineEnd));
+    if (e > b)
+      ranges.emplace_back(b, e);
+  }
   llvm::SmallVector<llvm::SMFixIt, 2> fixes;
-  for (const FixIt &f : fixits)
-    fixes.emplace_back(f.range, f.replacement);
-  sm.PrintMessage(os, sm.GetMessage(range.Start, kind, message, ranges, fixes),
-                  color);
+  if (prefix.empty() && suffix.empty())
+    for (const FixIt &f : fixits)
+      fixes.emplace_back(f.range, f.replacement);
+  llvm::StringRef file = mb->getBufferIdentifier();
+  if (!prefix.empty()) {
+    // The caret column is the window's; print the real position ourselves.
+    if (color)
+      os.changeColor(llvm::raw_ostream::SAVEDCOLOR, /*Bold=*/true);
+    os << file << ':' << line << ':' << col << ": ";
+    if (color)
+      os.resetColor();
+    file = "";
+  }
+  llvm::SMDiagnostic d(sm, range.Start, file, int(line), int(column(loc)), kind,
+                       message, shown, ranges, fixes);
+  d.print(nullptr, os, color, /*ShowKindLabel=*/true);
 }
 
-void infrac::renderText(const DiagnosticEngine &diags, llvm::raw_ostream &os,
+namespace {
+/// Forwards to another stream, with colour decided by us rather than by
+/// whether the file descriptor is a terminal (--colour=always, NO_COLOR).
+class ColorDecidedStream : public llvm::raw_ostream {
+public:
+  ColorDecidedStream(llvm::raw_ostream &out, bool colors) : out(out), colors(colors) {
+    enable_colors(colors);
+    SetUnbuffered();
+  }
+  bool has_colors() const override { return colors; }
+
+private:
+  void write_impl(const char *ptr, size_t size) override { out.write(ptr, size); }
+  uint64_t current_pos() const override { return out.tell(); }
+  llvm::raw_ostream &out;
+  bool colors;
+};
+} // namespace
+
+void infrac::renderText(const DiagnosticEngine &diags, llvm::raw_ostream &out,
                         const TextRenderOptions &opts) {
+  ColorDecidedStream os(out, opts.color);
   const llvm::SourceMgr &sm = diags.getSourceMgr();
   for (const Diagnostic &d : diags.getDiagnostics()) {
     std::string msg = d.message;

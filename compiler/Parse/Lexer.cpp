@@ -134,6 +134,14 @@ private:
   void lexString(const unsigned char *b);
   void lexNumber(const unsigned char *b);
   void lexInvalid(const unsigned char *b);
+  /// Reports a run of bytes that are not UTF-8 once, and skips it.
+  void reportInvalidUTF8() {
+    const unsigned char *b = cur;
+    while (cur < end && *cur >= 0x80 && utf8Length(cur, end) == 0)
+      ++cur;
+    if (diags)
+      diags->report(DiagID::LEX004, rangeOf(b, cur));
+  }
   bool stopped() const { return result.truncated || (diags && diags->shouldStop()); }
 
   const unsigned char *begin, *cur, *end;
@@ -231,9 +239,7 @@ void LexerImpl::lexString(const unsigned char *b) {
     }
     unsigned n = utf8Length(cur, end);
     if (n == 0) {
-      if (diags)
-        diags->report(DiagID::LEX004, rangeOf(cur, cur + 1));
-      ++cur;
+      reportInvalidUTF8();
       continue;
     }
     cur += n;
@@ -274,6 +280,8 @@ void LexerImpl::lexNumber(const unsigned char *b) {
   push(Tok::Number, b);
 }
 
+/// Reports and skips a character that cannot start a token. It is left out of
+/// the token stream so that the parser does not report it a second time.
 void LexerImpl::lexInvalid(const unsigned char *b) {
   unsigned char c = *cur;
   if (c == 0) {
@@ -291,21 +299,17 @@ void LexerImpl::lexInvalid(const unsigned char *b) {
                               : fmt::format("\\x{:02x}", c);
       diags->report(DiagID::LEX001, rangeOf(b, cur), shown);
     }
-    push(Tok::ErrorChar, b);
     return;
   }
   unsigned n = utf8Length(cur, end);
   if (n == 0) {
-    ++cur;
-    if (diags)
-      diags->report(DiagID::LEX004, rangeOf(b, cur));
+    reportInvalidUTF8();
   } else {
     cur += n;
     if (diags)
       diags->report(DiagID::LEX001, rangeOf(b, cur),
                     llvm::StringRef(reinterpret_cast<const char *>(b), n));
   }
-  push(Tok::ErrorChar, b);
 }
 
 LexResult LexerImpl::run() {
@@ -331,13 +335,10 @@ LexResult LexerImpl::run() {
           continue;
         }
         unsigned n = utf8Length(cur, end);
-        if (n == 0) {
-          if (diags)
-            diags->report(DiagID::LEX004, rangeOf(cur, cur + 1));
-          ++cur;
-        } else {
+        if (n == 0)
+          reportInvalidUTF8();
+        else
           cur += n;
-        }
       }
       result.comments.push_back({static_cast<uint32_t>(b - begin),
                                  static_cast<uint32_t>(cur - b)});

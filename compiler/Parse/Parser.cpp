@@ -383,6 +383,11 @@ ast::File *infrac::parseBuffer(unsigned bufferId, llvm::SourceMgr &sm,
                                     });
   }
   file->items = ctx.copy<ast::Item *>(items);
+  if (items.empty() && !hadErrors && diags.getNumErrors() == errorsBefore) {
+    llvm::SMLoc at = llvm::SMLoc::getFromPointer(buf);
+    diags.report(DiagID::LEX007, llvm::SMRange(at, at),
+                 text.empty() ? "the file is empty and" : "the file");
+  }
   file->hasSyntaxErrors =
       hadErrors || lexed.truncated || diags.getNumErrors() != errorsBefore;
   return file;

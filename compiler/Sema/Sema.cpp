@@ -1008,7 +1008,10 @@ Value Sema::convert(const ast::Expr *e, const Type *t, const Site &site) {
     if (t->kind == TK::Cidr) {
       std::string why;
       if (!validCidr(s->getValue(), why)) {
-        diags.report(DiagID::TYP005, e->getRange(), s->getValue(), why);
+        StringRef shown = s->getValue();
+        diags.report(DiagID::TYP005, e->getRange(),
+                     shown.size() > 40 ? (shown.take_front(37) + "...").str() : shown.str(),
+                     why);
         return {};
       }
     }
@@ -1145,10 +1148,15 @@ Value Sema::convertRef(const ast::RefExpr *e, const Type *t, const Site &site) {
   auto it = symbols.find(head.name);
   if (it == symbols.end() || it->second.kind != Symbol::Resource) {
     // Resources of any allowed kind, or every resource for members' pseudo-kinds.
-    std::vector<StringRef> cands = namesOfKinds(t->names);
-    if (cands.empty())
-      for (const Resource *r : m.resources)
-        cands.push_back(r->name);
+    // Suggest only names that would be accepted here: resources of the wanted
+    // kinds, or owners of the wanted members (instances of an ASG, ...).
+    std::vector<std::string> kinds = t->names;
+    for (const BlockSpec *b : schema.blocks())
+      for (StringRef member : schema.memberNames(b->kind))
+        if (const MemberSpec *ms = schema.findMember(b->kind, member))
+          if (kindAllowed(ms->resultKind, t->names))
+            kinds.push_back(b->kind);
+    std::vector<StringRef> cands = namesOfKinds(kinds);
     std::string noun = t->names.size() == 1 && schema.findBlock(t->names[0])
                            ? kindNoun(t->names[0])
                            : "name";
