@@ -363,6 +363,16 @@ private:
   llvm::StringMap<Symbol> symbols;
   std::vector<std::pair<Resource *, const ast::Block *>> blocks; ///< Pass 2 work list.
   llvm::DenseMap<const Resource *, const ast::Block *> declOf;
+
+  /// `asg.instances[i]` and friends, checked once every attribute is known.
+  struct IndexCheck {
+    SMRange range;
+    const Resource *owner;
+    StringRef member;
+    int64_t index;
+  };
+  std::vector<IndexCheck> indexChecks;
+  void checkIndexes();
 };
 
 //===----------------------------------------------------------------------===//
@@ -1222,6 +1232,8 @@ Value Sema::convertRef(const ast::RefExpr *e, const Type *t, const Site &site) {
   v.ref = cur;
   v.str = member;
   v.i = index;
+  if (index >= 0)
+    indexChecks.push_back({e->getRange(), cur, member, index});
   StringRef kind = v.refKind();
   if (!kindAllowed(kind, t->names)) {
     std::string path;
@@ -1545,8 +1557,26 @@ void Sema::run(const ast::Program &program) {
   // defaults can read its parent's.
   for (auto &[r, b] : blocks)
     applyDerivedDefaults(r);
-  if (!diags.shouldStop())
+  if (!diags.shouldStop()) {
+    checkIndexes();
     checkCycles();
+  }
+}
+
+/// An index into a member must be below the most the owner can have: the
+/// ASG's max, the node group's count, the ensemble's size.
+void Sema::checkIndexes() {
+  for (const IndexCheck &c : indexChecks) {
+    StringRef sizeAttr = c.owner->kind() == "auto_scaling_group" ? "max"
+                         : c.owner->kind() == "instance_group"   ? "count"
+                         : c.owner->kind() == "coordination"     ? "ensemble"
+                                                                 : "";
+    if (sizeAttr.empty())
+      continue;
+    std::optional<int64_t> size = c.owner->getInt(sizeAttr);
+    if (size && c.index >= *size)
+      diags.report(DiagID::REF005, c.range, c.index, c.owner->path, sizeAttr, *size);
+  }
 }
 
 } // namespace
