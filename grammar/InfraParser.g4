@@ -18,12 +18,13 @@ topItem    : IMPORT STRING                  # importDecl
            | PARAM IDENT ASSIGN expr        # paramDecl
            | LET IDENT ASSIGN expr          # letDecl
            | block                          # topBlock
+           | IDENT ASSIGN expr              # topAttribute
            | SEMI                           # topSemi
            ;
 
 // kind name { ... }, listener http { ... }, at 30s { ... }, load shop_alb { ... }
 block      : IDENT label* LBRACE bodyItem* RBRACE ;
-label      : IDENT | STRING | QUANTITY | NUMBER ;
+label      : IDENT | QUANTITY | NUMBER ;
 bodyItem   : IDENT ASSIGN expr                         # attribute
            | block                                     # nestedBlock
            | EXPECT expr (WITHIN expr)? (AFTER expr)?  # expectStmt

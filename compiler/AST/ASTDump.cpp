@@ -193,7 +193,7 @@ static void printItems(ArrayRef<Item *> items, const llvm::SourceMgr &sm,
       os << " = ";
       printExpr(a->getValue(), os);
       os << '\n';
-      if (auto *o = llvm::dyn_cast<ObjectExpr>(a->getValue()))
+      if (auto *o = llvm::dyn_cast_or_null<ObjectExpr>(a->getValue()))
         printItems(o->getBody(), sm, os, indent + 2);
       break;
     }

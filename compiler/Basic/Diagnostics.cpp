@@ -130,10 +130,10 @@ llvm::StringRef infrac::closestMatch(llvm::StringRef word,
     if (c == word)
       continue;
     unsigned d = editDistance(word, c);
-    // A case-only difference is always a good suggestion.
+    // A case-only difference is the best suggestion there is.
     if (word.equals_insensitive(c))
-      d = 1;
-    if (d <= limit && d < bestDist) {
+      d = 0;
+    if ((d <= limit || d == 0) && d < bestDist) {
       best = c;
       bestDist = d;
     }

@@ -145,6 +145,13 @@ Item *ASTBuilder::buildTopItem(antlr4::tree::ParseTree *n) {
     P::BlockContext *b = rule<P::BlockContext>(c);
     return b ? buildBlock(b) : nullptr;
   }
+  if (auto *c = as<P::TopAttributeContext>(n)) {
+    // Not allowed at the top level; kept so that Sema can say so precisely.
+    Identifier key = identOf(term(c, P::IDENT));
+    if (key.empty())
+      return nullptr;
+    return ctx.create<Attribute>(rangeOf(c), key, buildExpr(rule<P::ExprContext>(c)));
+  }
   if (auto *c = as<P::ImportDeclContext>(n)) {
     antlr4::Token *str = term(c, P::STRING);
     auto *s = llvm::dyn_cast_or_null<StringLit>(str ? buildString(str) : nullptr);
@@ -156,9 +163,12 @@ Item *ASTBuilder::buildTopItem(antlr4::tree::ParseTree *n) {
   if (isParam || as<P::LetDeclContext>(n)) {
     auto *c = static_cast<antlr4::ParserRuleContext *>(n);
     Identifier name = identOf(term(c, P::IDENT));
-    Expr *value = buildExpr(rule<P::ExprContext>(c));
-    if (name.empty() || !value)
+    P::ExprContext *valueCtx = rule<P::ExprContext>(c);
+    if (name.empty() || !valueCtx)
       return nullptr;
+    // A value the builder rejected (an unknown unit) is kept as null so that
+    // the name still exists and Sema does not report it a second time.
+    Expr *value = buildExpr(valueCtx);
     if (isParam)
       return ctx.create<Param>(rangeOf(c), name, value);
     return ctx.create<Let>(rangeOf(c), name, value);
@@ -182,7 +192,7 @@ Block *ASTBuilder::buildBlock(P::BlockContext *c) {
                            rangeOf(term(c, P::LBRACE)));
 }
 
-// label : IDENT | STRING | QUANTITY | NUMBER ;
+// label : IDENT | QUANTITY | NUMBER ;
 bool ASTBuilder::buildLabel(P::LabelContext *c, Label &out) {
   if (!c || !c->getStart())
     return false;
@@ -228,10 +238,10 @@ ArrayRef<Item *> ASTBuilder::buildBody(antlr4::ParserRuleContext *c) {
 Item *ASTBuilder::buildBodyItem(antlr4::tree::ParseTree *n) {
   if (auto *c = as<P::AttributeContext>(n)) {
     Identifier key = identOf(term(c, P::IDENT));
-    Expr *value = buildExpr(rule<P::ExprContext>(c));
-    if (key.empty() || !value)
+    P::ExprContext *valueCtx = rule<P::ExprContext>(c);
+    if (key.empty() || !valueCtx)
       return nullptr;
-    return ctx.create<Attribute>(rangeOf(c), key, value);
+    return ctx.create<Attribute>(rangeOf(c), key, buildExpr(valueCtx));
   }
   if (auto *c = as<P::NestedBlockContext>(n)) {
     P::BlockContext *b = rule<P::BlockContext>(c);

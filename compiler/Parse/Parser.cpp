@@ -111,12 +111,32 @@ protected:
   void reportNoViableAlternative(antlr4::Parser *p,
                                  const antlr4::NoViableAltException &e) override {
     antlr4::Token *t = e.getOffendingToken();
+    // `port 80` or `cidr "10.0.0.0/16"`: a name and a value without '='.
+    antlr4::Token *start = e.getStartToken();
+    if (start && start->getType() == P::IDENT && start->getTokenIndex() != INVALID_INDEX) {
+      antlr4::Token *next = p->getTokenStream()->get(start->getTokenIndex() + 1);
+      size_t k = next->getType();
+      bool startsValue = k == P::STRING || k == P::NUMBER || k == P::QUANTITY ||
+                         k == P::LBRACK || k == P::TRUE || k == P::FALSE ||
+                         k == P::MINUS || k == P::IDENT;
+      if (startsValue) {
+        const char *at = buf + start->getStopIndex() + 1;
+        llvm::SMRange r{llvm::SMLoc::getFromPointer(at), llvm::SMLoc::getFromPointer(at)};
+        ++numErrors;
+        diags.report(DiagID::SYN004, r, "'='",
+                     fmt::format("{} after {}", describeFound(next), describeFound(start)))
+            .fixit(r, " =");
+        return;
+      }
+    }
     report(DiagID::SYN002, t, describeFound(t),
            describeExpected(p, p->getExpectedTokens()));
   }
   void reportInputMismatch(antlr4::Parser *p,
                            const antlr4::InputMismatchException &e) override {
     antlr4::Token *t = e.getOffendingToken();
+    if (reportBlockHeader(p, t))
+      return;
     report(DiagID::SYN001, t, describeExpected(p, e.getExpectedTokens()),
            describeFound(t));
   }
@@ -130,6 +150,8 @@ protected:
       return;
     beginErrorCondition(p);
     antlr4::Token *t = p->getCurrentToken();
+    if (reportBlockHeader(p, t))
+      return;
     report(DiagID::SYN002, t, describeFound(t),
            describeExpected(p, getExpectedTokens(p)));
   }
@@ -158,6 +180,36 @@ protected:
   }
 
 private:
+  /// `port 8080 }` parses as the header of a block `port 8080 { ... }` that
+  /// never opens: say both readings.
+  bool reportBlockHeader(antlr4::Parser *p, antlr4::Token *t) {
+    antlr4::ParserRuleContext *ctx = p->getContext();
+    if (!ctx || ctx->getRuleIndex() != P::RuleBlock || !ctx->getStart() ||
+        ctx->getStart()->getType() != P::IDENT || ctx->children.size() < 2)
+      return false;
+    for (antlr4::tree::ParseTree *ch : ctx->children) {
+      antlr4::misc::Interval iv = ch->getSourceInterval();
+      if (iv.a >= 0 && iv.a == iv.b &&
+          p->getTokenStream()->get(static_cast<size_t>(iv.a))->getType() == P::LBRACE)
+        return false; // The block is open: the error is inside it.
+    }
+    antlr4::Token *kw = ctx->getStart();
+    antlr4::Token *last = nullptr;
+    for (antlr4::tree::ParseTree *ch : ctx->children)
+      if (auto *rc = dynamic_cast<antlr4::ParserRuleContext *>(ch))
+        if (rc->getRuleIndex() == P::RuleLabel)
+          last = rc->getStop();
+    if (!last || last->getStartIndex() == INVALID_INDEX || ctx == lastHeaderError)
+      return false;
+    lastHeaderError = ctx;
+    llvm::StringRef header(buf + kw->getStartIndex(),
+                           last->getStopIndex() + 1 - kw->getStartIndex());
+    llvm::StringRef name(buf + kw->getStartIndex(),
+                         kw->getStopIndex() + 1 - kw->getStartIndex());
+    report(DiagID::SYN007, t, header, name, describeFound(t));
+    return true;
+  }
+
   llvm::SMRange rangeOf(antlr4::Token *t) const {
     if (!t || t->getStartIndex() == INVALID_INDEX)
       return {};
@@ -168,14 +220,17 @@ private:
 
   template <typename... Args>
   void report(DiagID id, antlr4::Token *t, Args &&...args) {
-    // Unclosed brackets at end of file were already reported by the lexer.
-    if (t && t->getType() == antlr4::Token::EOF && eofReported)
+    // Unclosed brackets at end of file were already reported by the lexer;
+    // an error at the end of a chunk after another error is its echo.
+    if (t && t->getType() == antlr4::Token::EOF && (eofReported || numErrors))
       return;
     ++numErrors;
     diags.report(id, rangeOf(t), std::forward<Args>(args)...);
   }
 
   std::string describeFound(antlr4::Token *t) const {
+    if (t && t->getStartIndex() == INVALID_INDEX)
+      return "a missing token";
     if (!t || t->getType() == antlr4::Token::EOF)
       return "end of file";
     llvm::StringRef text(buf + t->getStartIndex(),
@@ -220,6 +275,7 @@ private:
   DiagnosticEngine &diags;
   const char *buf;
   bool eofReported;
+  antlr4::ParserRuleContext *lastHeaderError = nullptr;
 };
 
 /// Splits the token stream into independently parsable top-level chunks.
@@ -227,20 +283,24 @@ std::vector<std::pair<size_t, size_t>> splitChunks(const std::vector<Token> &tok
   std::vector<std::pair<size_t, size_t>> chunks;
   size_t n = toks.size() - 1; // Without the final Eof.
   size_t start = 0;
-  int depth = 0;
+  // Brackets match as the lexer matches them: a closer pops to its opener, a
+  // stray closer pops nothing.
+  std::vector<Tok> open;
   for (size_t i = 0; i < n; ++i) {
     Tok k = toks[i].kind;
-    if (depth == 0 && i > start &&
+    if (open.empty() && i > start &&
         (k == Tok::KwImport || k == Tok::KwParam || k == Tok::KwLet)) {
       chunks.emplace_back(start, i);
       start = i;
     }
-    if (k == Tok::LBrace || k == Tok::LBrack || k == Tok::LParen)
-      ++depth;
-    else if (k == Tok::RBrace || k == Tok::RBrack || k == Tok::RParen) {
-      if (depth > 0)
-        --depth;
-      if (depth == 0 && k == Tok::RBrace) {
+    if (k == Tok::LBrace || k == Tok::LBrack || k == Tok::LParen) {
+      open.push_back(k);
+    } else if (k == Tok::RBrace || k == Tok::RBrack || k == Tok::RParen) {
+      Tok want = k == Tok::RBrace ? Tok::LBrace : k == Tok::RBrack ? Tok::LBrack : Tok::LParen;
+      auto it = std::find(open.rbegin(), open.rend(), want);
+      if (it != open.rend())
+        open.erase(std::prev(it.base()), open.end());
+      if (open.empty() && k == Tok::RBrace) {
         chunks.emplace_back(start, i + 1);
         start = i + 1;
       }
@@ -320,6 +380,7 @@ ast::File *infrac::parseBuffer(unsigned bufferId, llvm::SourceMgr &sm,
 
   unsigned errorsBefore = diags.getNumErrors();
   LexResult lexed = lex(text, &diags);
+  bool lexErrors = diags.getNumErrors() != errorsBefore;
 
   // Unclosed brackets: one error at the end with a note at the opener.
   bool eofReported = false;
@@ -383,13 +444,14 @@ ast::File *infrac::parseBuffer(unsigned bufferId, llvm::SourceMgr &sm,
                                     });
   }
   file->items = ctx.copy<ast::Item *>(items);
-  if (items.empty() && !hadErrors && diags.getNumErrors() == errorsBefore) {
+  if (items.empty() && !hadErrors && !lexErrors && !eofReported) {
     llvm::SMLoc at = llvm::SMLoc::getFromPointer(buf);
     diags.report(DiagID::LEX007, llvm::SMRange(at, at),
                  text.empty() ? "the file is empty and" : "the file");
   }
-  file->hasSyntaxErrors =
-      hadErrors || lexed.truncated || diags.getNumErrors() != errorsBefore;
+  // Errors of the AST builder (an unknown unit, a number out of range) leave a
+  // null value behind and do not stop Sema.
+  file->hasSyntaxErrors = hadErrors || lexed.truncated || lexErrors || eofReported;
   return file;
 }
 
@@ -475,7 +537,6 @@ llvm::Error Loader::load(llvm::StringRef path, const ast::Import *importedAt) {
   loaded.insert(key);
   unsigned id = sm.AddNewSourceBuffer(std::move(*bufOr), llvm::SMLoc());
   ast::File *file = parseBuffer(id, sm, ctx, diags);
-  program.files.push_back(file);
 
   stack.emplace_back(key, importedAt);
   llvm::StringRef dir = llvm::sys::path::parent_path(path);
@@ -494,6 +555,9 @@ llvm::Error Loader::load(llvm::StringRef path, const ast::Import *importedAt) {
       return e;
   }
   stack.pop_back();
+  // Imported files come before their importer: what a file uses is declared
+  // before it, and a redefinition is reported in the importing file.
+  program.files.push_back(file);
   return llvm::Error::success();
 }
 

@@ -472,7 +472,7 @@ Resource *Sema::declareBlock(const ast::Block *b, const BlockSpec *spec,
   case LabelKind::OptionalName:
     if (labels.empty()) {
       if (spec->label == LabelKind::Name) {
-        diags.report(DiagID::KIND003, kw.range, noun, kw.name);
+        diags.report(DiagID::KIND003, kw.range, kw.name, kw.name);
         return nullptr;
       }
       break;
@@ -555,7 +555,7 @@ void Sema::declareChildren(Resource *r, const ast::Block *b) {
       auto [it, inserted] = seenOne.try_emplace(cs->keyword, c);
       if (!inserted) {
         diags.report(DiagID::DUP003, kw.range, cs->keyword, noun,
-                     r->name.empty() ? r->path : r->name, "")
+                     r->name.empty() ? r->path : r->name)
             .note(it->second->nameRange, "first '{}' is here", cs->keyword);
         continue;
       }
@@ -894,7 +894,9 @@ Value Sema::convert(const ast::Expr *e, const Type *t, const Site &site) {
   }
   Symbol *sym = nullptr;
   if (!enumSymbol)
-    if (const ast::Expr *value = expandSymbol(e, &sym)) {
+    if (const ast::Expr *value = expandSymbol(e, &sym); sym) {
+      if (!value)
+        return {}; // The let's value was already diagnosed.
       if (sym->expanding) {
         diags.report(DiagID::CYC001, e->getRange(), ref->getHead().name)
             .note(sym->declRange, "'{}' is defined here", ref->getHead().name);
