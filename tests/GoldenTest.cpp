@@ -98,3 +98,16 @@ TEST(ExampleTest, TheFiveExamplesExist) {
 }
 
 } // namespace
+
+namespace {
+
+// docs/kinds.md is `infrac schema`; regenerate it with INFRAC_UPDATE_GOLDENS=1.
+TEST(DocsTest, KindsReferenceIsInSyncWithTheSchema) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  sema::printSchemaMarkdown(os);
+  std::string msg = compareGolden(sourceDir() + "/docs/kinds.md", os.str());
+  EXPECT_TRUE(msg.empty()) << msg;
+}
+
+} // namespace

@@ -32,6 +32,7 @@ namespace {
 cl::OptionCategory infracCategory("infrac options");
 
 cl::SubCommand checkCmd("check", "Parse, resolve and check .infra files; print diagnostics");
+cl::SubCommand schemaCmd("schema", "Print every kind, attribute and function as Markdown");
 
 enum class Format { Text, JSON };
 enum class Emit { None, AST, Model };
@@ -152,7 +153,7 @@ void printVersion(llvm::raw_ostream &os) {
 
 int infrac::driverMain(int argc, char **argv) {
   // A first word that is not an option must be a command.
-  static const char *const commands[] = {"check"};
+  static const char *const commands[] = {"check", "schema"};
   if (argc >= 2 && argv[1][0] != '-') {
     bool known = false;
     std::vector<llvm::StringRef> names;
@@ -175,7 +176,8 @@ int infrac::driverMain(int argc, char **argv) {
           argc, argv,
           "infrac: check, compile, draw, run and simulate AWS infrastructure "
           "declared in .infra files\n\n"
-          "  infrac check FILE...     report diagnostics (exit 0 clean, 1 errors, 2 usage or I/O)\n\n"
+          "  infrac check FILE...     report diagnostics (exit 0 clean, 1 errors, 2 usage or I/O)\n"
+          "  infrac schema            print the language's kinds and attributes (docs/kinds.md)\n\n"
           "Run 'infrac COMMAND --help' for a command's options.\n",
           &errStream)) {
     llvm::errs() << errStream.str();
@@ -183,6 +185,10 @@ int infrac::driverMain(int argc, char **argv) {
   }
   if (checkCmd)
     return runCheck();
+  if (schemaCmd) {
+    sema::printSchemaMarkdown(llvm::outs());
+    return 0;
+  }
   llvm::errs() << "infrac: error: no command given\nRun 'infrac --help' for usage.\n";
   return 2;
 }

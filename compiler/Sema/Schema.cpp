@@ -171,7 +171,7 @@ std::string Type::describe() const {
   case Kind::Many:
     return elems[0]->describe() + " or a list of them";
   case Kind::Map:
-    return "a map of " + elems[0]->describe();
+    return "a map of " + elems[0]->describePlural();
   case Kind::Union: {
     std::string out;
     for (size_t i = 0; i < elems.size(); ++i) {
@@ -205,6 +205,8 @@ std::string Type::describePlural() const {
     return "integers";
   case Kind::Enum:
     return "values from " + joinNames(names, "and", false);
+  case Kind::Map:
+    return "maps of " + elems[0]->describePlural();
   default:
     return "values (" + describe() + ")";
   }

@@ -20,6 +20,7 @@
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <string>
 #include <vector>
@@ -185,6 +186,9 @@ private:
   std::vector<const MemberSpec *> allMembers;
   std::vector<llvm::StringRef> topKinds;
 };
+
+/// Prints every kind, attribute and function as Markdown (docs/kinds.md).
+void printSchemaMarkdown(llvm::raw_ostream &os);
 
 /// "target group" for "target_group".
 std::string kindNoun(llvm::StringRef kind);
