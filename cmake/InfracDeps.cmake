@@ -19,3 +19,16 @@ target_link_libraries(infrac_llvm INTERFACE LLVMSupport)
 add_library(infrac_antlr_runtime INTERFACE)
 target_include_directories(infrac_antlr_runtime SYSTEM INTERFACE ${ANTLR4_INCLUDE_DIR})
 target_link_libraries(infrac_antlr_runtime INTERFACE antlr4_static)
+
+# Clang rejects one header of Debian's ANTLR 4.9 runtime (InterpreterDataReader.h
+# default-constructs a Vocabulary whose const members have no initialiser; g++
+# accepts it). Nothing of ours uses that header, so for clang builds (the fuzzer)
+# a copy of the umbrella header without it comes first on the include path.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  set(_shim ${CMAKE_BINARY_DIR}/antlr4-shim)
+  file(READ ${ANTLR4_INCLUDE_DIR}/antlr4-runtime.h _umbrella)
+  string(REPLACE "#include \"misc/InterpreterDataReader.h\"" "" _umbrella "${_umbrella}")
+  string(REGEX REPLACE "#include \"([^\"]+)\"" "#include <\\1>" _umbrella "${_umbrella}")
+  file(WRITE ${_shim}/antlr4-runtime.h "${_umbrella}")
+  target_include_directories(infrac_antlr_runtime SYSTEM BEFORE INTERFACE ${_shim})
+endif()

@@ -1,0 +1,79 @@
+//===- FrontEndFuzzer.cpp - libFuzzer target over the whole front end -----===//
+//
+// One input is one .infra file. It goes through everything `infrac check
+// --emit=ast` and `--emit=model` do — lexing, chunked parsing with recovery,
+// the AST builder, sema (resolution, units, defaults, cycles) — and both
+// diagnostic renderers. Imports are not followed (the input is one buffer).
+//
+// Beyond crashes, it checks an invariant of the front end: every diagnostic,
+// note and fix-it is located inside the buffer (or is unlocated).
+//
+//===----------------------------------------------------------------------===//
+
+#include "AST/AST.h"
+#include "Basic/Diagnostics.h"
+#include "Parse/Parser.h"
+#include "Sema/Model.h"
+
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+
+using namespace infrac;
+
+namespace {
+
+[[noreturn]] void fail(const char *what) {
+  std::fprintf(stderr, "front-end invariant violated: %s\n", what);
+  std::abort();
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  llvm::SourceMgr sm;
+  DiagnosticEngine diags(sm);
+  ast::ASTContext ctx;
+
+  llvm::StringRef text(reinterpret_cast<const char *>(data), size);
+  unsigned id = sm.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(text, "fuzz.infra"), llvm::SMLoc());
+  ast::Program program;
+  program.files.push_back(parseBuffer(id, sm, ctx, diags));
+
+  llvm::raw_null_ostream null;
+  ast::dumpAST(program, sm, null);
+  std::unique_ptr<sema::Model> model;
+  if (!program.hasSyntaxErrors()) {
+    model = sema::buildModel(program, diags);
+    if (!model)
+      fail("sema returned no model");
+    sema::dumpModel(*model, sm, null);
+  }
+
+  const llvm::MemoryBuffer *buf = sm.getMemoryBuffer(id);
+  auto checkRange = [&](llvm::SMRange r) {
+    for (llvm::SMLoc loc : {r.Start, r.End}) {
+      const char *p = loc.getPointer();
+      if (p && (p < buf->getBufferStart() || p > buf->getBufferEnd()))
+        fail("diagnostic located outside the buffer");
+    }
+    if (r.Start.getPointer() && r.End.getPointer() &&
+        r.End.getPointer() < r.Start.getPointer())
+      fail("diagnostic range ends before it starts");
+  };
+  for (const Diagnostic &d : diags.getDiagnostics()) {
+    checkRange(d.range);
+    for (const DiagNote &n : d.notes)
+      checkRange(n.range);
+    for (const FixIt &f : d.fixits)
+      checkRange(f.range);
+  }
+  renderText(diags, null, TextRenderOptions{/*color=*/true, /*summary=*/true});
+  renderJSON(diags, null);
+  return 0;
+}
