@@ -121,6 +121,12 @@ TEST(CliTest, ParamOverride) {
   ProcessResult bare = runProcess({bin, "check", "--emit=model", "-Pcidr=10.8.0.0/16", path});
   EXPECT_EQ(bare.exitCode, 0) << bare.err;
   EXPECT_NE(bare.out.find("cidr = \"10.8.0.0/16\""), std::string::npos) << bare.out;
+  // A bare name given to a string param is the string, not a reference.
+  std::string tagged = fixture("tagged.infra", "param env = \"prod\"\n"
+                                               "vpc v { cidr = \"10.0.0.0/16\"; tags = { env = env } }\n");
+  ProcessResult name = runProcess({bin, "check", "--emit=model", "-P", "env=staging", tagged});
+  EXPECT_EQ(name.exitCode, 0) << name.err;
+  EXPECT_NE(name.out.find("\"env\" = \"staging\""), std::string::npos) << name.out;
   ProcessResult unknown = runProcess({bin, "check", "-P", "cdir=1", path});
   EXPECT_EQ(unknown.exitCode, 1);
   EXPECT_NE(unknown.err.find("unknown parameter 'cdir'"), std::string::npos) << unknown.err;

@@ -77,7 +77,8 @@ bool useColor() {
 }
 
 /// Parses `-P name=value` into an override. The value is read as an
-/// expression; text that is not one (ap-northeast-2) is taken as a string.
+/// expression; text that is not one (ap-northeast-2) is taken as a string, and
+/// so is a bare name given to a param whose default is a string.
 bool parseParamOverrides(llvm::SourceMgr &sm, ast::ASTContext &ctx,
                          std::vector<sema::ParamOverride> &out) {
   for (const std::string &p : params) {
@@ -94,11 +95,11 @@ bool parseParamOverrides(llvm::SourceMgr &sm, ast::ASTContext &ctx,
     llvm::StringRef text = sm.getMemoryBuffer(id)->getBuffer();
     o.range = {llvm::SMLoc::getFromPointer(text.begin()),
                llvm::SMLoc::getFromPointer(text.end())};
-    llvm::SourceMgr scratchSM;
     DiagnosticEngine scratch(sm);
     o.value = parseExpression(id, sm, ctx, scratch);
+    o.text = ctx.create<ast::StringLit>(o.range, text);
     if (!o.value || scratch.hasErrors())
-      o.value = ctx.create<ast::StringLit>(o.range, text);
+      o.value = o.text;
     out.push_back(std::move(o));
   }
   return true;

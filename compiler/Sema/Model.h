@@ -188,6 +188,9 @@ private:
 struct ParamOverride {
   std::string name;
   const ast::Expr *value = nullptr;
+  /// The whole text as a string: used instead of `value` when that is a bare
+  /// name and the param's default is a string (-P env=staging).
+  const ast::Expr *text = nullptr;
   llvm::SMRange range;
 };
 

@@ -407,8 +407,12 @@ void Sema::declareTop(const ast::Item *item) {
       pv.range = name.range;
       for (const ParamOverride &o : opts.paramOverrides)
         if (o.name == name.name.str() && o.value) {
-          s.expr = o.value;
-          pv.expr = o.value;
+          const ast::Expr *v = o.value;
+          auto *ref = llvm::dyn_cast<ast::RefExpr>(v);
+          if (ref && ref->isSimple() && o.text && value && llvm::isa<ast::StringLit>(value))
+            v = o.text;
+          s.expr = v;
+          pv.expr = v;
           pv.overridden = true;
         }
       m.params.push_back(pv);
