@@ -1,0 +1,26 @@
+//===- Generator.h - Synthetic .infra files of N resources ------*- C++ -*-===//
+#ifndef INFRAC_BENCH_GENERATOR_H
+#define INFRAC_BENCH_GENERATOR_H
+
+#include <cstddef>
+#include <string>
+
+namespace infrac::bench {
+
+/// What a generated file holds.
+struct GeneratedFile {
+  std::string text;
+  size_t resources = 0; ///< Declared resources, nested ones included.
+  size_t lines = 0;
+};
+
+/// A valid .infra file of about `resources` resources (never fewer): one VPC
+/// with two subnets, then repeated fragments of a web tier — security group,
+/// two target groups, an ALB with a listener and rules, a launch template, an
+/// ASG with a tracking policy — and an NLB with a TCP listener. The same N
+/// always gives the same bytes.
+GeneratedFile generate(size_t resources);
+
+} // namespace infrac::bench
+
+#endif
