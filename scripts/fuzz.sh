@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"
-bash scripts/setup.sh
+INFRAC_SETUP_FUZZ=1 bash scripts/setup.sh
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j2 --target infrac_fuzz_frontend
 

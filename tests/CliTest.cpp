@@ -143,12 +143,37 @@ TEST(CliTest, EmitAstAndModel) {
   EXPECT_NE(model.out.find("dns_support = true  # default"), std::string::npos) << model.out;
 }
 
-TEST(CliTest, SeveralFilesShareOneNamespace) {
+TEST(CliTest, EachFileIsItsOwnProgram) {
+  // Two designs may use the same names; a file sees another only by import.
   std::string a = fixture("net.infra", "vpc main { cidr = \"10.0.0.0/16\" }\n");
-  std::string b =
+  std::string b = fixture("net2.infra", "vpc main { cidr = \"10.1.0.0/16\" }\n");
+  ProcessResult both = runProcess({bin, "check", a, b});
+  EXPECT_EQ(both.exitCode, 0) << both.err;
+
+  std::string alone =
       fixture("sub.infra", "subnet s { vpc = main; cidr = \"10.0.1.0/24\"; zone = \"z\" }\n");
-  ProcessResult r = runProcess({bin, "check", a, b});
-  EXPECT_EQ(r.exitCode, 0) << r.err;
+  ProcessResult r = runProcess({bin, "check", a, alone});
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("sub.infra:1:18: error: unknown VPC 'main' [REF001]"), std::string::npos)
+      << r.err;
+
+  std::string imported = fixture(
+      "sub2.infra",
+      "import \"net.infra\"\nsubnet s { vpc = main; cidr = \"10.0.1.0/24\"; zone = \"z\" }\n");
+  ProcessResult ok = runProcess({bin, "check", a, imported});
+  EXPECT_EQ(ok.exitCode, 0) << ok.err;
+}
+
+TEST(CliTest, ParamOverrideAcrossFiles) {
+  // With several files an override must name a param of at least one of them.
+  std::string a = fixture("pa.infra", "param size = 2\nvpc main { cidr = \"10.0.0.0/16\" }\n");
+  std::string b = fixture("pb.infra", "vpc main { cidr = \"10.0.0.0/16\" }\n");
+  EXPECT_EQ(runProcess({bin, "check", "-P", "size=3", a, b}).exitCode, 0);
+  ProcessResult bad = runProcess({bin, "check", "-P", "sise=3", a, b});
+  EXPECT_EQ(bad.exitCode, 1);
+  EXPECT_NE(bad.err.find("unknown parameter 'sise' in -P; did you mean 'size'?"),
+            std::string::npos)
+      << bad.err;
 }
 
 } // namespace

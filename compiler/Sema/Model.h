@@ -196,6 +196,9 @@ struct ParamOverride {
 
 struct SemaOptions {
   std::vector<ParamOverride> paramOverrides;
+  /// Report an override that names no param of the program (REF004). Off
+  /// when several programs share the overrides: the caller checks then.
+  bool reportUnknownParams = true;
 };
 
 /// Builds the model: declares, resolves, type-checks, normalises and applies

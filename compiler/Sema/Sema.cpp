@@ -1546,6 +1546,8 @@ void Sema::run(const ast::Program &program) {
       declareTop(item);
     }
   for (const ParamOverride &o : opts.paramOverrides) {
+    if (!opts.reportUnknownParams)
+      break;
     bool known = false;
     std::vector<StringRef> names;
     for (const ParamValue &p : m.params) {

@@ -1,0 +1,165 @@
+//===- FrontEnd.cpp - The pipeline every file-reading command shares ------===//
+//
+//   load (parse + imports) -> build the model (sema) -> report
+//
+//===----------------------------------------------------------------------===//
+
+#include "Driver/Driver.h"
+
+#include "Parse/Parser.h"
+
+#include "llvm/Support/BuryPointer.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+using namespace infrac;
+using namespace infrac::driver;
+namespace cl = llvm::cl;
+
+cl::OptionCategory &driver::optionCategory() {
+  static cl::OptionCategory category("infrac options");
+  return category;
+}
+
+FrontEndOptions::FrontEndOptions(cl::SubCommand &sub, bool withFormat)
+    : files(cl::Positional, cl::OneOrMore, cl::desc("<file.infra>..."), cl::sub(sub),
+            cl::cat(optionCategory())),
+      params("P", cl::desc("Override a param: -P name=value"), cl::value_desc("name=value"),
+             cl::Prefix, cl::sub(sub), cl::cat(optionCategory())),
+      errorLimit("error-limit", cl::desc("Stop after this many errors (0: no limit)"),
+                 cl::init(50), cl::sub(sub), cl::cat(optionCategory())),
+      color("colour", cl::desc("Colour in text diagnostics (NO_COLOR turns auto off)"),
+            cl::values(clEnumValN(ColorMode::Auto, "auto", "when stderr is a terminal"),
+                       clEnumValN(ColorMode::Always, "always", "always"),
+                       clEnumValN(ColorMode::Never, "never", "never")),
+            cl::init(ColorMode::Auto), cl::sub(sub), cl::cat(optionCategory())) {
+  if (withFormat)
+    format = std::make_unique<cl::opt<DiagFormat>>(
+        "format", cl::desc("Diagnostics format"),
+        cl::values(clEnumValN(DiagFormat::Text, "text", "clang-style text (stderr)"),
+                   clEnumValN(DiagFormat::JSON, "json", "JSON document (stdout)")),
+        cl::init(DiagFormat::Text), cl::sub(sub), cl::cat(optionCategory()));
+}
+
+namespace {
+
+bool useColor(ColorMode mode) {
+  switch (mode) {
+  case ColorMode::Always:
+    return true;
+  case ColorMode::Never:
+    return false;
+  case ColorMode::Auto:
+    break;
+  }
+  const char *noColor = std::getenv("NO_COLOR");
+  if (noColor && *noColor)
+    return false;
+  return llvm::errs().is_displayed();
+}
+
+/// Parses `-P name=value` into an override. The value is read as an
+/// expression; text that is not one (ap-northeast-2) is taken as a string, and
+/// so is a bare name given to a param whose default is a string.
+bool parseParamOverrides(llvm::ArrayRef<std::string> params, llvm::SourceMgr &sm,
+                         ast::ASTContext &ctx, std::vector<sema::ParamOverride> &out) {
+  for (const std::string &p : params) {
+    size_t eq = p.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      llvm::errs() << "infrac: error: -P expects name=value, found '" << p << "'\n";
+      return false;
+    }
+    sema::ParamOverride o;
+    o.name = p.substr(0, eq);
+    std::string value = p.substr(eq + 1);
+    unsigned id = sm.AddNewSourceBuffer(
+        llvm::MemoryBuffer::getMemBufferCopy(value, "-P " + o.name), llvm::SMLoc());
+    llvm::StringRef text = sm.getMemoryBuffer(id)->getBuffer();
+    o.range = {llvm::SMLoc::getFromPointer(text.begin()),
+               llvm::SMLoc::getFromPointer(text.end())};
+    DiagnosticEngine scratch(sm);
+    o.value = parseExpression(id, sm, ctx, scratch);
+    o.text = ctx.create<ast::StringLit>(o.range, text);
+    if (!o.value || scratch.hasErrors())
+      o.value = o.text;
+    out.push_back(std::move(o));
+  }
+  return true;
+}
+
+/// With several root files, an override must name a param of at least one.
+void reportUnknownParams(FrontEnd &fe, const std::vector<sema::ParamOverride> &overrides) {
+  bool anyModel = false;
+  std::vector<llvm::StringRef> names;
+  for (const Unit &unit : fe.units)
+    if (unit.model) {
+      anyModel = true;
+      for (const sema::ParamValue &p : unit.model->params)
+        names.push_back(p.name);
+    }
+  if (!anyModel)
+    return; // Syntax errors: nothing is known about the params.
+  for (const sema::ParamOverride &o : overrides)
+    if (std::find(names.begin(), names.end(), llvm::StringRef(o.name)) == names.end())
+      fe.diags.report(DiagID::REF004, o.range, o.name, didYouMean(o.name, names));
+}
+
+} // namespace
+
+std::unique_ptr<FrontEnd>
+driver::runFrontEnd(const FrontEndOptions &opts,
+                    const std::function<void(const ast::Program &, const llvm::SourceMgr &)>
+                        &afterParse) {
+  auto fe = std::make_unique<FrontEnd>();
+  fe->diags.setErrorLimit(opts.errorLimit);
+
+  sema::SemaOptions semaOpts;
+  if (!parseParamOverrides(opts.params, fe->sm, fe->ctx, semaOpts.paramOverrides)) {
+    fe->status = 2;
+    return fe;
+  }
+
+  semaOpts.reportUnknownParams = opts.files.size() == 1;
+  for (const std::string &root : opts.files) {
+    if (fe->diags.shouldStop())
+      break;
+    Unit unit;
+    unit.root = root;
+    // 1. Parse the file and what it imports.
+    auto program = loadProgram({root}, fe->sm, fe->ctx, fe->diags);
+    if (!program) {
+      llvm::errs() << "infrac: error: " << llvm::toString(program.takeError()) << "\n";
+      fe->status = 2;
+      return fe;
+    }
+    unit.program = std::move(*program);
+    if (afterParse)
+      afterParse(unit.program, fe->sm);
+
+    // 2. Resolve names, types, units and defaults into the model. A file
+    //    with syntax errors stops here: its diagnostics are the syntax errors.
+    if (!unit.program.hasSyntaxErrors() && !fe->diags.shouldStop()) {
+      std::unique_ptr<sema::Model> model =
+          sema::buildModel(unit.program, fe->diags, semaOpts);
+      unit.model = model.get();
+      llvm::BuryPointer(std::move(model));
+    }
+    fe->units.push_back(std::move(unit));
+  }
+  if (!semaOpts.reportUnknownParams)
+    reportUnknownParams(*fe, semaOpts.paramOverrides);
+  return fe;
+}
+
+void driver::reportDiagnostics(const FrontEnd &fe, const FrontEndOptions &opts) {
+  if (opts.getFormat() == DiagFormat::JSON) {
+    renderJSON(fe.diags, llvm::outs());
+    return;
+  }
+  TextRenderOptions textOpts;
+  textOpts.color = useColor(opts.color);
+  renderText(fe.diags, llvm::errs(), textOpts);
+}
