@@ -73,7 +73,7 @@ class ExampleTest : public testing::TestWithParam<std::string> {};
 
 TEST_P(ExampleTest, ChecksCleanAndMatchesGolden) {
   const std::string path = GetParam();
-  auto run = runFrontEnd({path});
+  auto run = runFrontEnd({path}, {}, 0, Stages::WithRules);
   ASSERT_TRUE(run->loaded);
   EXPECT_TRUE(run->diags.getDiagnostics().empty()) << renderDiagnostics(*run);
   std::string golden = sourceDir() + "/tests/golden/examples/" + stem(path) + ".model";

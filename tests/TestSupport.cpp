@@ -2,6 +2,8 @@
 
 #include "TestSupport.h"
 
+#include "Rules/Rule.h"
+
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -17,7 +19,7 @@ namespace infrac::test {
 
 std::unique_ptr<FrontEndRun> runFrontEnd(const std::vector<std::string> &paths,
                                          const sema::SemaOptions &opts,
-                                         unsigned errorLimit) {
+                                         unsigned errorLimit, Stages stages) {
   auto run = std::make_unique<FrontEndRun>();
   run->diags.setErrorLimit(errorLimit);
   auto program = loadProgram(paths, run->sm, run->ctx, run->diags);
@@ -27,8 +29,13 @@ std::unique_ptr<FrontEndRun> runFrontEnd(const std::vector<std::string> &paths,
   }
   run->loaded = true;
   run->program = std::move(*program);
-  if (!run->program.hasSyntaxErrors())
+  if (!run->program.hasSyntaxErrors()) {
+    unsigned errorsBefore = run->diags.getNumErrors();
     run->model = sema::buildModel(run->program, run->diags, opts);
+    if (stages == Stages::WithRules && run->diags.getNumErrors() == errorsBefore &&
+        !run->diags.shouldStop())
+      rules::runRules(*run->model, run->program, run->diags);
+  }
   return run;
 }
 

@@ -25,11 +25,16 @@ struct FrontEndRun {
   bool loaded = false;
 };
 
+/// Whether a run includes the rule catalogue after the model.
+enum class Stages { FrontEnd, WithRules };
+
 /// Runs the front end as `infrac check` does: load (parse + imports), then
-/// the model unless there were syntax errors.
+/// the model unless there were syntax errors, then (WithRules) the rules
+/// unless the model has errors.
 std::unique_ptr<FrontEndRun> runFrontEnd(const std::vector<std::string> &paths,
                                          const sema::SemaOptions &opts = {},
-                                         unsigned errorLimit = 0);
+                                         unsigned errorLimit = 0,
+                                         Stages stages = Stages::FrontEnd);
 
 /// The repository's source directory.
 std::string sourceDir();

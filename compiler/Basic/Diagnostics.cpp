@@ -56,12 +56,33 @@ DiagnosticBuilder DiagnosticEngine::reportFormatted(DiagID id,
                            Diagnostic{id, s, range, std::move(message), {}, {}});
 }
 
+DiagnosticBuilder DiagnosticEngine::reportCode(llvm::StringRef code,
+                                               llvm::StringRef category, Severity severity,
+                                               llvm::SMRange range, std::string message) {
+  if (severity == Severity::Ignored || (severity == Severity::Error && limitReached))
+    return DiagnosticBuilder(nullptr, Diagnostic{});
+  Diagnostic d{DiagID::NumFrontEndDiags, severity, range, std::move(message), {}, {}};
+  d.code = code;
+  d.codeCategory = category;
+  return DiagnosticBuilder(this, std::move(d));
+}
+
+llvm::StringRef infrac::diagCode(const Diagnostic &d) {
+  return d.code.empty() ? getDiagInfo(d.id).id : d.code;
+}
+
+llvm::StringRef infrac::diagCategory(const Diagnostic &d) {
+  return d.code.empty() ? getDiagInfo(d.id).category : d.codeCategory;
+}
+
 void DiagnosticEngine::commit(Diagnostic diag) {
   // One diagnostic per kind and location: recovery can otherwise repeat itself.
   for (auto it = diags.rbegin(), e = diags.rend(); it != e && it - diags.rbegin() < 8; ++it)
-    if (it->id == diag.id && it->range.Start == diag.range.Start &&
+    if (it->id == diag.id && it->code == diag.code && it->range.Start == diag.range.Start &&
         it->message == diag.message)
       return;
+  if (diag.severity == Severity::Warning && warningsAsErrors)
+    diag.severity = Severity::Error;
   if (diag.severity == Severity::Error) {
     ++numErrors;
     if (errorLimit && numErrors >= errorLimit && !limitReached) {
@@ -261,7 +282,7 @@ void infrac::renderText(const DiagnosticEngine &diags, llvm::raw_ostream &out,
   for (const Diagnostic &d : diags.getDiagnostics()) {
     std::string msg = d.message;
     msg += " [";
-    msg += getDiagInfo(d.id).id.str();
+    msg += diagCode(d).str();
     msg += "]";
     printOne(sm, os, d.range, toKind(d.severity), msg, d.fixits, opts.color);
     for (const DiagNote &n : d.notes)
@@ -305,9 +326,9 @@ void infrac::renderJSON(const DiagnosticEngine &diags, llvm::raw_ostream &os) {
     j.attributeArray("diagnostics", [&] {
       for (const Diagnostic &d : diags.getDiagnostics()) {
         j.object([&] {
-          j.attribute("id", getDiagInfo(d.id).id);
+          j.attribute("id", diagCode(d));
           j.attribute("severity", severityName(d.severity));
-          j.attribute("category", getDiagInfo(d.id).category);
+          j.attribute("category", diagCategory(d));
           j.attribute("message", d.message);
           writeLoc(j, sm, d.range);
           j.attributeArray("notes", [&] {

@@ -60,7 +60,15 @@ struct Diagnostic {
   std::string message;
   std::vector<DiagNote> notes;
   std::vector<FixIt> fixits;
+  /// Set for diagnostics of later stages (the rule catalogue): their id and
+  /// category, static strings. Empty for the front end's own kinds.
+  llvm::StringRef code;
+  llvm::StringRef codeCategory;
 };
+
+/// The id printed as [ID]: the rule's, or the front-end kind's.
+llvm::StringRef diagCode(const Diagnostic &d);
+llvm::StringRef diagCategory(const Diagnostic &d);
 
 class DiagnosticEngine;
 
@@ -117,6 +125,14 @@ public:
   DiagnosticBuilder reportFormatted(DiagID id, llvm::SMRange range,
                                     std::string message);
 
+  /// Reports a diagnostic of a later stage, whose id and severity that stage
+  /// decided (the rule table and the user's overrides). Ignored drops it.
+  DiagnosticBuilder reportCode(llvm::StringRef code, llvm::StringRef category,
+                               Severity severity, llvm::SMRange range, std::string message);
+
+  /// --Werror: every warning is reported as an error.
+  void setWarningsAsErrors(bool on) { warningsAsErrors = on; }
+
   void setSeverity(DiagID id, Severity s) { overrides.emplace_back(id, s); }
   Severity getSeverity(DiagID id) const;
 
@@ -142,6 +158,7 @@ private:
   unsigned numWarnings = 0;
   unsigned errorLimit = 0;
   bool limitReached = false;
+  bool warningsAsErrors = false;
 };
 
 /// Rendering options for text output.

@@ -47,7 +47,7 @@ struct CommandRegistration {
   explicit CommandRegistration(const CommandInfo &info);
 };
 
-enum class DiagFormat { Text, JSON };
+enum class DiagFormat { Text, JSON, SARIF };
 enum class ColorMode { Auto, Always, Never };
 
 /// The options of every command that reads .infra files, bound to one
@@ -61,6 +61,8 @@ struct FrontEndOptions {
   llvm::cl::list<std::string> params;
   llvm::cl::opt<unsigned> errorLimit;
   llvm::cl::opt<ColorMode> color;
+  llvm::cl::list<std::string> disable, warn, error;
+  llvm::cl::opt<bool> warningsAsErrors;
   std::unique_ptr<llvm::cl::opt<DiagFormat>> format;
 
   DiagFormat getFormat() const { return format ? format->getValue() : DiagFormat::Text; }

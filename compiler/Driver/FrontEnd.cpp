@@ -1,12 +1,13 @@
 //===- FrontEnd.cpp - The pipeline every file-reading command shares ------===//
 //
-//   load (parse + imports) -> build the model (sema) -> report
+//   load (parse + imports) -> build the model (sema) -> rules -> report
 //
 //===----------------------------------------------------------------------===//
 
 #include "Driver/Driver.h"
 
 #include "Parse/Parser.h"
+#include "Rules/Rule.h"
 
 #include "llvm/Support/BuryPointer.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -35,12 +36,22 @@ FrontEndOptions::FrontEndOptions(cl::SubCommand &sub, bool withFormat)
             cl::values(clEnumValN(ColorMode::Auto, "auto", "when stderr is a terminal"),
                        clEnumValN(ColorMode::Always, "always", "always"),
                        clEnumValN(ColorMode::Never, "never", "never")),
-            cl::init(ColorMode::Auto), cl::sub(sub), cl::cat(optionCategory())) {
+            cl::init(ColorMode::Auto), cl::sub(sub), cl::cat(optionCategory())),
+      disable("disable", cl::desc("Turn rules off: --disable=SEC007,SEC008"),
+              cl::value_desc("ID,..."), cl::CommaSeparated, cl::sub(sub),
+              cl::cat(optionCategory())),
+      warn("warn", cl::desc("Report these rules as warnings"), cl::value_desc("ID,..."),
+           cl::CommaSeparated, cl::sub(sub), cl::cat(optionCategory())),
+      error("error", cl::desc("Report these rules as errors"), cl::value_desc("ID,..."),
+            cl::CommaSeparated, cl::sub(sub), cl::cat(optionCategory())),
+      warningsAsErrors("Werror", cl::desc("Report every warning as an error"), cl::sub(sub),
+                       cl::cat(optionCategory())) {
   if (withFormat)
     format = std::make_unique<cl::opt<DiagFormat>>(
         "format", cl::desc("Diagnostics format"),
         cl::values(clEnumValN(DiagFormat::Text, "text", "clang-style text (stderr)"),
-                   clEnumValN(DiagFormat::JSON, "json", "JSON document (stdout)")),
+                   clEnumValN(DiagFormat::JSON, "json", "JSON document (stdout)"),
+                   clEnumValN(DiagFormat::SARIF, "sarif", "SARIF 2.1.0 log (stdout)")),
         cl::init(DiagFormat::Text), cl::sub(sub), cl::cat(optionCategory()));
 }
 
@@ -107,6 +118,29 @@ void reportUnknownParams(FrontEnd &fe, const std::vector<sema::ParamOverride> &o
       fe.diags.report(DiagID::REF004, o.range, o.name, didYouMean(o.name, names));
 }
 
+/// --disable, --warn and --error into rule severities; false (reported) when
+/// an id is unknown.
+bool parseRuleOptions(const FrontEndOptions &opts, rules::RuleOptions &out) {
+  std::vector<llvm::StringRef> names;
+  for (const rules::RuleInfo &info : rules::allRuleInfos())
+    names.push_back(info.id);
+  auto apply = [&](llvm::ArrayRef<std::string> ids, Severity s, const char *flag) {
+    for (const std::string &id : ids) {
+      auto rule = rules::lookupRule(id);
+      if (!rule) {
+        llvm::errs() << "infrac: error: unknown rule '" << id << "' in --" << flag
+                     << didYouMean(id, names) << "\nRun 'infrac rules' for the list.\n";
+        return false;
+      }
+      out.severities[static_cast<unsigned>(*rule)] = s;
+    }
+    return true;
+  };
+  return apply(opts.disable, Severity::Ignored, "disable") &&
+         apply(opts.warn, Severity::Warning, "warn") &&
+         apply(opts.error, Severity::Error, "error");
+}
+
 } // namespace
 
 std::unique_ptr<FrontEnd>
@@ -116,6 +150,12 @@ driver::runFrontEnd(const FrontEndOptions &opts,
   auto fe = std::make_unique<FrontEnd>();
   fe->diags.setErrorLimit(opts.errorLimit);
 
+  fe->diags.setWarningsAsErrors(opts.warningsAsErrors);
+  rules::RuleOptions ruleOpts;
+  if (!parseRuleOptions(opts, ruleOpts)) {
+    fe->status = 2;
+    return fe;
+  }
   sema::SemaOptions semaOpts;
   if (!parseParamOverrides(opts.params, fe->sm, fe->ctx, semaOpts.paramOverrides)) {
     fe->status = 2;
@@ -142,9 +182,14 @@ driver::runFrontEnd(const FrontEndOptions &opts,
     // 2. Resolve names, types, units and defaults into the model. A file
     //    with syntax errors stops here: its diagnostics are the syntax errors.
     if (!unit.program.hasSyntaxErrors() && !fe->diags.shouldStop()) {
+      unsigned errorsBefore = fe->diags.getNumErrors();
       std::unique_ptr<sema::Model> model =
           sema::buildModel(unit.program, fe->diags, semaOpts);
       unit.model = model.get();
+      // 3. The rule catalogue, on a model without errors (erroneous values
+      //    would only make the rules repeat what sema said).
+      if (fe->diags.getNumErrors() == errorsBefore && !fe->diags.shouldStop())
+        rules::runRules(*model, unit.program, fe->diags, ruleOpts);
       llvm::BuryPointer(std::move(model));
     }
     fe->units.push_back(std::move(unit));
@@ -157,6 +202,10 @@ driver::runFrontEnd(const FrontEndOptions &opts,
 void driver::reportDiagnostics(const FrontEnd &fe, const FrontEndOptions &opts) {
   if (opts.getFormat() == DiagFormat::JSON) {
     renderJSON(fe.diags, llvm::outs());
+    return;
+  }
+  if (opts.getFormat() == DiagFormat::SARIF) {
+    rules::renderSarif(fe.diags, llvm::outs());
     return;
   }
   TextRenderOptions textOpts;

@@ -1,0 +1,533 @@
+//===- RulesCompute.cpp - Launch template, Auto Scaling, sessions ---------===//
+
+#include "Rules/Rule.h"
+
+#include "llvm/ADT/StringSet.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace infrac;
+using namespace infrac::rules;
+using namespace infrac::sema;
+using llvm::StringRef;
+
+namespace {
+
+const Resource &asgOf(const Resource &child) { return *child.parent; }
+
+class HopLimit final : public Rule {
+public:
+  HopLimit() : Rule(RuleID::LT004, {"launch_template"}) {}
+  void check(const Resource &lt, RuleContext &ctx) const override {
+    if (auto h = lt.getInt("metadata_hop_limit"); h && (*h < 1 || *h > 64))
+      ctx.report(*this, rangeOf(lt, "metadata_hop_limit"),
+                 "metadata hop limit is {}; AWS allows 1..64", *h);
+  }
+  RuleDoc doc() const override {
+    return {"The instance metadata hop limit (HttpPutResponseHopLimit) is 1..64.",
+            "RunInstances rejects other values.", "CloudFormation schema AWS::EC2::LaunchTemplate.",
+            "launch_template web { metadata_hop_limit = 0 }",
+            "launch_template web { metadata_hop_limit = 1 }"};
+  }
+};
+
+class Capacity final : public Rule {
+public:
+  Capacity() : Rule(RuleID::ASG001, {"auto_scaling_group"}) {}
+  void check(const Resource &asg, RuleContext &ctx) const override {
+    auto min = asg.getInt("min"), max = asg.getInt("max"), desired = asg.getInt("desired");
+    for (StringRef attr : {"min", "max", "desired"})
+      if (auto v = asg.getInt(attr); v && *v < 0)
+        ctx.report(*this, rangeOf(asg, attr), "'{}' is {}; sizes are not negative", attr, *v);
+    if (min && max && *min > *max) {
+      ctx.report(*this, rangeOf(asg, "max"), "max ({}) is less than min ({})", *max, *min)
+          .note(rangeOf(asg, "min"), "min is set here");
+      return;
+    }
+    if (desired && min && max && (*desired < *min || *desired > *max))
+      ctx.report(*this, rangeOf(asg, "desired"),
+                 "desired capacity {} must be between min {} and max {}", *desired, *min, *max)
+          .note(rangeOf(asg, *desired < *min ? "min" : "max"), "{} is set here",
+                *desired < *min ? "min" : "max");
+  }
+  RuleDoc doc() const override {
+    return {"An Auto Scaling group's sizes are non-negative and min <= desired <= max "
+            "(desired defaults to min).",
+            "AWS rejects it: \"Desired capacity:X must be between the specified min size:Y "
+            "and max size:Z\".",
+            "cfn-lint E3706; Auto Scaling API error text.",
+            "auto_scaling_group web { min = 2; max = 10; desired = 12 }",
+            "auto_scaling_group web { min = 2; max = 10; desired = 4 }"};
+  }
+};
+
+class TrackingNeedsRoom final : public Rule {
+public:
+  TrackingNeedsRoom() : Rule(RuleID::ASG002, {"scaling_policy"}) {}
+  void check(const Resource &p, RuleContext &ctx) const override {
+    if (p.getEnum("type") != "target_tracking")
+      return;
+    const Resource &asg = asgOf(p);
+    auto min = asg.getInt("min"), max = asg.getInt("max");
+    if (min && max && *max <= *min)
+      ctx.report(*this, rangeOf(p, "type"),
+                 "target tracking cannot scale group '{}': max ({}) is not above min ({})",
+                 asg.name, *max, *min)
+          .note(rangeOf(asg, "max"), "max is set here");
+  }
+  RuleDoc doc() const override {
+    return {"A target-tracking policy belongs to a group whose max is above its min.",
+            "With max = min the policy can never act (cfn-lint E3712).", "cfn-lint E3712.",
+            "auto_scaling_group web { min = 2; max = 2; policy p { type = target_tracking ... } }",
+            "auto_scaling_group web { min = 2; max = 6; policy p { type = target_tracking ... } }"};
+  }
+};
+
+class GracePeriod final : public Rule {
+public:
+  GracePeriod() : Rule(RuleID::ASG004, {"auto_scaling_group"}) {}
+  void check(const Resource &asg, RuleContext &ctx) const override {
+    if (asg.getEnum("health_check_type") != "elb")
+      return;
+    auto grace = seconds(asg, "health_check_grace");
+    if (!grace || *grace > 0)
+      return;
+    for (const Resource *h : asg.childrenOf("lifecycle_hook"))
+      if (h->getEnum("transition") == "launching")
+        return;
+    ctx.report(*this, attrRange(asg, "health_check_grace"),
+               "ELB health checks with no grace period: instances are replaced before they "
+               "finish booting; set e.g. 'health_check_grace = 60s' or add a launching "
+               "lifecycle hook");
+  }
+  RuleDoc doc() const override {
+    return {"A group using ELB health checks has a health-check grace period above 0 or a "
+            "launching lifecycle hook. The API default is 0 s (the console's is 300 s).",
+            "With no grace, a booting instance fails its first ELB checks and is replaced, "
+            "over and over.",
+            "EC2 Auto Scaling guide, \"Health check grace period\".",
+            "auto_scaling_group web { health_check_type = elb }",
+            "auto_scaling_group web { health_check_type = elb; health_check_grace = 60s }"};
+  }
+};
+
+class InstanceLifetime final : public Rule {
+public:
+  InstanceLifetime() : Rule(RuleID::ASG006, {"auto_scaling_group"}) {}
+  void check(const Resource &asg, RuleContext &ctx) const override {
+    if (auto l = seconds(asg, "max_instance_lifetime"); l && *l != 0 && *l < 86400)
+      ctx.report(*this, rangeOf(asg, "max_instance_lifetime"),
+                 "maximum instance lifetime is {} s; it is 0 (none) or at least 1 day", *l);
+  }
+  RuleDoc doc() const override {
+    return {"The maximum instance lifetime is 0 (none) or at least 86,400 s (1 day).",
+            "The API rejects shorter lifetimes.", "EC2 Auto Scaling guide, max instance lifetime.",
+            "auto_scaling_group web { max_instance_lifetime = 1h }",
+            "auto_scaling_group web { max_instance_lifetime = 7d }"};
+  }
+};
+
+class Attachments final : public Rule {
+public:
+  Attachments() : Rule(RuleID::ASG010, {"auto_scaling_group"}) {}
+  void check(const Resource &asg, RuleContext &ctx) const override {
+    const Value *tgs = asg.get("target_groups");
+    if (!tgs)
+      return;
+    const Resource *vpc = nullptr;
+    if (const Value *subnets = asg.get("subnets"))
+      for (const Value &s : subnets->items)
+        if (s.ref && !vpc)
+          vpc = s.ref->getRef("vpc");
+    for (const Value &v : tgs->items) {
+      if (!v.ref)
+        continue;
+      StringRef tt = v.ref->getEnum("target_type");
+      if (tt != "instance")
+        ctx.report(*this, v.range,
+                   "target group '{}' takes {} targets; an Auto Scaling group registers "
+                   "instances",
+                   v.ref->name, tt)
+            .note(rangeOf(*v.ref, "target_type"), "target type declared here");
+      else if (const Resource *tgVpc = v.ref->getRef("vpc"); vpc && tgVpc && tgVpc != vpc)
+        ctx.report(*this, v.range,
+                   "target group '{}' is in VPC '{}' but the group's subnets are in '{}'",
+                   v.ref->name, tgVpc->name, vpc->name)
+            .note(rangeOf(*v.ref, "vpc"), "the target group's VPC");
+    }
+  }
+  RuleDoc doc() const override {
+    return {"The target groups an Auto Scaling group registers with take instance targets and "
+            "are in the VPC of the group's subnets.",
+            "Registration fails: the group registers instance ids, and only in the target "
+            "group's VPC.",
+            "ALB guide, target groups; derived (VPC).",
+            "target_group fn { target_type = ip ... }  auto_scaling_group g { target_groups = [fn] }",
+            "target_group web { target_type = instance ... }"};
+  }
+};
+
+class ZoneSpread final : public Rule {
+public:
+  ZoneSpread() : Rule(RuleID::ASG011, {"auto_scaling_group"}) {}
+  void check(const Resource &asg, RuleContext &ctx) const override {
+    const Value *subnets = asg.get("subnets");
+    if (!subnets || asg.getInt("max").value_or(0) < 2)
+      return;
+    llvm::StringSet<> zones;
+    for (const Value &s : subnets->items)
+      if (s.ref)
+        zones.insert(s.ref->getString("zone"));
+    if (zones.size() == 1)
+      ctx.report(*this, subnets->range,
+                 "every subnet of '{}' is in zone '{}'; losing that zone loses the whole group",
+                 asg.name, zones.begin()->first());
+  }
+  RuleDoc doc() const override {
+    return {"A group that can hold more than one instance has subnets in at least two "
+            "availability zones.",
+            "All instances in one zone go down with it; Auto Scaling balances across zones "
+            "only if it has several.",
+            "EC2 Auto Scaling guide; checkov CKV2 guidance on multi-AZ.",
+            "auto_scaling_group web { subnets = [private_a] }",
+            "auto_scaling_group web { subnets = [private_a, private_c] }"};
+  }
+};
+
+class StepAdjustments final : public Rule {
+public:
+  StepAdjustments() : Rule(RuleID::ASP002, {"scaling_policy"}) {}
+  void check(const Resource &p, RuleContext &ctx) const override {
+    if (p.getEnum("type") != "step")
+      return;
+    auto steps = p.childrenOf("step");
+    if (steps.empty()) {
+      ctx.report(*this, p.nameRange, "a step policy needs at least one 'step' block");
+      return;
+    }
+    if (steps.size() > 20)
+      ctx.report(*this, steps[20]->nameRange, "a step policy has at most 20 steps");
+    struct Range {
+      double lo, hi;
+      const Resource *step;
+    };
+    std::vector<Range> ranges;
+    for (const Resource *s : steps) {
+      const Value *lo = s->get("lower"), *hi = s->get("upper");
+      ranges.push_back({lo ? num(*lo) : -INFINITY, hi ? num(*hi) : INFINITY, s});
+      if (!lo && !hi)
+        ctx.report(*this, s->nameRange, "a step needs a lower or an upper bound");
+    }
+    std::sort(ranges.begin(), ranges.end(),
+              [](const Range &a, const Range &b) { return a.lo < b.lo; });
+    for (size_t i = 1; i < ranges.size(); ++i) {
+      const Range &a = ranges[i - 1], &b = ranges[i];
+      if (b.lo < a.hi)
+        ctx.report(*this, b.step->nameRange, "this step overlaps the step at {}..{}",
+                   fmtBound(a.lo), fmtBound(a.hi))
+            .note(a.step->nameRange, "the other step");
+      else if (b.lo > a.hi)
+        ctx.report(*this, b.step->nameRange,
+                   "steps leave a gap between {} and {}; no adjustment applies there",
+                   fmtBound(a.hi), fmtBound(b.lo))
+            .note(a.step->nameRange, "the step before the gap");
+    }
+  }
+  static double num(const Value &v) {
+    return v.kind == Value::Kind::Int ? static_cast<double>(v.i) : v.d;
+  }
+  static std::string fmtBound(double d) {
+    return std::isinf(d) ? (d < 0 ? "-inf" : "+inf") : fmt::format("{}", d);
+  }
+  RuleDoc doc() const override {
+    return {"A step policy has 1..20 steps; their ranges (over the alarm threshold) neither "
+            "overlap nor leave gaps, and every step has a bound.",
+            "PutScalingPolicy rejects overlapping or gapped steps.",
+            "EC2 Auto Scaling guide, step scaling; quotas.",
+            "step { lower = 0; upper = 20; adjustment = 1 }\nstep { lower = 10; adjustment = 2 }",
+            "step { lower = 0; upper = 20; adjustment = 1 }\nstep { lower = 20; adjustment = 2 }"};
+  }
+};
+
+class RequestCountTracking final : public Rule {
+public:
+  RequestCountTracking() : Rule(RuleID::ASP004, {"scaling_policy"}) {}
+  void check(const Resource &p, RuleContext &ctx) const override {
+    if (p.getEnum("metric") != "alb_request_count_per_target")
+      return;
+    const Resource &asg = asgOf(p);
+    const Resource *tg = p.getRef("target_group");
+    if (!tg) {
+      ctx.report(*this, rangeOf(p, "metric"),
+                 "request-count tracking needs the target group to count: add 'target_group'");
+      return;
+    }
+    auto tgs = ctx.topology.targetGroupsOf(&asg);
+    if (std::find(tgs.begin(), tgs.end(), tg) == tgs.end()) {
+      ctx.report(*this, rangeOf(p, "target_group"),
+                 "target group '{}' is not attached to group '{}'", tg->name, asg.name)
+          .note(attrRange(asg, "target_groups"), "attach it here");
+      return;
+    }
+    auto lbs = ctx.topology.loadBalancersOf(tg);
+    if (lbs.empty() || lbs.front()->getEnum("type") != "application")
+      ctx.report(*this, rangeOf(p, "target_group"),
+                 "request-count tracking needs target group '{}' behind an application load "
+                 "balancer",
+                 tg->name);
+  }
+  RuleDoc doc() const override {
+    return {"A target-tracking policy on ALBRequestCountPerTarget names a target group (its "
+            "resource label) that is attached to this group and sits behind an application "
+            "load balancer.",
+            "Without it there is no request count per target to track.",
+            "Auto Scaling API PredefinedMetricSpecification; target tracking guide.",
+            "policy p { type = target_tracking; metric = alb_request_count_per_target; target = 1000 }",
+            "policy p { type = target_tracking; metric = alb_request_count_per_target; "
+            "target_group = web; target = 1000 }"};
+  }
+};
+
+class TrackingTarget final : public Rule {
+public:
+  TrackingTarget() : Rule(RuleID::ASP005, {"scaling_policy"}) {}
+  void check(const Resource &p, RuleContext &ctx) const override {
+    if (p.getEnum("type") != "target_tracking")
+      return;
+    const Value *t = p.get("target");
+    if (!t)
+      return;
+    double v = t->kind == Value::Kind::Int ? static_cast<double>(t->i) : t->d;
+    if (v <= 0)
+      ctx.report(*this, t->range, "a tracking target is above 0");
+    else if (p.getEnum("metric") == "cpu_utilization" && v > 100)
+      ctx.report(*this, t->range, "a CPU target is at most 100%");
+  }
+  RuleDoc doc() const override {
+    return {"A target-tracking target is above 0; a CPU target is at most 100%.",
+            "Such a target can never be reached, so the group only ever scales one way.",
+            "EC2 Auto Scaling guide, target tracking.",
+            "policy p { type = target_tracking; metric = cpu_utilization; target = 150% }",
+            "policy p { type = target_tracking; metric = cpu_utilization; target = 50% }"};
+  }
+};
+
+class ScheduledSizes final : public Rule {
+public:
+  ScheduledSizes() : Rule(RuleID::SCH001, {"scheduled_action"}) {}
+  void check(const Resource &s, RuleContext &ctx) const override {
+    const Resource &asg = asgOf(s);
+    auto min = s.getInt("min"), max = s.getInt("max"), desired = s.getInt("desired");
+    if (!min && !max && !desired) {
+      ctx.report(*this, s.nameRange, "a scheduled action sets at least one of min, max, desired");
+      return;
+    }
+    int64_t lo = min.value_or(asg.getInt("min").value_or(0));
+    int64_t hi = max.value_or(asg.getInt("max").value_or(lo));
+    if (lo > hi)
+      ctx.report(*this, s.nameRange, "after this action min ({}) would exceed max ({})", lo, hi);
+    else if (desired && (*desired < lo || *desired > hi))
+      ctx.report(*this, rangeOf(s, "desired"),
+                 "desired {} would be outside min {} and max {} after this action", *desired,
+                 lo, hi);
+    if (!s.get("recurrence") && !s.get("start") && !s.get("at"))
+      ctx.report(*this, s.nameRange, "a scheduled action needs 'recurrence', 'start' or 'at'");
+    else if (const Value *r = s.get("recurrence"); r && r->kind == Value::Kind::String) {
+      llvm::SmallVector<StringRef, 6> fields;
+      r->str.split(fields, ' ', -1, false);
+      if (fields.size() != 5)
+        ctx.report(*this, r->range,
+                   "recurrence '{}' is not a 5-field cron expression (minute hour day month "
+                   "weekday)",
+                   r->str);
+    }
+  }
+  RuleDoc doc() const override {
+    return {"A scheduled action sets at least one of min, max and desired; with the group's "
+            "other sizes the result keeps min <= desired <= max. Its recurrence is a 5-field "
+            "cron expression (UTC unless `timezone` names an IANA zone).",
+            "The action fails when it runs, or is rejected when created.",
+            "EC2 Auto Scaling guide, scheduled scaling.",
+            "scheduled night { recurrence = \"0 1 * *\" }",
+            "scheduled night { recurrence = \"0 1 * * *\"; desired = 2 }"};
+  }
+};
+
+class HookHeartbeat final : public Rule {
+public:
+  HookHeartbeat() : Rule(RuleID::LCH001, {"lifecycle_hook"}) {}
+  void check(const Resource &h, RuleContext &ctx) const override {
+    if (auto t = seconds(h, "heartbeat_timeout"); t && (*t < 30 || *t > 7200))
+      ctx.report(*this, rangeOf(h, "heartbeat_timeout"),
+                 "lifecycle-hook heartbeat is {} s; AWS allows 30..7200 s", *t);
+  }
+  RuleDoc doc() const override {
+    return {"A lifecycle hook's heartbeat timeout is 30..7200 s (default 3600). The "
+            "CloudFormation schema has no bounds here; cfn-lint misses it.",
+            "PutLifecycleHook rejects other values.",
+            "EC2 Auto Scaling guide, lifecycle hooks.",
+            "lifecycle_hook h { transition = terminating; heartbeat_timeout = 3h }",
+            "lifecycle_hook h { transition = terminating; heartbeat_timeout = 10m }"};
+  }
+};
+
+/// The app a launch template runs and how it keeps sessions.
+const Value *appOf(const Resource &lt) { return lt.get("app"); }
+StringRef sessionsOf(const Value &app) {
+  const NamedValue *s = app.field("sessions");
+  return s ? s->value.str : StringRef();
+}
+
+class InMemorySessions final : public Rule {
+public:
+  InMemorySessions() : Rule(RuleID::SES001, {"auto_scaling_group"}) {}
+  void check(const Resource &asg, RuleContext &ctx) const override {
+    const Resource *lt = asg.getRef("launch_template");
+    const Value *app = lt ? appOf(*lt) : nullptr;
+    if (!app || asg.getInt("max").value_or(0) < 2)
+      return;
+    if (app->ref) { // An app object: its resource holds the attributes.
+      if (app->ref->getEnum("sessions") != "in_memory")
+        return;
+    } else if (sessionsOf(*app) != "in_memory") {
+      return;
+    }
+    for (const Resource *tg : ctx.topology.targetGroupsOf(&asg)) {
+      const Resource *st = tg->child("stickiness");
+      if (st && st->getBool("enabled") != false)
+        continue;
+      if (ctx.topology.forwardsTo(tg).empty())
+        continue;
+      ctx.report(*this, tg->nameRange,
+                 "the instances of '{}' keep sessions in memory, but target group '{}' is not "
+                 "sticky: a user's session is lost whenever a request lands on another "
+                 "instance",
+                 asg.name, tg->name)
+          .note(rangeOf(*lt, "app"), "sessions are kept in memory here");
+    }
+  }
+  RuleDoc doc() const override {
+    return {"When the app of an Auto Scaling group's launch template keeps sessions in memory "
+            "(`sessions = in_memory`) and the group can hold more than one instance, every "
+            "target group that serves traffic to it is sticky. Alternatives: replicate "
+            "sessions or keep them in an external store (session_store).",
+            "Without stickiness the load balancer spreads a user's requests over instances; "
+            "each instance knows only the sessions it created, so carts and logins vanish.",
+            "ALB guide, \"Sticky sessions\"; the web-session study notes (seeds).",
+            "target_group web { protocol = http; port = 3000; vpc = v }",
+            "target_group web { protocol = http; port = 3000; vpc = v\n"
+            "                   stickiness { type = lb_cookie; duration = 1h } }"};
+  }
+};
+
+class AllToAllReplication final : public Rule {
+public:
+  AllToAllReplication() : Rule(RuleID::SES002, {"session_store"}) {}
+  void check(const Resource &s, RuleContext &ctx) const override {
+    if (s.getEnum("type") != "replicated" || s.getEnum("replication") != "all_to_all")
+      return;
+    const Resource *asg = s.getRef("members");
+    auto max = asg ? asg->getInt("max") : std::nullopt;
+    if (max && *max > 4)
+      ctx.report(*this, rangeOf(s, "replication"),
+                 "all-to-all replication across up to {} instances of '{}': every session "
+                 "change goes to every instance; use 'replication = backup' or an external "
+                 "store beyond 4",
+                 *max, asg->name)
+          .note(rangeOf(*asg, "max"), "the group can grow to {} here", *max);
+  }
+  RuleDoc doc() const override {
+    return {"All-to-all session replication (Tomcat's DeltaManager style) is used with at most "
+            "4 instances.",
+            "Each change is sent to every member: traffic and memory grow with the square of "
+            "the group. Tomcat's own documentation advises against it beyond 4 nodes.",
+            "Apache Tomcat clustering how-to; the web-session study notes (seeds).",
+            "session_store s { type = replicated; members = web_asg }  # max = 10",
+            "session_store s { type = replicated; replication = backup; members = web_asg }"};
+  }
+};
+
+class ScenarioLoad final : public Rule {
+public:
+  ScenarioLoad() : Rule(RuleID::SCN001, {"load"}) {}
+  void check(const Resource &load, RuleContext &ctx) const override {
+    const Value &label = load.label;
+    if (label.kind != Value::Kind::Ref || !label.ref || label.ref->kind() != "load_balancer")
+      return;
+    const Resource &lb = *label.ref;
+    if (lb.childrenOf("listener").empty()) {
+      ctx.report(*this, label.range, "load balancer '{}' has no listener to send load to",
+                 lb.name);
+      return;
+    }
+    if (const Resource *l = load.getRef("listener"); l && l->topLevel() != &lb)
+      ctx.report(*this, rangeOf(load, "listener"),
+                 "listener '{}' belongs to '{}', not to '{}' which this load targets", l->path,
+                 l->topLevel()->name, lb.name);
+  }
+  RuleDoc doc() const override {
+    return {"A scenario's `load` targets a load balancer that has a listener, and its "
+            "`listener`, if given, belongs to that load balancer.",
+            "The simulator would have nowhere to send the requests.",
+            "infrac's scenario semantics.",
+            "load alb { rate = 100/s; listener = other_alb.http }",
+            "load alb { rate = 100/s; listener = alb.http }"};
+  }
+};
+
+class Imdsv2 final : public Rule {
+public:
+  Imdsv2() : Rule(RuleID::SEC012, {"launch_template"}) {}
+  void check(const Resource &lt, RuleContext &ctx) const override {
+    if (lt.getEnum("metadata_tokens") != "required")
+      ctx.report(*this, attrRange(lt, "metadata_tokens"),
+                 "launch template '{}' allows IMDSv1; set 'metadata_tokens = required'", lt.name);
+  }
+  RuleDoc doc() const override {
+    return {"Launch templates require IMDSv2 session tokens (HttpTokens = required).",
+            "IMDSv1 lets an SSRF bug read the instance role's credentials.",
+            "checkov CKV_AWS_79, CKV_AWS_341; trivy AVD-AWS-0130.",
+            "launch_template web { image = \"ami-1\"; instance_type = \"t3.small\" }",
+            "launch_template web { image = \"ami-1\"; instance_type = \"t3.small\"; "
+            "metadata_tokens = required }"};
+  }
+};
+
+class EncryptedVolumes final : public Rule {
+public:
+  EncryptedVolumes() : Rule(RuleID::SEC015, {"volume"}) {}
+  void check(const Resource &v, RuleContext &ctx) const override {
+    if (v.getBool("encrypted") != true)
+      ctx.report(*this, attrRange(v, "encrypted"),
+                 "EBS volume is not encrypted; set 'encrypted = true'");
+  }
+  RuleDoc doc() const override {
+    return {"Launch-template EBS volumes are encrypted.",
+            "Unencrypted volumes and their snapshots expose data at rest.",
+            "checkov CKV_AWS_8 / CKV_AWS_79 family; trivy AVD-AWS-0131.",
+            "volume { size = 20GiB }", "volume { size = 20GiB; encrypted = true }"};
+  }
+};
+
+} // namespace
+
+void rules::addComputeRules(std::vector<std::unique_ptr<Rule>> &out) {
+  out.push_back(std::make_unique<HopLimit>());
+  out.push_back(std::make_unique<Capacity>());
+  out.push_back(std::make_unique<TrackingNeedsRoom>());
+  out.push_back(std::make_unique<GracePeriod>());
+  out.push_back(std::make_unique<InstanceLifetime>());
+  out.push_back(std::make_unique<Attachments>());
+  out.push_back(std::make_unique<ZoneSpread>());
+  out.push_back(std::make_unique<StepAdjustments>());
+  out.push_back(std::make_unique<RequestCountTracking>());
+  out.push_back(std::make_unique<TrackingTarget>());
+  out.push_back(std::make_unique<ScheduledSizes>());
+  out.push_back(std::make_unique<HookHeartbeat>());
+  out.push_back(std::make_unique<InMemorySessions>());
+  out.push_back(std::make_unique<AllToAllReplication>());
+  out.push_back(std::make_unique<ScenarioLoad>());
+  out.push_back(std::make_unique<Imdsv2>());
+  out.push_back(std::make_unique<EncryptedVolumes>());
+}

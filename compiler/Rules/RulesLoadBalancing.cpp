@@ -1,0 +1,825 @@
+//===- RulesLoadBalancing.cpp - Load balancer, listener and rule rules ----===//
+
+#include "Rules/Net.h"
+#include "Rules/Rule.h"
+
+#include "llvm/ADT/StringSet.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+using namespace infrac;
+using namespace infrac::rules;
+using namespace infrac::sema;
+using llvm::StringRef;
+
+namespace {
+
+StringRef lbType(const Resource &r) { return r.topLevel()->getEnum("type"); }
+
+std::string upper(StringRef s) { return s.upper(); }
+
+const char *typeName(StringRef type) {
+  if (type == "application")
+    return "an application load balancer";
+  if (type == "network")
+    return "a network load balancer";
+  if (type == "gateway")
+    return "a gateway load balancer";
+  return "a classic load balancer";
+}
+
+//===--- Load balancers ---------------------------------------------------===//
+
+class AlbZones final : public Rule {
+public:
+  AlbZones() : Rule(RuleID::ELB002, {"load_balancer"}) {}
+  void check(const Resource &lb, RuleContext &ctx) const override {
+    if (lb.getEnum("type") != "application")
+      return;
+    const Value *subnets = lb.get("subnets");
+    if (!subnets)
+      return;
+    llvm::StringSet<> zones;
+    for (const Value &s : subnets->items)
+      if (s.ref)
+        zones.insert(s.ref->getString("zone"));
+    if (zones.size() < 2)
+      ctx.report(*this, subnets->range,
+                 "an application load balancer needs subnets in at least two availability "
+                 "zones; these are all in {}",
+                 zones.empty() ? std::string("none") : "'" + zones.begin()->first().str() + "'");
+  }
+  RuleDoc doc() const override {
+    return {"An application load balancer's subnets lie in at least two distinct "
+            "availability zones. cfn-lint (E3680) only counts two subnets; two subnets in one "
+            "zone pass it and fail at deployment.",
+            "CreateLoadBalancer rejects an ALB with fewer than two zones.",
+            "ALB guide, \"Application Load Balancers\" (Availability Zones); cfn-lint E3680.",
+            "load_balancer web { subnets = [a1, a2] }  # both in ap-northeast-2a",
+            "load_balancer web { subnets = [a, c] }    # 2a and 2c"};
+  }
+};
+
+class OneSubnetPerZone final : public Rule {
+public:
+  OneSubnetPerZone() : Rule(RuleID::ELB003, {"load_balancer"}) {}
+  void check(const Resource &lb, RuleContext &ctx) const override {
+    const Value *subnets = lb.get("subnets");
+    if (!subnets)
+      return;
+    std::map<std::string, const Value *> byZone;
+    for (const Value &s : subnets->items) {
+      if (!s.ref)
+        continue;
+      auto [it, fresh] = byZone.emplace(s.ref->getString("zone").str(), &s);
+      if (!fresh)
+        ctx.report(*this, s.range,
+                   "subnets '{}' and '{}' are both in zone '{}'; a load balancer takes one "
+                   "subnet per availability zone",
+                   it->second->ref->name, s.ref->name, it->first)
+            .note(it->second->range, "'{}' is in the same zone", it->second->ref->name);
+    }
+  }
+  RuleDoc doc() const override {
+    return {"A load balancer has at most one subnet per availability zone (ALB, NLB and GWLB "
+            "alike).",
+            "The API rejects two subnets of one zone.",
+            "NLB guide, \"Network Load Balancers\" (Availability Zones); ALB guide.",
+            "load_balancer game { type = network; subnets = [a1, a2] }  # one zone",
+            "load_balancer game { type = network; subnets = [a, c] }"};
+  }
+};
+
+class NlbSecurityGroups final : public Rule {
+public:
+  NlbSecurityGroups() : Rule(RuleID::ELB004, {"load_balancer"}) {}
+  void check(const Resource &lb, RuleContext &ctx) const override {
+    const Value *sgs = lb.get("security_groups");
+    if (lb.getEnum("type") != "network" || !sgs || sgs->items.empty())
+      return;
+    if (lb.getBool("security_groups_at_creation") == true) {
+      ctx.reportAs(*this, Severity::Note, sgs->range,
+                 "network load balancer '{}' gets security groups at creation: they can be "
+                 "changed later but never all removed, and it can have no QUIC listeners",
+                 lb.name)
+          .note(rangeOf(lb, "security_groups_at_creation"), "declared here");
+      return;
+    }
+    ctx.report(*this, sgs->range,
+               "a network load balancer has no security groups; remove them, or write "
+               "'security_groups_at_creation = true' if they are attached when it is created")
+        .fixit(attrRange(lb, "security_groups"), "");
+  }
+  RuleDoc doc() const override {
+    return {"A network load balancer declares no security groups: an error by default. Since "
+            "2023-08-10 AWS lets an NLB have security groups, but only if they are attached "
+            "when the NLB is created: an NLB created without them can never get one (it must be "
+            "replaced), and one created with them must keep at least one and cannot have QUIC "
+            "or TCP_QUIC listeners. Write `security_groups_at_creation = true` to state that "
+            "the groups go on at creation; the finding is then a note. A gateway load balancer "
+            "never has security groups (ELB005).",
+            "Adding security groups to an existing NLB fails (\"You can't perform this "
+            "operation on a Network Load Balancer unless you specified a security group for "
+            "the load balancer when you created it\"), and the client-IP behaviour of NLBs "
+            "means the targets' groups do the filtering anyway (SG006).",
+            "NLB guide, \"Security groups for your Network Load Balancer\"; ELBv2 API "
+            "SetSecurityGroups; AWS blog \"Network Load Balancers now support Security groups\" "
+            "(2023-08-10).",
+            "load_balancer game { type = network; subnets = [a, c]; security_groups = [sg] }",
+            "load_balancer game { type = network; subnets = [a, c]; security_groups = [sg]\n"
+            "                     security_groups_at_creation = true }"};
+  }
+};
+
+class GwlbSecurityGroups final : public Rule {
+public:
+  GwlbSecurityGroups() : Rule(RuleID::ELB005, {"load_balancer"}) {}
+  void check(const Resource &lb, RuleContext &ctx) const override {
+    const Value *sgs = lb.get("security_groups");
+    if (lb.getEnum("type") == "gateway" && sgs && !sgs->items.empty())
+      ctx.report(*this, sgs->range, "a gateway load balancer cannot have security groups")
+          .fixit(attrRange(lb, "security_groups"), "");
+  }
+  RuleDoc doc() const override {
+    return {"A gateway load balancer declares no security groups.",
+            "SetSecurityGroups: \"You can't associate a security group with a Gateway Load "
+            "Balancer\".",
+            "ELBv2 API SetSecurityGroups.",
+            "load_balancer fw { type = gateway; subnets = [a]; security_groups = [sg] }",
+            "load_balancer fw { type = gateway; subnets = [a] }"};
+  }
+};
+
+class LoadBalancerAttributes final : public Rule {
+public:
+  LoadBalancerAttributes() : Rule(RuleID::ELB007, {"load_balancer"}) {}
+  void check(const Resource &lb, RuleContext &ctx) const override {
+    if (auto t = seconds(lb, "idle_timeout"); t && (*t < 1 || *t > 4000))
+      ctx.report(*this, rangeOf(lb, "idle_timeout"),
+                 "idle timeout is {} s; AWS allows 1..4000 s", *t);
+    if (auto t = seconds(lb, "connection_draining"); t && (*t < 1 || *t > 3600))
+      ctx.report(*this, rangeOf(lb, "connection_draining"),
+                 "connection draining timeout is {} s; AWS allows 1..3600 s", *t);
+  }
+  RuleDoc doc() const override {
+    return {"Load balancer attributes are within AWS's bounds: idle timeout 1..4000 s "
+            "(default 60), classic connection draining 1..3600 s (default 300).",
+            "ModifyLoadBalancerAttributes rejects other values.",
+            "ALB guide, \"Load balancer attributes\"; CLB guide, config-conn-drain and "
+            "config-idle-timeout.",
+            "load_balancer web { subnets = [a, c]; idle_timeout = 2h }",
+            "load_balancer web { subnets = [a, c]; idle_timeout = 60s }"};
+  }
+};
+
+class ListenerQuota final : public Rule {
+public:
+  ListenerQuota() : Rule(RuleID::ELB008, {"load_balancer"}) {}
+  void check(const Resource &lb, RuleContext &ctx) const override {
+    auto listeners = lb.childrenOf("listener");
+    if (listeners.size() > 50)
+      ctx.report(*this, listeners[50]->nameRange,
+                 "{} has {} listeners; the quota is 50 per load balancer", describe(lb),
+                 listeners.size());
+  }
+  RuleDoc doc() const override {
+    return {"An application or network load balancer has at most 50 listeners.",
+            "CreateListener fails beyond the quota.", "ALB and NLB quotas.",
+            "(51 listener blocks)", "(50 or fewer)"};
+  }
+};
+
+class OneLoadBalancerPerTargetGroup final : public Rule {
+public:
+  OneLoadBalancerPerTargetGroup() : Rule(RuleID::ELB009, {"target_group"}) {}
+  void check(const Resource &tg, RuleContext &ctx) const override {
+    const ForwardTarget *first = nullptr;
+    for (const ForwardTarget &f : ctx.topology.forwardsTo(&tg)) {
+      if (!first) {
+        first = &f;
+        continue;
+      }
+      if (f.from->topLevel() == first->from->topLevel())
+        continue;
+      ctx.report(*this, f.at->range,
+                 "target group '{}' is already attached to load balancer '{}'; a target group "
+                 "belongs to one load balancer",
+                 tg.name, first->from->topLevel()->name)
+          .note(first->at->range, "attached to '{}' here", first->from->topLevel()->name);
+      return;
+    }
+  }
+  RuleDoc doc() const override {
+    return {"A target group is attached to at most one load balancer: every listener and rule "
+            "forwarding to it belongs to the same load balancer. The error points at the "
+            "second attachment, with a note at the first.",
+            "AWS's quota \"load balancers per target group\" is 1; registering the same group "
+            "behind a second load balancer fails.",
+            "ALB quotas (\"Load balancers per target group: 1\").",
+            "load_balancer a { ... listener l { protocol = http; port = 80; default = "
+            "forward(web) } }\nload_balancer b { ... listener l { protocol = http; port = 80; "
+            "default = forward(web) } }",
+            "(give load balancer b its own target group)"};
+  }
+};
+
+//===--- Listeners --------------------------------------------------------===//
+
+bool allowedProtocol(StringRef type, StringRef proto) {
+  static const std::map<std::string, std::set<std::string>> allowed = {
+      {"application", {"http", "https"}},
+      {"network", {"tcp", "tls", "udp", "tcp_udp", "quic", "tcp_quic"}},
+      {"classic", {"http", "https", "tcp", "ssl"}},
+  };
+  auto it = allowed.find(type.str());
+  return it != allowed.end() && it->second.count(proto.str());
+}
+
+class ListenerProtocol final : public Rule {
+public:
+  ListenerProtocol() : Rule(RuleID::LSN001, {"listener"}) {}
+  void check(const Resource &l, RuleContext &ctx) const override {
+    StringRef type = lbType(l);
+    if (type == "gateway" || type.empty())
+      return; // LSN007.
+    StringRef proto = l.getEnum("protocol");
+    if (proto.empty()) {
+      ctx.report(*this, l.nameRange, "listener '{}' needs a protocol", l.name);
+      return;
+    }
+    if (!allowedProtocol(type, proto))
+      ctx.report(*this, rangeOf(l, "protocol"), "{} has no {} listeners; use {}",
+                 typeName(type), upper(proto),
+                 type == "application"   ? "http or https"
+                 : type == "network"     ? "tcp, tls, udp, tcp_udp, quic or tcp_quic"
+                                         : "http, https, tcp or ssl");
+  }
+  RuleDoc doc() const override {
+    return {"The listener protocol is one the load balancer type supports: application: "
+            "HTTP, HTTPS; network: TCP, TLS, UDP, TCP_UDP, QUIC, TCP_QUIC; classic: HTTP, "
+            "HTTPS, TCP, SSL. A gateway load balancer's listener has no protocol (LSN007).",
+            "CreateListener rejects any other protocol.",
+            "ALB and NLB guides, \"Listeners\"; CLB listener configuration; tflint "
+            "aws_lb_listener_invalid_protocol.",
+            "load_balancer web { listener l { protocol = tcp; port = 80 } }  # an ALB",
+            "load_balancer web { listener l { protocol = http; port = 80 } }"};
+  }
+};
+
+class ListenerPort final : public Rule {
+public:
+  ListenerPort() : Rule(RuleID::LSN002, {"load_balancer"}) {}
+  void check(const Resource &lb, RuleContext &ctx) const override {
+    if (lb.getEnum("type") == "gateway")
+      return;
+    std::map<int64_t, const Resource *> byPort;
+    for (const Resource *l : lb.childrenOf("listener")) {
+      auto port = l->getInt("port");
+      if (!port) {
+        ctx.report(*this, l->nameRange, "listener '{}' needs a port", l->name);
+        continue;
+      }
+      if (*port < 1 || *port > 65535) {
+        ctx.report(*this, rangeOf(*l, "port"), "port {} is outside 1..65535", *port);
+        continue;
+      }
+      auto [it, fresh] = byPort.emplace(*port, l);
+      if (!fresh) {
+        auto b = ctx.report(*this, rangeOf(*l, "port"),
+                            "load balancer '{}' already has listener '{}' on port {}; one "
+                            "listener per port",
+                            lb.name, it->second->name, *port);
+        b.note(rangeOf(*it->second, "port"), "listener '{}' is here", it->second->name);
+        StringRef a = it->second->getEnum("protocol"), c = l->getEnum("protocol");
+        if ((a == "tcp" && c == "udp") || (a == "udp" && c == "tcp"))
+          b.note(rangeOf(*l, "protocol"),
+                 "for TCP and UDP on one port, use a single tcp_udp listener");
+      }
+    }
+  }
+  RuleDoc doc() const override {
+    return {"Each listener has a port in 1..65535 and a load balancer has at most one listener "
+            "per port. The error points at the second listener with a note at the first. For "
+            "TCP and UDP on one NLB port, use one TCP_UDP listener.",
+            "CreateListener fails with DuplicateListener.",
+            "ALB and NLB guides, \"Listeners\".",
+            "listener a { protocol = http; port = 80 }\nlistener b { protocol = http; port = 80 }",
+            "listener a { protocol = http; port = 80 }\nlistener b { protocol = http; port = 8080 }"};
+  }
+};
+
+class ListenerCertificates final : public Rule {
+public:
+  ListenerCertificates() : Rule(RuleID::LSN003, {"listener"}) {}
+  void check(const Resource &l, RuleContext &ctx) const override {
+    StringRef proto = l.getEnum("protocol");
+    bool tls = proto == "https" || proto == "tls" || proto == "ssl";
+    const Value *certs = l.get("certificates");
+    if (tls && (!certs || certs->items.empty()))
+      ctx.report(*this, rangeOf(l, "protocol"),
+                 "a {} listener needs a certificate; add 'certificates = [\"arn:aws:acm:...\"]'",
+                 upper(proto));
+    if (!tls && l.get("ssl_policy"))
+      ctx.report(*this, attrRange(l, "ssl_policy"),
+                 "'ssl_policy' only applies to HTTPS and TLS listeners");
+    if (!tls && certs && !certs->items.empty())
+      ctx.report(*this, attrRange(l, "certificates"),
+                 "certificates only apply to HTTPS, TLS and SSL listeners");
+  }
+  RuleDoc doc() const override {
+    return {"HTTPS and TLS listeners (and classic SSL) carry at least one certificate; "
+            "certificates and ssl_policy appear on no other listener.",
+            "CreateListener rejects an HTTPS or TLS listener without a certificate.",
+            "cfn-lint E3676, E3679; ALB guide \"HTTPS listeners\".",
+            "listener https { protocol = https; port = 443; default = forward(web) }",
+            "listener https { protocol = https; port = 443; default = forward(web)\n"
+            "                 certificates = [\"arn:aws:acm:...\"] }"};
+  }
+};
+
+class ForwardShape final : public Rule {
+public:
+  ForwardShape() : Rule(RuleID::LSN005, {"listener", "listener_rule"}) {}
+  void check(const Resource &r, RuleContext &ctx) const override {
+    StringRef attr = r.kind() == "listener" ? "default" : "then";
+    StringRef type = lbType(r);
+    const Value *action = r.get(attr);
+    if (!action) {
+      if (r.kind() == "listener" && type != "classic" && !type.empty())
+        ctx.report(*this, r.nameRange,
+                   "listener '{}' has no default action; add e.g. 'default = forward(web)'",
+                   r.name);
+      return;
+    }
+    if (action->kind != Value::Kind::Call)
+      return;
+    if (action->str != "forward") {
+      if (type == "network" || type == "gateway")
+        ctx.report(*this, action->range, "{} listener's default action must be a forward",
+                   type == "network" ? "a network load balancer" : "a gateway load balancer");
+      return;
+    }
+    size_t n = action->items.size();
+    bool weighted = n > 0 && std::all_of(action->items.begin(), action->items.end(),
+                                         [](const Value &v) {
+                                           return v.kind == Value::Kind::Weighted;
+                                         });
+    if (n > 1 && !weighted) {
+      ctx.report(*this, action->items[1].range,
+                 "a forward sends to exactly one target group unless it is weighted; write "
+                 "e.g. 'forward({}: 50, {}: 50)'",
+                 name(action->items[0]), name(action->items[1]));
+      return;
+    }
+    if (weighted) {
+      size_t limit = type == "gateway" ? 1 : 5;
+      if (n > limit)
+        ctx.report(*this, action->items[limit].range,
+                   "a weighted forward takes at most {} target groups here", limit);
+      for (const Value &w : action->items)
+        if (w.items.size() == 2 && w.items[1].kind == Value::Kind::Int &&
+            (w.items[1].i < 0 || w.items[1].i > 999))
+          ctx.report(*this, w.items[1].range, "weight {} is outside 0..999", w.items[1].i);
+    }
+  }
+  static std::string name(const Value &v) {
+    const Value &t = v.kind == Value::Kind::Weighted && !v.items.empty() ? v.items[0] : v;
+    return t.ref ? t.ref->name.str() : "tg";
+  }
+  RuleDoc doc() const override {
+    return {"Every listener (except classic) has a default action. A forward — a listener's "
+            "default or a rule's action — names exactly one target group, unless it is an "
+            "explicit weighted forward (`forward(a: 80, b: 20)`, at most 5 groups with weights "
+            "0..999; 1 on a gateway load balancer). A network or gateway load balancer's "
+            "default action is a forward.",
+            "This is one of the two headline rules: one target group behind each listener port "
+            "and action. An unweighted list of groups is ambiguous: AWS needs the weights.",
+            "ALB guide, \"Forward actions\"; ALB quotas (target groups per action: 5); NLB "
+            "blog \"weighted target groups\".",
+            "default = forward(web, api)",
+            "default = forward(web: 90, api: 10)"};
+  }
+};
+
+/// Which target-group protocols a listener of this protocol may forward to.
+bool protocolFits(StringRef lbType, StringRef listener, const Resource &tg) {
+  StringRef proto = tg.getEnum("protocol");
+  StringRef tt = tg.getEnum("target_type");
+  if (lbType == "application")
+    return tt == "lambda" || proto == "http" || proto == "https";
+  if (lbType == "gateway")
+    return proto == "geneve";
+  if (lbType != "network")
+    return true;
+  if (tt == "alb")
+    return listener == "tcp" && proto == "tcp";
+  static const std::map<std::string, std::set<std::string>> fits = {
+      {"tcp", {"tcp", "tcp_udp"}},      {"tls", {"tcp", "tls"}},
+      {"udp", {"udp", "tcp_udp"}},      {"tcp_udp", {"tcp_udp"}},
+      {"quic", {"quic", "tcp_quic"}},   {"tcp_quic", {"tcp_quic"}},
+  };
+  auto it = fits.find(listener.str());
+  return it == fits.end() || it->second.count(proto.str());
+}
+
+class TargetGroupProtocol final : public Rule {
+public:
+  TargetGroupProtocol() : Rule(RuleID::LSN006, {"listener"}) {}
+  void check(const Resource &l, RuleContext &ctx) const override {
+    StringRef type = lbType(l), proto = l.getEnum("protocol");
+    for (const ForwardTarget &f : ctx.topology.forwardsOf(&l)) {
+      if (protocolFits(type, proto, *f.targetGroup))
+        continue;
+      StringRef tgProto = f.targetGroup->getEnum("protocol");
+      ctx.report(*this, f.at->range, "{} target group '{}' cannot serve {} {} listener",
+                 tgProto.empty() ? std::string("a") : upper(tgProto), f.targetGroup->name,
+                 proto.empty() ? std::string("a gateway load balancer's")
+                               : "a" + std::string(proto == "http" ? "n " : " ") + upper(proto),
+                 type == "gateway" ? "(it needs GENEVE on 6081)" : "")
+          .note(rangeOf(*f.targetGroup, "protocol"), "'{}' is declared here",
+                f.targetGroup->name);
+    }
+  }
+  RuleDoc doc() const override {
+    return {"A target group's protocol fits the listener that forwards to it. Application: "
+            "HTTP or HTTPS groups (or lambda). Gateway: GENEVE. Network: TCP → TCP or TCP_UDP; "
+            "TLS → TCP or TLS; UDP → UDP or TCP_UDP; TCP_UDP → TCP_UDP; QUIC → QUIC or "
+            "TCP_QUIC; TCP_QUIC → TCP_QUIC; an `alb`-type group only behind TCP.",
+            "CreateListener and CreateRule reject a mismatched target group.",
+            "NLB guide, \"Target groups\" (routing configuration); ALB guide; cfn-lint E3711.",
+            "listener l { protocol = udp; port = 53; default = forward(tcp_tg) }",
+            "listener l { protocol = udp; port = 53; default = forward(udp_tg) }"};
+  }
+};
+
+class GatewayListener final : public Rule {
+public:
+  GatewayListener() : Rule(RuleID::LSN007, {"load_balancer"}) {}
+  void check(const Resource &lb, RuleContext &ctx) const override {
+    if (lb.getEnum("type") != "gateway")
+      return;
+    auto listeners = lb.childrenOf("listener");
+    if (listeners.size() != 1)
+      ctx.report(*this, listeners.size() > 1 ? listeners[1]->nameRange : lb.nameRange,
+                 "a gateway load balancer has exactly one listener; this one has {}",
+                 listeners.size());
+    for (const Resource *l : listeners)
+      for (StringRef attr : {"protocol", "port"})
+        if (const Attr *a = l->attr(attr); a && !a->isDefault)
+          ctx.report(*this, a->range(),
+                     "a gateway load balancer's listener takes no {}: it receives every IP "
+                     "packet and forwards with GENEVE on port 6081",
+                     attr)
+              .fixit(a->range(), "");
+  }
+  RuleDoc doc() const override {
+    return {"A gateway load balancer has exactly one listener, with no protocol and no port.",
+            "GWLB listens on all IP packets of all ports and forwards them with GENEVE on 6081; "
+            "the API rejects a protocol or port.",
+            "GWLB guide, \"Listeners\", quotas.",
+            "load_balancer fw { type = gateway; listener l { protocol = tcp; port = 80 } }",
+            "load_balancer fw { type = gateway; listener l { default = forward(appliances) } }"};
+  }
+};
+
+class RedirectAndFixedResponse final : public Rule {
+public:
+  RedirectAndFixedResponse() : Rule(RuleID::LSN010, {"listener", "listener_rule"}) {}
+  void check(const Resource &r, RuleContext &ctx) const override {
+    const Value *a = r.get(r.kind() == "listener" ? "default" : "then");
+    if (!a || a->kind != Value::Kind::Call)
+      return;
+    const Resource &listener = r.kind() == "listener" ? r : *r.parent;
+    if (a->str == "redirect")
+      checkRedirect(*a, listener, ctx);
+    else if (a->str == "fixed_response")
+      checkFixed(*a, ctx);
+  }
+  void checkRedirect(const Value &a, const Resource &listener, RuleContext &ctx) const {
+    StringRef from = listener.getEnum("protocol");
+    const NamedValue *proto = a.field("protocol");
+    bool changes = false;
+    for (StringRef f : {"host", "port", "path", "query"})
+      if (const NamedValue *nv = a.field(f); nv && !(nv->value.kind == Value::Kind::Enum &&
+                                                    nv->value.str == "keep"))
+        changes = true;
+    if (proto && proto->value.str != "keep" && proto->value.str != from)
+      changes = true;
+    if (!changes)
+      ctx.report(*this, a.range,
+                 "this redirect changes neither protocol, host, port nor path: it loops");
+    if (proto && proto->value.str == "http" && from == "https")
+      ctx.report(*this, proto->value.range, "a redirect from HTTPS to HTTP is not allowed");
+    if (const NamedValue *st = a.field("status"); st && st->value.kind == Value::Kind::Int &&
+                                                  st->value.i != 301 && st->value.i != 302)
+      ctx.report(*this, st->value.range, "redirect status is {}; use 301 or 302", st->value.i);
+  }
+  void checkFixed(const Value &a, RuleContext &ctx) const {
+    if (const NamedValue *st = a.field("status"); st && st->value.kind == Value::Kind::Int) {
+      int64_t s = st->value.i;
+      if (!((s >= 200 && s <= 299) || (s >= 400 && s <= 599)))
+        ctx.report(*this, st->value.range, "fixed-response status {} is not 2XX, 4XX or 5XX",
+                   s);
+    }
+    if (const NamedValue *b = a.field("body"); b && b->value.str.size() > 1024)
+      ctx.report(*this, b->value.range, "fixed-response body is {} characters; at most 1024",
+                 b->value.str.size());
+    if (const NamedValue *c = a.field("content_type"); c && c->value.str.size() > 32)
+      ctx.report(*this, c->value.range, "content type is {} characters; at most 32",
+                 c->value.str.size());
+  }
+  RuleDoc doc() const override {
+    return {"A redirect changes at least one of protocol, host, port or path (else it loops), "
+            "never goes from HTTPS to HTTP, and uses status 301 or 302. A fixed response has a "
+            "2XX, 4XX or 5XX status, a body of at most 1024 characters and a content type of "
+            "at most 32.",
+            "The API rejects these actions.",
+            "ALB guide, \"Redirect actions\", \"Fixed-response actions\".",
+            "default = redirect(status = 301)",
+            "default = redirect(protocol = https, port = 443, status = 301)"};
+  }
+};
+
+//===--- Listener rules ---------------------------------------------------===//
+
+class RulesOnlyOnAlb final : public Rule {
+public:
+  RulesOnlyOnAlb() : Rule(RuleID::LRL001, {"listener_rule"}) {}
+  void check(const Resource &r, RuleContext &ctx) const override {
+    StringRef type = lbType(r);
+    if (!type.empty() && type != "application")
+      ctx.report(*this, r.nameRange,
+                 "only application load balancers have listener rules; {} listener has only "
+                 "its default action",
+                 type == "network" ? "a network load balancer's" : "this load balancer's");
+  }
+  RuleDoc doc() const override {
+    return {"Listener rules exist only on application load balancers (HTTP and HTTPS "
+            "listeners).",
+            "NLB, GWLB and classic listeners route everything to their default action.",
+            "ALB guide, \"Listener rules\"; NLB guide, \"Listeners\".",
+            "load_balancer game { type = network; listener l { rule r { ... } } }",
+            "(route on an ALB, or use one NLB listener per port)"};
+  }
+};
+
+class RulePriority final : public Rule {
+public:
+  RulePriority() : Rule(RuleID::LRL002, {"listener"}) {}
+  void check(const Resource &l, RuleContext &ctx) const override {
+    std::map<int64_t, const Resource *> seen;
+    for (const Resource *r : l.childrenOf("rule")) {
+      auto p = r->getInt("priority");
+      if (!p)
+        continue;
+      if (*p < 1 || *p > 50000) {
+        ctx.report(*this, rangeOf(*r, "priority"), "priority {} is outside 1..50000", *p);
+        continue;
+      }
+      auto [it, fresh] = seen.emplace(*p, r);
+      if (!fresh)
+        ctx.report(*this, rangeOf(*r, "priority"),
+                   "rules '{}' and '{}' both have priority {}; priorities are unique per "
+                   "listener",
+                   it->second->name, r->name, *p)
+            .note(rangeOf(*it->second, "priority"), "'{}' has it here", it->second->name);
+    }
+  }
+  RuleDoc doc() const override {
+    return {"Rule priorities are integers 1..50000, unique within a listener. Rules run from "
+            "the lowest priority up; the default action runs last.",
+            "CreateRule fails with PriorityInUse or a validation error.",
+            "CloudFormation schema (Priority 1..50000); ALB guide, \"Rule priority\".",
+            "rule a { priority = 10; ... }\nrule b { priority = 10; ... }",
+            "rule a { priority = 10; ... }\nrule b { priority = 20; ... }"};
+  }
+};
+
+/// The calls of a condition: `path("/a") and host("b")` -> [path, host].
+void conditionCalls(const Value &v, std::vector<const Value *> &out) {
+  if (v.kind == Value::Kind::And) {
+    for (const Value &item : v.items)
+      conditionCalls(item, out);
+  } else if (v.kind == Value::Kind::Call) {
+    out.push_back(&v);
+  }
+}
+
+/// The values a condition matches (header and query: their values, not names).
+std::vector<const Value *> conditionValues(const Value &call) {
+  std::vector<const Value *> out;
+  size_t skip = call.str == "header" ? 1 : 0;
+  for (size_t i = skip; i < call.items.size(); ++i) {
+    const Value &v = call.items[i];
+    if (v.kind == Value::Kind::List)
+      for (const Value &x : v.items)
+        out.push_back(&x);
+    else
+      out.push_back(&v);
+  }
+  return out;
+}
+
+class ConditionCardinality final : public Rule {
+public:
+  ConditionCardinality() : Rule(RuleID::LRL003, {"listener_rule"}) {}
+  void check(const Resource &r, RuleContext &ctx) const override {
+    const Value *when = r.get("when");
+    if (!when)
+      return;
+    std::vector<const Value *> calls;
+    conditionCalls(*when, calls);
+    std::map<std::string, const Value *> seen;
+    for (const Value *c : calls) {
+      if (c->str == "header" || c->str == "query")
+        continue;
+      auto [it, fresh] = seen.emplace(c->str.str(), c);
+      if (!fresh)
+        ctx.report(*this, c->range,
+                   "a rule has at most one '{}' condition; give both values to the first, "
+                   "e.g. {}(\"a\", \"b\")",
+                   c->str, c->str)
+            .note(it->second->range, "the first '{}' condition", c->str);
+    }
+  }
+  RuleDoc doc() const override {
+    return {"A rule has at least one condition and at most one each of host, method, path and "
+            "source_ip (header and query may repeat). Several values of one kind go in one "
+            "condition and match if any matches.",
+            "CreateRule rejects repeated condition types.",
+            "ALB guide, \"Rule condition types\".",
+            "when = path(\"/a\") and path(\"/b\")", "when = path(\"/a\", \"/b\")"};
+  }
+};
+
+class ConditionLimits final : public Rule {
+public:
+  ConditionLimits() : Rule(RuleID::LRL004, {"listener_rule"}) {}
+  void check(const Resource &r, RuleContext &ctx) const override {
+    const Value *when = r.get("when");
+    if (!when)
+      return;
+    std::vector<const Value *> calls;
+    conditionCalls(*when, calls);
+    size_t total = 0, wildcards = 0;
+    for (const Value *c : calls) {
+      auto values = conditionValues(*c);
+      if (values.size() > 3)
+        ctx.report(*this, values[3]->range,
+                   "a '{}' condition matches at most 3 values; this one has {}", c->str,
+                   values.size());
+      total += values.size();
+      for (const Value *v : values)
+        if (v->kind == Value::Kind::String)
+          wildcards += std::count_if(v->str.begin(), v->str.end(),
+                                     [](char ch) { return ch == '*' || ch == '?'; });
+    }
+    if (total > 5)
+      ctx.report(*this, when->range, "a rule matches at most 5 values in all; this one has {}",
+                 total);
+    if (wildcards > 5)
+      ctx.report(*this, when->range, "a rule has at most 5 wildcards ('*', '?'); this one has {}",
+                 wildcards);
+  }
+  RuleDoc doc() const override {
+    return {"Per rule: at most 3 values per condition, 5 values in all, and 5 wildcards "
+            "('*' or '?'). These limits are not adjustable.",
+            "CreateRule rejects the rule.", "ALB guide, \"Listener rules\"; ALB quotas.",
+            "when = path(\"/a\", \"/b\", \"/c\", \"/d\")",
+            "when = path(\"/a\", \"/b\", \"/c\")"};
+  }
+};
+
+bool hostChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '*' ||
+         c == '?';
+}
+
+class ConditionSyntax final : public Rule {
+public:
+  ConditionSyntax() : Rule(RuleID::LRL005, {"listener_rule"}) {}
+  void check(const Resource &r, RuleContext &ctx) const override {
+    const Value *when = r.get("when");
+    if (!when)
+      return;
+    std::vector<const Value *> calls;
+    conditionCalls(*when, calls);
+    for (const Value *c : calls)
+      for (const Value *v : conditionValues(*c)) {
+        if (v->kind != Value::Kind::String)
+          continue;
+        StringRef s = v->str;
+        if (c->str == "path" && (!s.startswith("/") || s.size() > 128))
+          ctx.report(*this, v->range, "a path pattern starts with '/' and has at most 128 "
+                                      "characters");
+        else if (c->str == "host" &&
+                 (s.size() > 128 || !std::all_of(s.begin(), s.end(), hostChar)))
+          ctx.report(*this, v->range,
+                     "a host pattern has at most 128 characters from A-Z, a-z, 0-9, - . * ?");
+        else if (c->str == "method" && (s.contains('*') || s.contains('?')))
+          ctx.report(*this, v->range, "a method matches exactly; wildcards are not allowed");
+        else if (c->str == "source_ip" && s == "255.255.255.255/32")
+          ctx.report(*this, v->range, "255.255.255.255/32 is not allowed as a source IP");
+        else if ((c->str == "query" || c->str == "header") && s.size() > 128)
+          ctx.report(*this, v->range, "a {} value has at most 128 characters", c->str);
+      }
+  }
+  RuleDoc doc() const override {
+    return {"Condition values are well formed: a path starts with '/' and has at most 128 "
+            "characters; a host has at most 128 characters from A-Z a-z 0-9 - . * ?; a method "
+            "has no wildcards; a source IP is not 255.255.255.255/32 (its CIDR syntax is "
+            "checked by the language); header and query values at most 128 characters.",
+            "CreateRule rejects malformed values.", "ALB guide, \"Rule condition types\".",
+            "when = path(\"api/*\")", "when = path(\"/api/*\")"};
+  }
+};
+
+class ShadowedRule final : public Rule {
+public:
+  ShadowedRule() : Rule(RuleID::LRL006, {"listener"}) {}
+  void check(const Resource &l, RuleContext &ctx) const override {
+    struct Entry {
+      int64_t priority;
+      const Resource *rule;
+      std::string key;
+      bool catchAll;
+    };
+    std::vector<Entry> entries;
+    for (const Resource *r : l.childrenOf("rule")) {
+      auto p = r->getInt("priority");
+      const Value *when = r->get("when");
+      if (!p || !when)
+        continue;
+      std::vector<const Value *> calls;
+      conditionCalls(*when, calls);
+      std::vector<std::string> parts;
+      bool catchAll = calls.size() == 1 && calls[0]->str == "path";
+      for (const Value *c : calls) {
+        std::string part = c->str.str() + "(";
+        for (const Value *v : conditionValues(*c)) {
+          part += v->str.str() + ",";
+          if (c->str == "path" && v->str != "/*" && v->str != "*")
+            catchAll = false;
+        }
+        parts.push_back(part + ")");
+      }
+      std::sort(parts.begin(), parts.end());
+      entries.push_back({*p, r, llvm::join(parts, " and "), catchAll});
+    }
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const Entry &a, const Entry &b) { return a.priority < b.priority; });
+    for (size_t i = 0; i < entries.size(); ++i)
+      for (size_t j = 0; j < i; ++j) {
+        const Entry &a = entries[j], &b = entries[i];
+        if (a.priority == b.priority)
+          continue; // LRL002.
+        if (a.key == b.key || a.catchAll) {
+          ctx.report(*this, rangeOf(*b.rule, "when"),
+                     "rule '{}' never matches: rule '{}' (priority {}) {} and is evaluated "
+                     "first",
+                     b.rule->name, a.rule->name, a.priority,
+                     a.key == b.key ? "has the same conditions" : "matches every path")
+              .note(rangeOf(*a.rule, "when"), "'{}' is here", a.rule->name);
+          break;
+        }
+      }
+  }
+  RuleDoc doc() const override {
+    return {"No rule is shadowed: two rules of one listener with the same conditions, or a "
+            "rule matching every path (`path(\"/*\")` alone) evaluated before another rule.",
+            "Rules run in priority order and the first match wins: the later rule is dead "
+            "code, usually a priority typo.",
+            "Derived from the ALB guide's rule evaluation order.",
+            "rule all { priority = 1; when = path(\"/*\"); then = forward(web) }\n"
+            "rule api { priority = 2; when = path(\"/api/*\"); then = forward(api) }",
+            "rule api { priority = 1; when = path(\"/api/*\"); then = forward(api) }\n"
+            "rule all { priority = 2; when = path(\"/*\"); then = forward(web) }"};
+  }
+};
+
+} // namespace
+
+void rules::addLoadBalancingRules(std::vector<std::unique_ptr<Rule>> &out) {
+  out.push_back(std::make_unique<AlbZones>());
+  out.push_back(std::make_unique<OneSubnetPerZone>());
+  out.push_back(std::make_unique<NlbSecurityGroups>());
+  out.push_back(std::make_unique<GwlbSecurityGroups>());
+  out.push_back(std::make_unique<LoadBalancerAttributes>());
+  out.push_back(std::make_unique<ListenerQuota>());
+  out.push_back(std::make_unique<OneLoadBalancerPerTargetGroup>());
+  out.push_back(std::make_unique<ListenerProtocol>());
+  out.push_back(std::make_unique<ListenerPort>());
+  out.push_back(std::make_unique<ListenerCertificates>());
+  out.push_back(std::make_unique<ForwardShape>());
+  out.push_back(std::make_unique<TargetGroupProtocol>());
+  out.push_back(std::make_unique<GatewayListener>());
+  out.push_back(std::make_unique<RedirectAndFixedResponse>());
+  out.push_back(std::make_unique<RulesOnlyOnAlb>());
+  out.push_back(std::make_unique<RulePriority>());
+  out.push_back(std::make_unique<ConditionCardinality>());
+  out.push_back(std::make_unique<ConditionLimits>());
+  out.push_back(std::make_unique<ConditionSyntax>());
+  out.push_back(std::make_unique<ShadowedRule>());
+}

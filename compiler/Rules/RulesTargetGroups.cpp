@@ -1,0 +1,531 @@
+//===- RulesTargetGroups.cpp - Target group, health check, stickiness -----===//
+
+#include "Rules/Net.h"
+#include "Rules/Rule.h"
+
+#include <algorithm>
+
+using namespace infrac;
+using namespace infrac::rules;
+using namespace infrac::sema;
+using llvm::StringRef;
+
+namespace {
+
+/// The load balancer type a target group serves: the type of the load
+/// balancer forwarding to it, else what its protocol implies.
+StringRef familyOf(const Resource &tg, const Topology &topo) {
+  StringRef t = topo.loadBalancerTypeOf(&tg);
+  if (!t.empty())
+    return t;
+  StringRef p = tg.getEnum("protocol");
+  if (tg.getEnum("target_type") == "lambda" || p == "http" || p == "https")
+    return "application";
+  if (p == "geneve")
+    return "gateway";
+  if (!p.empty())
+    return "network";
+  return "";
+}
+
+const Resource &targetGroupOf(const Resource &child) { return *child.parent; }
+
+/// A bounds check of one attribute; the table of the catalogue's ranges.
+class Bounds final : public Rule {
+public:
+  struct Check {
+    const char *attr;
+    double lo, hi;
+    const char *unit; ///< "s" for durations (seconds), "" for integers.
+    const char *what;
+  };
+  Bounds(RuleID id, const char *kind, std::vector<Check> checks, RuleDoc d)
+      : Rule(id, {kind}), checks(std::move(checks)), d(d) {}
+  void check(const Resource &r, RuleContext &ctx) const override {
+    for (const Check &c : checks) {
+      std::optional<double> v;
+      if (*c.unit)
+        v = seconds(r, c.attr);
+      else if (auto i = r.getInt(c.attr))
+        v = static_cast<double>(*i);
+      if (v && (*v < c.lo || *v > c.hi))
+        ctx.report(*this, rangeOf(r, c.attr), "{} is {}{}; AWS allows {}..{}{}", c.what, *v,
+                   c.unit, c.lo, c.hi, c.unit);
+    }
+  }
+  RuleDoc doc() const override { return d; }
+
+private:
+  std::vector<Check> checks;
+  RuleDoc d;
+};
+
+class ProtocolAndPort final : public Rule {
+public:
+  ProtocolAndPort() : Rule(RuleID::TG001, {"target_group"}) {}
+  void check(const Resource &tg, RuleContext &ctx) const override {
+    if (tg.getEnum("target_type") == "lambda")
+      return; // TG003.
+    if (tg.getEnum("protocol").empty())
+      ctx.report(*this, tg.nameRange, "target group '{}' needs a protocol", tg.name);
+    auto port = tg.getInt("port");
+    if (!port)
+      ctx.report(*this, tg.nameRange, "target group '{}' needs a port", tg.name);
+    else if (*port < 1 || *port > 65535)
+      ctx.report(*this, rangeOf(tg, "port"), "port {} is outside 1..65535", *port);
+    if (!tg.getRef("vpc"))
+      ctx.report(*this, tg.nameRange, "target group '{}' needs a vpc", tg.name);
+  }
+  RuleDoc doc() const override {
+    return {"Every target group except lambda ones has a protocol, a port in 1..65535 and a "
+            "VPC.",
+            "CreateTargetGroup requires them for instance, ip and alb targets.",
+            "CloudFormation schema AWS::ElasticLoadBalancingV2::TargetGroup; ALB/NLB guides.",
+            "target_group web { vpc = v }",
+            "target_group web { protocol = http; port = 8080; vpc = v }"};
+  }
+};
+
+class TargetTypeForLoadBalancer final : public Rule {
+public:
+  TargetTypeForLoadBalancer() : Rule(RuleID::TG002, {"target_group"}) {}
+  void check(const Resource &tg, RuleContext &ctx) const override {
+    StringRef tt = tg.getEnum("target_type");
+    for (const ForwardTarget &f : ctx.topology.forwardsTo(&tg)) {
+      StringRef type = f.from->topLevel()->getEnum("type");
+      const char *problem = nullptr;
+      if (tt == "lambda" && type != "application")
+        problem = "lambda targets are for application load balancers only";
+      else if (tt == "alb" && type != "network")
+        problem = "alb targets are for network load balancers only";
+      else if (type == "gateway" && tt != "instance" && tt != "ip")
+        problem = "a gateway load balancer takes instance or ip targets";
+      if (problem) {
+        ctx.report(*this, f.at->range, "target group '{}' has {} targets: {}", tg.name, tt,
+                   problem)
+            .note(rangeOf(tg, "target_type"), "target type declared here");
+        return;
+      }
+    }
+  }
+  RuleDoc doc() const override {
+    return {"The target type suits the load balancer: lambda only behind an application "
+            "load balancer, alb only behind a network load balancer, a gateway load balancer "
+            "only instance or ip.",
+            "The listener cannot be created otherwise.",
+            "NLB guide, \"Target type\"; GWLB guide; tflint aws_lb_target_group_invalid_target_type.",
+            "target_group fn { target_type = lambda }  # behind an NLB",
+            "(forward to it from an ALB)"};
+  }
+};
+
+class LambdaTargetGroup final : public Rule {
+public:
+  LambdaTargetGroup() : Rule(RuleID::TG003, {"target_group"}) {}
+  void check(const Resource &tg, RuleContext &ctx) const override {
+    if (tg.getEnum("target_type") != "lambda")
+      return;
+    for (StringRef attr : {"protocol", "port", "vpc"})
+      if (const Attr *a = tg.attr(attr); a && !a->isDefault)
+        ctx.report(*this, a->range(), "a lambda target group takes no {}", attr)
+            .fixit(a->range(), "");
+    if (const Value *t = tg.get("targets"); t && t->items.size() > 1)
+      ctx.report(*this, t->items[1].range, "a lambda target group has at most one function");
+  }
+  RuleDoc doc() const override {
+    return {"A lambda target group has no protocol, port or VPC, and at most one function.",
+            "The API rejects them (cfn-lint E3681).",
+            "ALB guide, \"Lambda functions as targets\"; cfn-lint E3681; ALB quotas.",
+            "target_group fn { target_type = lambda; protocol = http; port = 80 }",
+            "target_group fn { target_type = lambda; targets = [\"arn:aws:lambda:...\"] }"};
+  }
+};
+
+class PrivateIpTargets final : public Rule {
+public:
+  PrivateIpTargets() : Rule(RuleID::TG005, {"target_group"}) {}
+  void check(const Resource &tg, RuleContext &ctx) const override {
+    const Value *targets = tg.get("targets");
+    if (tg.getEnum("target_type") != "ip" || !targets)
+      return;
+    static const char *const privateRanges[] = {"10.0.0.0/8", "172.16.0.0/12",
+                                                "192.168.0.0/16", "100.64.0.0/10"};
+    for (const Value &t : targets->items) {
+      if (t.kind != Value::Kind::String)
+        continue;
+      auto ip = parseCidr4(t.str);
+      if (!ip)
+        continue;
+      bool ok = std::any_of(std::begin(privateRanges), std::end(privateRanges),
+                            [&](const char *r) { return parseCidr4(r)->contains(*ip); });
+      if (!ok)
+        ctx.report(*this, t.range,
+                   "ip target {} is publicly routable; ip targets must be in 10.0.0.0/8, "
+                   "172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10",
+                   t.str);
+    }
+  }
+  RuleDoc doc() const override {
+    return {"The IPv4 targets of an ip target group are in the private ranges 10.0.0.0/8, "
+            "172.16.0.0/12, 192.168.0.0/16 (RFC 1918) or 100.64.0.0/10 (RFC 6598).",
+            "RegisterTargets rejects publicly routable addresses.",
+            "ALB guide, \"Target type\", register targets.",
+            "targets = [\"8.8.8.8\"]", "targets = [\"10.0.1.15\"]"};
+  }
+};
+
+class GeneveTargetGroup final : public Rule {
+public:
+  GeneveTargetGroup() : Rule(RuleID::TG007, {"target_group"}) {}
+  void check(const Resource &tg, RuleContext &ctx) const override {
+    if (tg.getEnum("protocol") != "geneve")
+      return;
+    if (auto p = tg.getInt("port"); p && *p != 6081)
+      ctx.report(*this, rangeOf(tg, "port"), "a GENEVE target group uses port 6081, not {}", *p)
+          .fixit(rangeOf(tg, "port"), "6081");
+    for (const ForwardTarget &f : ctx.topology.forwardsTo(&tg))
+      if (f.from->topLevel()->getEnum("type") != "gateway") {
+        ctx.report(*this, f.at->range, "GENEVE target group '{}' can only serve a gateway load "
+                                       "balancer",
+                   tg.name);
+        return;
+      }
+  }
+  RuleDoc doc() const override {
+    return {"A GENEVE target group uses port 6081 and is used only by a gateway load balancer.",
+            "The API rejects other ports (cfn-lint E3683).",
+            "cfn-lint E3683; GWLB guide, \"Target groups\".",
+            "target_group fw { protocol = geneve; port = 6080; vpc = v }",
+            "target_group fw { protocol = geneve; port = 6081; vpc = v }"};
+  }
+};
+
+class TimeoutBelowInterval final : public Rule {
+public:
+  TimeoutBelowInterval() : Rule(RuleID::TG012, {"health_check"}) {}
+  void check(const Resource &hc, RuleContext &ctx) const override {
+    auto timeout = seconds(hc, "timeout"), interval = seconds(hc, "interval");
+    if (timeout && interval && *timeout >= *interval)
+      ctx.report(*this, rangeOf(hc, "timeout"),
+                 "health-check timeout ({} s) must be less than the interval ({} s)", *timeout,
+                 *interval)
+          .note(rangeOf(hc, "interval"), "the interval is here");
+  }
+  RuleDoc doc() const override {
+    return {"A health check's timeout is less than its interval.",
+            "The API rejects it: \"Health check interval must be greater than the timeout\".",
+            "ELBv2 ValidationError text; GWLB guide.",
+            "health_check { interval = 5s; timeout = 5s }",
+            "health_check { interval = 10s; timeout = 5s }"};
+  }
+};
+
+class HealthCheckProtocol final : public Rule {
+public:
+  HealthCheckProtocol() : Rule(RuleID::TG013, {"health_check"}) {}
+  void check(const Resource &hc, RuleContext &ctx) const override {
+    const Resource &tg = targetGroupOf(hc);
+    StringRef proto = hc.getEnum("protocol"), tgProto = tg.getEnum("protocol");
+    if (proto == "tcp" && (tgProto == "http" || tgProto == "https"))
+      ctx.report(*this, rangeOf(hc, "protocol"),
+                 "an {} target group is health-checked over HTTP or HTTPS, not TCP",
+                 tgProto.upper());
+    else if (proto == "tcp" && tg.getEnum("target_type") == "alb")
+      ctx.report(*this, rangeOf(hc, "protocol"),
+                 "an alb-type target group is health-checked over HTTP or HTTPS");
+  }
+  RuleDoc doc() const override {
+    return {"The health-check protocol fits the target group: HTTP or HTTPS for HTTP(S) and "
+            "alb-type groups; HTTP, HTTPS or TCP otherwise.",
+            "CreateTargetGroup rejects a TCP check of an HTTP group.",
+            "ELBv2 API CreateTargetGroup; ALB and NLB health-check guides.",
+            "target_group web { protocol = http; health_check { protocol = tcp } }",
+            "target_group web { protocol = http; health_check { protocol = http } }"};
+  }
+};
+
+/// "200", "200,202", "200-299" -> the codes' bounds; nullopt when malformed.
+std::optional<std::pair<int, int>> matcherBounds(StringRef m) {
+  int lo = 1000, hi = -1;
+  llvm::SmallVector<StringRef, 4> parts;
+  m.split(parts, ',');
+  for (StringRef part : parts) {
+    auto [a, b] = part.trim().split('-');
+    int x, y;
+    if (a.getAsInteger(10, x))
+      return std::nullopt;
+    y = x;
+    if (!b.empty() && b.getAsInteger(10, y))
+      return std::nullopt;
+    lo = std::min({lo, x, y});
+    hi = std::max({hi, x, y});
+  }
+  return std::make_pair(lo, hi);
+}
+
+class Matcher final : public Rule {
+public:
+  Matcher() : Rule(RuleID::TG014, {"health_check"}) {}
+  void check(const Resource &hc, RuleContext &ctx) const override {
+    const Attr *m = hc.attr("matcher");
+    if (!m || m->isDefault || m->value.kind != Value::Kind::String)
+      return;
+    StringRef proto = hc.getEnum("protocol");
+    if (proto == "tcp") {
+      ctx.report(*this, m->range(), "a matcher applies to HTTP and HTTPS health checks only")
+          .fixit(m->range(), "");
+      return;
+    }
+    StringRef family = familyOf(targetGroupOf(hc), ctx.topology);
+    auto b = matcherBounds(m->value.str);
+    if (!b) {
+      ctx.report(*this, m->value.range,
+                 "matcher '{}' is not a list or range of HTTP codes such as \"200,202\" or "
+                 "\"200-299\"",
+                 m->value.str);
+      return;
+    }
+    int lo = 200, hi = family == "application" ? 499 : 599;
+    if (family == "gateway" && m->value.str != "200-399")
+      ctx.report(*this, m->value.range, "a gateway load balancer's matcher must be \"200-399\"");
+    else if (b->first < lo || b->second > hi)
+      ctx.report(*this, m->value.range, "matcher codes must be within {}..{} here", lo, hi);
+  }
+  RuleDoc doc() const override {
+    return {"A matcher is given only for HTTP and HTTPS health checks, as codes or ranges "
+            "(\"200,202\", \"200-299\") within 200..499 (ALB) or 200..599 (NLB); a GWLB's is "
+            "\"200-399\".",
+            "The API rejects other matchers (cfn-lint E3684).",
+            "cfn-lint E3684; ALB and NLB health-check guides.",
+            "health_check { protocol = http; matcher = \"100-600\" }",
+            "health_check { protocol = http; matcher = \"200-299\" }"};
+  }
+};
+
+class HealthCheckPath final : public Rule {
+public:
+  HealthCheckPath() : Rule(RuleID::TG015, {"health_check"}) {}
+  void check(const Resource &hc, RuleContext &ctx) const override {
+    const Value *p = hc.get("path");
+    if (!p || p->kind != Value::Kind::String || hc.getEnum("protocol") == "tcp")
+      return;
+    if (!p->str.startswith("/") || p->str.size() > 1024)
+      ctx.report(*this, p->range,
+                 "health-check path '{}' must start with '/' and have at most 1024 characters",
+                 p->str);
+    if (auto port = hc.getInt("port"); port && (*port < 1 || *port > 65535))
+      ctx.report(*this, rangeOf(hc, "port"), "health-check port {} is outside 1..65535", *port);
+  }
+  RuleDoc doc() const override {
+    return {"A health-check path starts with '/' and has 1..1024 characters; the port is "
+            "traffic_port or 1..65535.",
+            "CreateTargetGroup rejects other values.",
+            "CloudFormation schema; ALB health-check guide.",
+            "health_check { path = \"health\" }", "health_check { path = \"/health\" }"};
+  }
+};
+
+class HealthCheckEnabled final : public Rule {
+public:
+  HealthCheckEnabled() : Rule(RuleID::TG016, {"health_check"}) {}
+  void check(const Resource &hc, RuleContext &ctx) const override {
+    if (hc.getBool("enabled") == false &&
+        targetGroupOf(hc).getEnum("target_type") != "lambda")
+      ctx.report(*this, attrRange(hc, "enabled"),
+                 "only lambda target groups may disable health checks");
+  }
+  RuleDoc doc() const override {
+    return {"Health checks are always on for instance, ip and alb targets; only lambda "
+            "target groups may turn them off.",
+            "CreateTargetGroup rejects HealthCheckEnabled=false for other types.",
+            "ELBv2 API CreateTargetGroup (HealthCheckEnabled).",
+            "health_check { enabled = false }  # instance targets", "(remove it)"};
+  }
+};
+
+class SlowStart final : public Rule {
+public:
+  SlowStart() : Rule(RuleID::TG018, {"target_group"}) {}
+  void check(const Resource &tg, RuleContext &ctx) const override {
+    auto s = seconds(tg, "slow_start");
+    if (!s || *s == 0)
+      return;
+    if (*s < 30 || *s > 900)
+      ctx.report(*this, rangeOf(tg, "slow_start"),
+                 "slow start is {} s; AWS allows 30..900 s (or 0 to turn it off)", *s);
+    if (tg.getEnum("algorithm") == "least_outstanding_requests")
+      ctx.report(*this, rangeOf(tg, "slow_start"),
+                 "slow start cannot be combined with least_outstanding_requests")
+          .note(rangeOf(tg, "algorithm"), "the algorithm is set here");
+  }
+  RuleDoc doc() const override {
+    return {"Slow start is 0 (off) or 30..900 s, and never combined with the "
+            "least_outstanding_requests algorithm.",
+            "ModifyTargetGroupAttributes rejects both.", "ALB guide, target group attributes.",
+            "target_group web { slow_start = 10s }", "target_group web { slow_start = 60s }"};
+  }
+};
+
+class StickinessType final : public Rule {
+public:
+  StickinessType() : Rule(RuleID::TG019, {"stickiness"}) {}
+  void check(const Resource &st, RuleContext &ctx) const override {
+    const Resource &tg = targetGroupOf(st);
+    StringRef type = st.getEnum("type"), family = familyOf(tg, ctx.topology);
+    if (tg.getEnum("target_type") == "lambda") {
+      ctx.report(*this, st.nameRange, "lambda target groups have no stickiness");
+      return;
+    }
+    bool ok = (family == "application" && (type == "lb_cookie" || type == "app_cookie")) ||
+              (family == "network" && type == "source_ip") ||
+              (family == "gateway" &&
+               (type == "source_ip_dest_ip" || type == "source_ip_dest_ip_proto")) ||
+              family.empty() || family == "classic";
+    if (!ok)
+      ctx.report(*this, rangeOf(st, "type"), "{} stickiness is not available behind {}", type,
+                 family == "application" ? "an application load balancer (use lb_cookie or "
+                                           "app_cookie)"
+                 : family == "network"   ? "a network load balancer (use source_ip)"
+                                         : "a gateway load balancer (use source_ip_dest_ip or "
+                                           "source_ip_dest_ip_proto)");
+  }
+  RuleDoc doc() const override {
+    return {"The stickiness type suits the load balancer: lb_cookie (AWSALB) or app_cookie "
+            "behind an ALB, source_ip behind an NLB, source_ip_dest_ip or "
+            "source_ip_dest_ip_proto behind a GWLB; none for lambda.",
+            "ModifyTargetGroupAttributes rejects other types.",
+            "ALB guide, sticky sessions; NLB guide; GWLB guide, flow stickiness.",
+            "target_group game { protocol = tcp; stickiness { type = lb_cookie } }",
+            "target_group game { protocol = tcp; stickiness { type = source_ip } }"};
+  }
+};
+
+class StickinessDuration final : public Rule {
+public:
+  StickinessDuration() : Rule(RuleID::TG020, {"stickiness"}) {}
+  void check(const Resource &st, RuleContext &ctx) const override {
+    StringRef type = st.getEnum("type");
+    if (type == "lb_cookie" || type == "app_cookie")
+      if (auto d = seconds(st, "duration"); d && (*d < 1 || *d > 604800))
+        ctx.report(*this, rangeOf(st, "duration"),
+                   "stickiness duration is {} s; AWS allows 1 s to 7 days", *d);
+    if (type != "app_cookie")
+      return;
+    StringRef name = st.getString("cookie_name");
+    if (name.empty())
+      ctx.report(*this, rangeOf(st, "type"),
+                 "app_cookie stickiness needs the application's cookie: add 'cookie_name'");
+    else if (name.startswith("AWSALB"))
+      ctx.report(*this, rangeOf(st, "cookie_name"),
+                 "cookie name '{}' is reserved (AWSALB, AWSALBAPP and AWSALBTG prefixes)", name);
+  }
+  RuleDoc doc() const override {
+    return {"lb_cookie and app_cookie stickiness last 1 s to 7 days (604,800 s; default 1 "
+            "day). app_cookie names the application's cookie, which must not start with "
+            "AWSALB, AWSALBAPP or AWSALBTG.",
+            "The API rejects other durations and reserved names.",
+            "ALB guide, target group attributes; ELBv2 API TargetGroupStickinessConfig.",
+            "stickiness { type = app_cookie; cookie_name = \"AWSALBSESSION\" }",
+            "stickiness { type = app_cookie; cookie_name = \"JSESSIONID\" }"};
+  }
+};
+
+class StickyNeedsCrossZone final : public Rule {
+public:
+  StickyNeedsCrossZone() : Rule(RuleID::TG021, {"stickiness"}) {}
+  void check(const Resource &st, RuleContext &ctx) const override {
+    const Resource &tg = targetGroupOf(st);
+    if (st.getBool("enabled") == false || familyOf(tg, ctx.topology) != "application")
+      return;
+    const Value *cz = tg.get("cross_zone");
+    if (cz && cz->kind == Value::Kind::Bool && !cz->b) {
+      ctx.report(*this, st.nameRange,
+                 "sticky sessions need cross-zone load balancing, which target group '{}' "
+                 "turns off",
+                 tg.name)
+          .note(rangeOf(tg, "cross_zone"), "turned off here");
+      return;
+    }
+    for (const Resource *lb : ctx.topology.loadBalancersOf(&tg))
+      if (lb->getBool("cross_zone") == false && (!cz || cz->kind == Value::Kind::Enum)) {
+        ctx.report(*this, st.nameRange,
+                   "sticky sessions need cross-zone load balancing, which load balancer '{}' "
+                   "turns off",
+                   lb->name)
+            .note(rangeOf(*lb, "cross_zone"), "turned off here");
+        return;
+      }
+  }
+  RuleDoc doc() const override {
+    return {"Sticky sessions on an ALB target group need cross-zone load balancing on (the "
+            "group's own setting, or the load balancer's when the group uses it).",
+            "Enabling stickiness on a group with cross-zone off fails.",
+            "ALB guide, \"Sticky sessions\".",
+            "target_group web { cross_zone = false; stickiness { type = lb_cookie } }",
+            "target_group web { stickiness { type = lb_cookie } }"};
+  }
+};
+
+class ClientIpForUdp final : public Rule {
+public:
+  ClientIpForUdp() : Rule(RuleID::TG022, {"target_group"}) {}
+  void check(const Resource &tg, RuleContext &ctx) const override {
+    StringRef p = tg.getEnum("protocol");
+    if ((p == "udp" || p == "tcp_udp") && tg.getBool("preserve_client_ip") == false)
+      ctx.report(*this, attrRange(tg, "preserve_client_ip"),
+                 "client IP preservation cannot be turned off for {} target groups", p.upper());
+  }
+  RuleDoc doc() const override {
+    return {"A UDP or TCP_UDP target group keeps client IP preservation on.",
+            "ModifyTargetGroupAttributes rejects turning it off.", "NLB guide, target groups.",
+            "target_group dns { protocol = udp; preserve_client_ip = false }",
+            "target_group dns { protocol = udp }"};
+  }
+};
+
+} // namespace
+
+void rules::addTargetGroupRules(std::vector<std::unique_ptr<Rule>> &out) {
+  out.push_back(std::make_unique<ProtocolAndPort>());
+  out.push_back(std::make_unique<TargetTypeForLoadBalancer>());
+  out.push_back(std::make_unique<LambdaTargetGroup>());
+  out.push_back(std::make_unique<PrivateIpTargets>());
+  out.push_back(std::make_unique<GeneveTargetGroup>());
+  out.push_back(std::make_unique<Bounds>(
+      RuleID::TG009, "health_check",
+      std::vector<Bounds::Check>{{"interval", 5, 300, "s", "health-check interval"}},
+      RuleDoc{"The health-check interval is 5..300 s (ALB, NLB and GWLB alike).",
+              "CreateTargetGroup rejects other intervals.",
+              "CloudFormation schema; ALB, NLB and GWLB health-check guides.",
+              "health_check { interval = 2s }", "health_check { interval = 10s }"}));
+  out.push_back(std::make_unique<Bounds>(
+      RuleID::TG010, "health_check",
+      std::vector<Bounds::Check>{{"timeout", 2, 120, "s", "health-check timeout"},
+                                 {"healthy_threshold", 2, 10, "", "healthy threshold"},
+                                 {"unhealthy_threshold", 2, 10, "", "unhealthy threshold"}},
+      RuleDoc{"Health-check timeout 2..120 s; healthy and unhealthy thresholds 2..10. These "
+              "apply to NLB too: the pre-November-2022 NLB restrictions (interval 10 or 30 s, "
+              "equal thresholds) are gone and not enforced.",
+              "CreateTargetGroup rejects other values.",
+              "CloudFormation schema; ALB and NLB health-check guides; aws-cdk issue #26023.",
+              "health_check { healthy_threshold = 1 }", "health_check { healthy_threshold = 2 }"}));
+  out.push_back(std::make_unique<TimeoutBelowInterval>());
+  out.push_back(std::make_unique<HealthCheckProtocol>());
+  out.push_back(std::make_unique<Matcher>());
+  out.push_back(std::make_unique<HealthCheckPath>());
+  out.push_back(std::make_unique<HealthCheckEnabled>());
+  out.push_back(std::make_unique<Bounds>(
+      RuleID::TG017, "target_group",
+      std::vector<Bounds::Check>{
+          {"deregistration_delay", 0, 3600, "s", "deregistration delay"}},
+      RuleDoc{"The deregistration delay (draining time) is 0..3600 s; the default is 300 s.",
+              "ModifyTargetGroupAttributes rejects other values.",
+              "ALB and NLB guides, target group attributes.",
+              "target_group web { deregistration_delay = 2h }",
+              "target_group web { deregistration_delay = 30s }"}));
+  out.push_back(std::make_unique<SlowStart>());
+  out.push_back(std::make_unique<StickinessType>());
+  out.push_back(std::make_unique<StickinessDuration>());
+  out.push_back(std::make_unique<StickyNeedsCrossZone>());
+  out.push_back(std::make_unique<ClientIpForUdp>());
+}
