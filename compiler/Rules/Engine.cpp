@@ -45,6 +45,7 @@ llvm::ArrayRef<std::unique_ptr<Rule>> rules::allRules() {
     addEmrRules(out);
     addCoordinationRules(out);
     addSecurityRules(out);
+    addClassicRules(out);
     std::stable_sort(out.begin(), out.end(), [](const auto &a, const auto &b) {
       return a->getID() < b->getID();
     });
@@ -76,6 +77,11 @@ SMRange rules::attrRange(const Resource &r, StringRef attr) {
   if (a && !a->isDefault && a->keyRange.Start.isValid())
     return a->range();
   return r.nameRange;
+}
+
+bool rules::written(const Resource &r, StringRef attr) {
+  const Attr *a = r.attr(attr);
+  return a && !a->isDefault && a->value.range.Start.isValid();
 }
 
 std::optional<double> rules::seconds(const Resource &r, StringRef attr) {
@@ -292,8 +298,11 @@ void rules::runRules(const Model &model, const ast::Program &program, Diagnostic
   llvm::StringMap<std::vector<const Rule *>> byKind;
   std::vector<const Rule *> enabled;
   for (const auto &rule : allRules()) {
+    // Off when the user disabled it, or off by default (informational rules)
+    // and not enabled.
     auto it = opts.severities.find(static_cast<unsigned>(rule->getID()));
-    if (it != opts.severities.end() && it->second == Severity::Ignored)
+    Severity effective = it != opts.severities.end() ? it->second : rule->info().defaultSeverity;
+    if (effective == Severity::Ignored)
       continue;
     enabled.push_back(rule.get());
     for (StringRef kind : rule->getKinds())

@@ -40,6 +40,27 @@ inline std::optional<Cidr4> parseCidr4(llvm::StringRef text) {
   return c;
 }
 
+/// The address of a registered target: "10.0.1.5:8080" -> "10.0.1.5",
+/// "[2001:db8::1]:80" -> "2001:db8::1"; anything else as it is.
+inline llvm::StringRef targetAddress(llvm::StringRef t) {
+  if (t.startswith("["))
+    return t.drop_front().split(']').first;
+  if (t.count(':') == 1)
+    return t.split(':').first;
+  return t;
+}
+
+/// 4 for an IPv4 address, 6 for IPv6, 0 for anything else.
+inline int ipFamily(llvm::StringRef address) {
+  std::string text = address.str();
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, text.c_str(), buf) == 1)
+    return 4;
+  if (inet_pton(AF_INET6, text.c_str(), buf) == 1)
+    return 6;
+  return 0;
+}
+
 /// True for "::/0" and "0.0.0.0/0".
 inline bool isWorld(llvm::StringRef cidr) { return cidr == "0.0.0.0/0" || cidr == "::/0"; }
 

@@ -176,6 +176,8 @@ void runRules(const sema::Model &model, const ast::Program &program, DiagnosticE
 llvm::SMRange rangeOf(const sema::Resource &r, llvm::StringRef attr);
 /// The range of `key = value` when written, else the resource's name.
 llvm::SMRange attrRange(const sema::Resource &r, llvm::StringRef attr);
+/// Whether the attribute was written in the source (not defaulted or derived).
+bool written(const sema::Resource &r, llvm::StringRef attr);
 /// Seconds of a duration attribute (ms in the model), if set.
 std::optional<double> seconds(const sema::Resource &r, llvm::StringRef attr);
 /// Describes a resource for messages: "target group 'web'", "listener 'alb.http'".
@@ -189,6 +191,7 @@ void addComputeRules(std::vector<std::unique_ptr<Rule>> &out);
 void addEmrRules(std::vector<std::unique_ptr<Rule>> &out);
 void addCoordinationRules(std::vector<std::unique_ptr<Rule>> &out);
 void addSecurityRules(std::vector<std::unique_ptr<Rule>> &out);
+void addClassicRules(std::vector<std::unique_ptr<Rule>> &out);
 
 // Documentation (RuleDoc.cpp).
 void printRuleTable(llvm::raw_ostream &os);

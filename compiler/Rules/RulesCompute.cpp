@@ -510,6 +510,236 @@ public:
   }
 };
 
+class PolicyShape final : public Rule {
+public:
+  PolicyShape() : Rule(RuleID::ASP001, {"scaling_policy"}) {}
+  void check(const Resource &p, RuleContext &ctx) const override {
+    StringRef type = p.getEnum("type");
+    struct Need {
+      const char *attr;
+      bool tracking, step, simple; ///< Allowed for each type.
+      bool required;               ///< Required where allowed.
+    };
+    static const Need needs[] = {
+        {"metric", true, true, true, true},
+        {"target", true, false, false, true},
+        {"disable_scale_in", true, false, false, false},
+        {"threshold", false, true, true, true},
+        {"comparison", false, true, true, false},
+        {"period", false, true, true, false},
+        {"evaluation_periods", false, true, true, false},
+        {"adjustment_type", false, true, true, false},
+        {"adjustment", false, false, true, true},
+        {"cooldown", false, false, true, false},
+        {"warmup", true, true, false, false},
+        {"target_group", true, false, false, false},
+    };
+    for (const Need &n : needs) {
+      bool allowed = type == "target_tracking" ? n.tracking : type == "step" ? n.step : n.simple;
+      if (!allowed && written(p, n.attr))
+        ctx.report(*this, attrRange(p, n.attr), "'{}' does not apply to a {} policy", n.attr,
+                   typeName(type))
+            .fixit(attrRange(p, n.attr), "");
+      else if (allowed && n.required && !p.get(n.attr))
+        ctx.report(*this, p.nameRange, "a {} policy needs '{}'", typeName(type), n.attr);
+    }
+    auto steps = p.childrenOf("step");
+    if (type == "step" && steps.empty())
+      ctx.report(*this, p.nameRange, "a step policy needs at least one 'step {{ ... }}'");
+    else if (type != "step" && !steps.empty())
+      ctx.report(*this, steps.front()->nameRange, "steps belong to step policies only");
+  }
+  RuleDoc doc() const override {
+    return {"Each policy type takes its own properties. Target tracking: `metric` and `target` "
+            "(required), `disable_scale_in`, `warmup`, `target_group`. Step: `metric`, "
+            "`threshold` and at least one `step` (required), `comparison`, `period`, "
+            "`evaluation_periods`, `adjustment_type`, `warmup`. Simple: `metric`, `threshold` "
+            "and `adjustment` (required), `comparison`, `period`, `evaluation_periods`, "
+            "`adjustment_type`, `cooldown` (simple only). Predictive policies are not in the "
+            "language.",
+            "PutScalingPolicy rejects properties of another type (\"Cooldown is only supported "
+            "for SimpleScaling\").",
+            "EC2 Auto Scaling API PutScalingPolicy; CloudFormation schema.",
+            "policy p { type = target_tracking; metric = cpu_utilization; target = 50; cooldown = 60s }",
+            "policy p { type = target_tracking; metric = cpu_utilization; target = 50; warmup = 60s }"};
+  }
+
+private:
+  static const char *typeName(StringRef type) {
+    return type == "target_tracking" ? "target-tracking" : type == "step" ? "step" : "simple";
+  }
+};
+
+class InstanceWarmup final : public Rule {
+public:
+  InstanceWarmup() : Rule(RuleID::ASG005, {"auto_scaling_group"}) {}
+  void check(const Resource &asg, RuleContext &ctx) const override {
+    if (asg.get("default_instance_warmup"))
+      return;
+    for (const Resource *p : asg.childrenOf("policy")) {
+      StringRef type = p->getEnum("type");
+      if ((type == "target_tracking" || type == "step") && !p->get("warmup")) {
+        ctx.report(*this, p->nameRange,
+                   "{} policy '{}' with no instance warm-up: the group's {} s default cooldown "
+                   "can block scale-in; set 'default_instance_warmup' on '{}' (even 0s)",
+                   type == "step" ? "step" : "target-tracking", p->name,
+                   seconds(asg, "cooldown").value_or(300), asg.name);
+        return;
+      }
+    }
+  }
+  RuleDoc doc() const override {
+    return {"A group with target-tracking or step policies sets `default_instance_warmup` "
+            "(or each such policy its `warmup`). `cooldown` (default 300 s) is used only by "
+            "simple policies.",
+            "Without a warm-up the default cooldown applies, which can block scale-in and "
+            "counts new instances' idle metrics too early; AWS recommends always setting it.",
+            "EC2 Auto Scaling guide, \"Set the default instance warmup\" and \"Scaling "
+            "cooldowns\".",
+            "auto_scaling_group web { ... policy p { type = target_tracking; ... } }",
+            "auto_scaling_group web { default_instance_warmup = 60s; policy p { ... } }"};
+  }
+};
+
+class MixedInstances final : public Rule {
+public:
+  MixedInstances() : Rule(RuleID::ASG008, {"mixed_instances"}) {}
+  void check(const Resource &m, RuleContext &ctx) const override {
+    if (const Value *pct = m.get("on_demand_percentage");
+        pct && pct->kind == Value::Kind::Percent && (pct->d < 0 || pct->d > 100))
+      ctx.report(*this, pct->range, "on-demand percentage is {}%; AWS allows 0..100%", pct->d);
+    if (auto base = m.getInt("on_demand_base"); base && *base < 0)
+      ctx.report(*this, rangeOf(m, "on_demand_base"), "on-demand base capacity is at least 0");
+    const Value *types = m.get("instance_types");
+    if (!types || types->items.empty()) {
+      ctx.report(*this, m.nameRange,
+                 "mixed instances need 'instance_types': the types spot capacity may use");
+      return;
+    }
+    if (types->items.size() > 40)
+      ctx.report(*this, types->items[40].range,
+                 "{} instance types; a mixed instances policy takes at most 40",
+                 types->items.size());
+    llvm::StringMap<const Value *> seen;
+    for (const Value &t : types->items) {
+      auto [it, fresh] = seen.try_emplace(t.str, &t);
+      if (!fresh)
+        ctx.report(*this, t.range, "instance type '{}' is listed twice", t.str)
+            .note(it->second->range, "first listed here");
+    }
+    if (written(m, "spot_max_price") && m.getEnum("spot_allocation_strategy") != "lowest_price")
+      ctx.reportAs(*this, Severity::Warning, attrRange(m, "spot_max_price"),
+                   "a spot maximum price with '{}' allocation raises interruptions; AWS advises "
+                   "leaving it unset",
+                   m.getEnum("spot_allocation_strategy"));
+  }
+  RuleDoc doc() const override {
+    return {"A mixed instances policy lists 1..40 distinct instance types; the on-demand "
+            "percentage above base is 0..100% and the base at least 0. Spot allocation "
+            "strategies: price_capacity_optimized (recommended), capacity_optimized, "
+            "capacity_optimized_prioritized, lowest_price (schema). A spot maximum price is a "
+            "warning (AWS advises against it).",
+            "CreateAutoScalingGroup rejects other values.",
+            "EC2 Auto Scaling guide, \"Auto Scaling groups with multiple instance types and "
+            "purchase options\"; CloudFormation schema.",
+            "mixed_instances { on_demand_percentage = 150% }",
+            "mixed_instances { instance_types = [\"m5.large\", \"m6i.large\"]; on_demand_percentage = 20% }"};
+  }
+};
+
+class GroupQuotas final : public Rule {
+public:
+  GroupQuotas() : Rule(RuleID::ASG009, {"auto_scaling_group", "scaling_policy"}) {}
+  void check(const Resource &r, RuleContext &ctx) const override {
+    if (r.kind() == "scaling_policy") {
+      auto steps = r.childrenOf("step");
+      if (steps.size() > 20)
+        ctx.report(*this, steps[20]->nameRange,
+                   "policy '{}' has {} step adjustments; the quota is 20", r.name, steps.size());
+      return;
+    }
+    struct Quota {
+      const char *keyword, *what;
+      size_t max;
+    };
+    for (const Quota &q : {Quota{"policy", "scaling policies", 50},
+                           Quota{"scheduled", "scheduled actions", 125},
+                           Quota{"lifecycle_hook", "lifecycle hooks", 50}}) {
+      auto children = r.childrenOf(q.keyword);
+      if (children.size() > q.max)
+        ctx.report(*this, children[q.max]->nameRange, "'{}' has {} {}; the quota is {}", r.name,
+                   children.size(), q.what, q.max);
+    }
+    for (const char *attr : {"target_groups", "load_balancers"})
+      if (const Value *v = r.get(attr); v && v->items.size() > 50)
+        ctx.report(*this, v->items[50].range, "'{}' attaches {} {}; the quota is 50", r.name,
+                   v->items.size(), attr == StringRef("target_groups") ? "target groups"
+                                                                        : "load balancers");
+  }
+  RuleDoc doc() const override {
+    return {"Per Auto Scaling group (quotas AWS does not raise): 50 scaling policies, 125 "
+            "scheduled actions, 50 lifecycle hooks, 50 target groups, 50 classic load "
+            "balancers; 20 step adjustments per policy.",
+            "The API refuses the next one.", "EC2 Auto Scaling quotas.",
+            "(51 policy blocks in one group)", "(50 or fewer)"};
+  }
+};
+
+class HookNotifications final : public Rule {
+public:
+  HookNotifications() : Rule(RuleID::LCH002, {"lifecycle_hook"}) {}
+  void check(const Resource &h, RuleContext &ctx) const override {
+    bool target = h.get("notification_target"), role = h.get("role");
+    if (target && !role)
+      ctx.report(*this, attrRange(h, "notification_target"),
+                 "a notification target needs 'role': the IAM role Auto Scaling publishes with");
+    else if (role && !target)
+      ctx.report(*this, attrRange(h, "role"),
+                 "'role' is only used to publish to a 'notification_target'");
+    for (const char *attr : {"notification_target", "role"}) {
+      const Value *v = h.get(attr);
+      if (v && v->kind == Value::Kind::String && !v->str.startswith("arn:"))
+        ctx.reportAs(*this, Severity::Error, v->range, "'{}' is an ARN (arn:...), not '{}'",
+                     attr, v->str);
+    }
+    if (h.name.size() > 255)
+      ctx.reportAs(*this, Severity::Error, h.nameRange,
+                   "a lifecycle hook name has at most 255 characters");
+  }
+  RuleDoc doc() const override {
+    return {"A lifecycle hook that notifies an SNS topic or SQS queue gives the IAM `role` to "
+            "publish with (warning), and both are ARNs (error); the name has 1..255 "
+            "characters. Transition and default result are the schema's enums (launching, "
+            "terminating; continue, abandon).",
+            "Without the role the hook is created but nothing is ever delivered.",
+            "CloudFormation schema AWS::AutoScaling::LifecycleHook; EC2 Auto Scaling quotas.",
+            "lifecycle_hook h { transition = launching; notification_target = \"arn:aws:sqs:...\" }",
+            "lifecycle_hook h { transition = launching; notification_target = \"arn:aws:sqs:...\"; "
+            "role = \"arn:aws:iam::...\" }"};
+  }
+};
+
+class PublicIp final : public Rule {
+public:
+  PublicIp() : Rule(RuleID::SEC013, {"launch_template"}) {}
+  void check(const Resource &lt, RuleContext &ctx) const override {
+    if (lt.getBool("associate_public_ip") == true)
+      ctx.report(*this, attrRange(lt, "associate_public_ip"),
+                 "instances of '{}' get public IP addresses; put them in private subnets "
+                 "behind the load balancer",
+                 lt.name);
+  }
+  RuleDoc doc() const override {
+    return {"A launch template does not give instances a public IP (checkov CKV_AWS_88). "
+            "Public subnets (`public = true`) are not flagged: load balancers need them.",
+            "An instance with a public IP is reachable from the internet whenever a security "
+            "group rule allows it.",
+            "checkov CKV_AWS_88; tfsec AVD-AWS-0164.",
+            "launch_template web { associate_public_ip = true }",
+            "launch_template web { associate_public_ip = false }"};
+  }
+};
+
 } // namespace
 
 void rules::addComputeRules(std::vector<std::unique_ptr<Rule>> &out) {
@@ -528,6 +758,12 @@ void rules::addComputeRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<InMemorySessions>());
   out.push_back(std::make_unique<AllToAllReplication>());
   out.push_back(std::make_unique<ScenarioLoad>());
+  out.push_back(std::make_unique<PolicyShape>());
+  out.push_back(std::make_unique<InstanceWarmup>());
+  out.push_back(std::make_unique<MixedInstances>());
+  out.push_back(std::make_unique<GroupQuotas>());
+  out.push_back(std::make_unique<HookNotifications>());
+  out.push_back(std::make_unique<PublicIp>());
   out.push_back(std::make_unique<Imdsv2>());
   out.push_back(std::make_unique<EncryptedVolumes>());
 }

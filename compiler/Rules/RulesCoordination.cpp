@@ -2,6 +2,8 @@
 
 #include "Rules/Rule.h"
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 
 using namespace infrac;
@@ -117,11 +119,7 @@ public:
   SessionTimeout() : Rule(RuleID::ZK007, {"coordination"}) {}
   void check(const Resource &c, RuleContext &ctx) const override {
     auto tick = seconds(c, "tick"), t = seconds(c, "session_timeout");
-    if (tick && *tick <= 0) {
-      ctx.report(*this, rangeOf(c, "tick"), "tick must be above 0");
-      return;
-    }
-    if (!tick || !t)
+    if (!tick || *tick <= 0 || !t) // ZK006 for the tick.
       return;
     if (*t < 2 * *tick || *t > 20 * *tick)
       ctx.report(*this, rangeOf(c, "session_timeout"),
@@ -132,13 +130,165 @@ public:
   }
   RuleDoc doc() const override {
     return {"The session timeout lies within [2 x tick, 20 x tick] (ZooKeeper's default "
-            "minSessionTimeout and maxSessionTimeout), and tick is above 0.",
+            "minSessionTimeout and maxSessionTimeout). This covers the catalogue's ZK008 too: "
+            "the language has one session timeout per ensemble, which is what its clients "
+            "request.",
             "ZooKeeper negotiates a client's requested timeout into that range without "
             "telling anyone: asking for 60 s with a 2 s tick gives 40 s.",
             "ZooKeeper Administrator's Guide (advanced configuration); Programmer's Guide, "
             "\"ZooKeeper Sessions\".",
             "coordination zk { tick = 2s; session_timeout = 60s }",
             "coordination zk { tick = 2s; session_timeout = 30s }"};
+  }
+};
+
+class ServerIds final : public Rule {
+public:
+  ServerIds() : Rule(RuleID::ZK005, {"coordination"}) {}
+  void check(const Resource &c, RuleContext &ctx) const override {
+    int64_t voters = votersOf(c), observers = c.getInt("observers").value_or(0);
+    if (voters < 1)
+      ctx.report(*this, rangeOf(c, "ensemble"), "an ensemble has at least 1 voting server");
+    if (observers < 0)
+      ctx.report(*this, rangeOf(c, "observers"), "observers are 0 or more");
+    if (voters + observers > 255)
+      ctx.report(*this, rangeOf(c, voters > 255 ? "ensemble" : "observers"),
+                 "{} servers need ids beyond 255; ZooKeeper's server ids are 1..255", voters + observers);
+  }
+  RuleDoc doc() const override {
+    return {"The ensemble's servers (voters and observers) get ids 1..N, which ZooKeeper "
+            "bounds to 1..255 (myid and server.x); there is at least one voter and observers "
+            "are 0 or more. infrac writes every server's myid and the shared server list, so "
+            "ids are unique and consistent by construction.",
+            "A server id outside 1..255 keeps the server from starting.",
+            "ZooKeeper Administrator's Guide (myid, server.x).",
+            "coordination zk { ensemble = 5; observers = 251 }",
+            "coordination zk { ensemble = 5; observers = 2 }"};
+  }
+};
+
+class TickTime final : public Rule {
+public:
+  TickTime() : Rule(RuleID::ZK006, {"coordination"}) {}
+  void check(const Resource &c, RuleContext &ctx) const override {
+    auto tick = seconds(c, "tick");
+    if (tick && *tick <= 0)
+      ctx.report(*this, rangeOf(c, "tick"), "tick must be above 0 (ZooKeeper's sample uses 2s)");
+    else if (tick && *tick * 1000 != std::floor(*tick * 1000))
+      ctx.report(*this, rangeOf(c, "tick"), "tick is a whole number of milliseconds");
+  }
+  RuleDoc doc() const override {
+    return {"`tick` (ZooKeeper's tickTime) is above 0, in whole milliseconds. The sample "
+            "configuration uses 2000 ms (infrac's default), the code default is 3000 ms.",
+            "Every timeout of the ensemble is a multiple of the tick; 0 stops the server "
+            "(\"tickTime is not set\").",
+            "ZooKeeper QuorumPeerConfig, zoo_sample.cfg.",
+            "coordination zk { tick = 0s }", "coordination zk { tick = 2s }"};
+  }
+};
+
+class SyncLimits final : public Rule {
+public:
+  SyncLimits() : Rule(RuleID::ZK009, {"coordination"}) {}
+  void check(const Resource &c, RuleContext &ctx) const override {
+    auto init = c.getInt("init_limit"), sync = c.getInt("sync_limit");
+    for (const char *attr : {"init_limit", "sync_limit"})
+      if (auto v = c.getInt(attr); v && *v < 1)
+        ctx.report(*this, rangeOf(c, attr), "'{}' is at least 1 tick", attr);
+    if (init && sync && *init >= 1 && *sync >= 1 && *init < *sync)
+      ctx.reportAs(*this, Severity::Warning, rangeOf(c, "init_limit"),
+                   "init_limit ({} ticks) is below sync_limit ({} ticks): a follower gets less "
+                   "time to join than to keep up",
+                   *init, *sync)
+          .note(rangeOf(c, "sync_limit"), "sync_limit here");
+  }
+  RuleDoc doc() const override {
+    return {"`init_limit` and `sync_limit` (in ticks) are at least 1, and init_limit is not "
+            "below sync_limit (warning); wall time is limit x tick. Samples: 10 and 5.",
+            "A follower that cannot sync within initLimit never joins; one that lags beyond "
+            "syncLimit is dropped.",
+            "ZooKeeper Administrator's Guide; zoo_sample.cfg.",
+            "coordination zk { init_limit = 2; sync_limit = 5 }",
+            "coordination zk { init_limit = 10; sync_limit = 5 }"};
+  }
+};
+
+class EnsemblePorts final : public Rule {
+public:
+  EnsemblePorts() : Rule(RuleID::ZK010, {"coordination"}) {}
+  void check(const Resource &c, RuleContext &ctx) const override {
+    static const char *const ports[] = {"client_port", "quorum_port", "election_port"};
+    for (size_t i = 0; i < 3; ++i) {
+      auto p = c.getInt(ports[i]);
+      if (p && (*p < 1 || *p > 65535)) {
+        ctx.report(*this, rangeOf(c, ports[i]), "{} {} is outside 1..65535", ports[i], *p);
+        continue;
+      }
+      for (size_t j = 0; j < i; ++j)
+        if (p && c.getInt(ports[j]) == p)
+          ctx.report(*this, rangeOf(c, ports[i]), "{} {} is also the {}", ports[i], *p,
+                     ports[j])
+              .note(rangeOf(c, ports[j]), "{} here", ports[j]);
+    }
+    if (votersOf(c) < 1 && c.getInt("observers").value_or(0) > 0)
+      ctx.report(*this, rangeOf(c, "observers"), "observers need voting servers to follow");
+    // The servers' own groups must let them talk to each other.
+    const Value *sgs = c.get("security_groups");
+    if (!sgs || sgs->items.empty())
+      return;
+    for (const char *attr : {"quorum_port", "election_port"}) {
+      auto port = c.getInt(attr);
+      if (!port)
+        continue;
+      bool admitted = false;
+      for (const Value &g : sgs->items)
+        if (g.ref)
+          for (const Resource *in : g.ref->childrenOf("ingress"))
+            admitted |= admitsPort(*in, *port) && fromMember(*in, *sgs);
+      if (!admitted)
+        ctx.reportAs(*this, Severity::Warning, sgs->range,
+                     "no security group of '{}' admits its servers on the {} ({}); the "
+                     "ensemble cannot form",
+                     c.name, attr == StringRef("quorum_port") ? "quorum port" : "election port",
+                     *port);
+    }
+  }
+  RuleDoc doc() const override {
+    return {"The client, quorum and election ports (2181, 2888, 3888) are distinct and in "
+            "1..65535; observers need voters; when the servers have security groups, one of "
+            "them admits the servers themselves (a rule from one of their groups) on the "
+            "quorum and election ports (warning).",
+            "Followers reach the leader on the quorum port and vote on the election port; "
+            "blocked ports leave the ensemble without a leader.",
+            "ZooKeeper Administrator's Guide (server.x=host:quorumPort:electionPort).",
+            "coordination zk { quorum_port = 2181 }", "coordination zk { quorum_port = 2888 }"};
+  }
+
+private:
+  static bool admitsPort(const Resource &rule, int64_t port) {
+    if (rule.getEnum("protocol") == "all")
+      return true;
+    auto from = rule.getInt("port");
+    if (!from)
+      return false;
+    auto to = rule.getInt("to_port").value_or(*from);
+    return rule.getEnum("protocol") == "tcp" && *from <= port && port <= to;
+  }
+  static bool fromMember(const Resource &rule, const Value &groups) {
+    const Value *from = rule.get("from");
+    if (!from)
+      return false;
+    auto matches = [&](const Value &v) {
+      if (v.kind == Value::Kind::String)
+        return true; // A CIDR: assume it covers the servers' subnets.
+      for (const Value &g : groups.items)
+        if (v.ref && v.ref == g.ref)
+          return true;
+      return false;
+    };
+    if (from->kind == Value::Kind::List)
+      return std::any_of(from->items.begin(), from->items.end(), matches);
+    return matches(*from);
   }
 };
 
@@ -149,5 +299,9 @@ void rules::addCoordinationRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<OddSize>());
   out.push_back(std::make_unique<Tolerance>());
   out.push_back(std::make_unique<ZoneSpread>());
+  out.push_back(std::make_unique<ServerIds>());
+  out.push_back(std::make_unique<TickTime>());
   out.push_back(std::make_unique<SessionTimeout>());
+  out.push_back(std::make_unique<SyncLimits>());
+  out.push_back(std::make_unique<EnsemblePorts>());
 }

@@ -4,6 +4,7 @@
 
 #include "llvm/ADT/StringSet.h"
 
+#include <algorithm>
 #include <tuple>
 
 using namespace infrac;
@@ -278,12 +279,262 @@ public:
   }
 };
 
+bool usesFleets(const Resource &c) { return c.getEnum("collection") == "fleets"; }
+
+/// The node groups of a cluster: primary, core, then tasks.
+std::vector<const Resource *> groupsOf(const Resource &c) {
+  std::vector<const Resource *> out;
+  for (const char *k : {"primary", "core", "task"})
+    for (const Resource *g : c.childrenOf(k))
+      out.push_back(g);
+  return out;
+}
+
+class GroupsOrFleets final : public Rule {
+public:
+  GroupsOrFleets() : Rule(RuleID::EMR004, {"emr_cluster"}) {}
+  void check(const Resource &c, RuleContext &ctx) const override {
+    bool fleets = usesFleets(c);
+    const char *mine = fleets ? "instance fleets" : "instance groups";
+    static const char *const groupOnly[] = {"instance_type", "count"};
+    static const char *const fleetOnly[] = {"instance_types", "target_on_demand", "target_spot",
+                                            "spot_timeout", "spot_timeout_action"};
+    for (const char *attr : fleets ? llvm::makeArrayRef(groupOnly) : llvm::makeArrayRef(fleetOnly))
+      for (const Resource *g : groupsOf(c))
+        if (written(*g, attr))
+          ctx.report(*this, attrRange(*g, attr),
+                     "'{}' belongs to {}; cluster '{}' uses {}", attr,
+                     fleets ? "instance groups" : "instance fleets", c.name, mine)
+              .note(fleets ? rangeOf(c, "collection") : c.nameRange,
+                    "set 'collection = {}' to use {}", fleets ? "groups" : "fleets",
+                    fleets ? "instance groups" : "instance fleets");
+    for (const Resource *g : groupsOf(c)) {
+      if (!fleets && !g->get("instance_type"))
+        ctx.report(*this, g->nameRange, "{} needs 'instance_type'", describe(*g));
+      if (fleets && !g->get("instance_types"))
+        ctx.report(*this, g->nameRange, "{} needs 'instance_types' (a fleet's candidates)",
+                   describe(*g));
+    }
+    if (fleets && written(c, "subnet"))
+      ctx.report(*this, attrRange(c, "subnet"),
+                 "a cluster of instance fleets takes candidate 'subnets', not 'subnet'");
+    if (!fleets && written(c, "subnets"))
+      ctx.report(*this, attrRange(c, "subnets"),
+                 "a cluster of instance groups runs in one 'subnet'; 'subnets' is for fleets");
+  }
+  RuleDoc doc() const override {
+    return {"A cluster uses instance groups (`instance_type`, `count`, one `subnet`) or "
+            "instance fleets (`collection = fleets`: `instance_types`, `target_on_demand`, "
+            "`target_spot`, spot timeouts, candidate `subnets`), never both, and every group "
+            "names its instance type(s).",
+            "A cluster keeps its choice for its whole life; RunJobFlow rejects a mix.",
+            "EMR Management Guide, \"Instance fleets\" and \"Instance groups\"; "
+            "AWS::EMR::Cluster InstanceFleetConfig.",
+            "emr_cluster c { primary { instance_type = \"m5.xlarge\"; target_spot = 1 } }",
+            "emr_cluster c { collection = fleets; primary { instance_types = [\"m5.xlarge\"]; target_on_demand = 1 } }"};
+  }
+};
+
+class GroupCounts final : public Rule {
+public:
+  GroupCounts() : Rule(RuleID::EMR005, {"emr_cluster"}) {}
+  void check(const Resource &c, RuleContext &ctx) const override {
+    if (usesFleets(c))
+      return;
+    const Resource *core = c.child("core");
+    auto tasks = c.childrenOf("task");
+    if (core && core->getInt("count").value_or(1) < 1)
+      ctx.report(*this, rangeOf(*core, "count"), "the core group has at least 1 instance");
+    if (!core && !tasks.empty())
+      ctx.report(*this, tasks.front()->nameRange,
+                 "task groups need a core group: add 'core {{ instance_type = ...; count = 1 }}'");
+    if (tasks.size() > 48)
+      ctx.report(*this, tasks[48]->nameRange,
+                 "cluster '{}' has {} task groups; EMR allows 48", c.name, tasks.size());
+    for (const Resource *t : tasks)
+      if (auto n = t->getInt("count"); n && *n < 0)
+        ctx.report(*this, rangeOf(*t, "count"), "a task group has 0 or more instances");
+  }
+  RuleDoc doc() const override {
+    return {"With instance groups: one primary group (EMR001 counts it), at most one core "
+            "group with at least 1 instance, which task groups need, and at most 48 task "
+            "groups (50 groups in all).",
+            "RunJobFlow and AddInstanceGroups reject other shapes.",
+            "EMR Management Guide, \"Instance groups\".",
+            "emr_cluster c { primary { ... } task t { instance_type = \"c5.xlarge\"; count = 4 } }",
+            "emr_cluster c { primary { ... } core { instance_type = \"r5.xlarge\"; count = 2 } task t { ... } }"};
+  }
+};
+
+class Fleets final : public Rule {
+public:
+  Fleets() : Rule(RuleID::EMR006, {"emr_cluster"}) {}
+  void check(const Resource &c, RuleContext &ctx) const override {
+    if (!usesFleets(c))
+      return;
+    if (c.childrenOf("task").size() > 1)
+      ctx.report(*this, c.childrenOf("task")[1]->nameRange,
+                 "a cluster of instance fleets has at most one task fleet");
+    for (const Resource *g : groupsOf(c))
+      if (const Value *types = g->get("instance_types")) {
+        if (types->items.size() > 30)
+          ctx.report(*this, types->items[30].range,
+                     "{} instance types in one fleet; EMR allows 30", types->items.size());
+        for (const Value &t : types->items) {
+          size_t n = std::count_if(types->items.begin(), types->items.end(),
+                                   [&](const Value &o) { return o.str == t.str; });
+          if (n > 1 && &t != &*std::find_if(types->items.begin(), types->items.end(),
+                                            [&](const Value &o) { return o.str == t.str; }))
+            ctx.report(*this, t.range, "instance type '{}' is listed twice", t.str);
+        }
+      }
+    if (auto rel = parseRelease(c.getString("release"))) {
+      auto [major, minor, patch] = *rel;
+      bool ok = major > 5 || (major == 5 && minor >= 1) || (major == 4 && minor >= 8);
+      if (!ok)
+        ctx.report(*this, rangeOf(c, "release"),
+                   "instance fleets need release 4.8.0 or later (not 5.0.x)")
+            .note(rangeOf(c, "collection"), "fleets chosen here");
+      (void)patch;
+    }
+    const Value *subnets = c.get("subnets");
+    if (!subnets)
+      return;
+    const Resource *vpc = nullptr;
+    std::optional<bool> isPublic;
+    for (const Value &s : subnets->items) {
+      if (!s.ref)
+        continue;
+      const Resource *v = s.ref->getRef("vpc");
+      bool pub = s.ref->getBool("public").value_or(false);
+      if (vpc && v != vpc)
+        ctx.report(*this, s.range, "a fleet's candidate subnets are all in one VPC");
+      else if (isPublic && *isPublic != pub)
+        ctx.report(*this, s.range,
+                   "a fleet's candidate subnets are all public or all private");
+      vpc = vpc ? vpc : v;
+      isPublic = isPublic ? isPublic : pub;
+    }
+  }
+  RuleDoc doc() const override {
+    return {"Instance fleets: one fleet per node type, at most 30 distinct instance types per "
+            "fleet, a release of 4.8.0 or later but not 5.0.x, and candidate subnets all in "
+            "one VPC and all public or all private (EMR picks one zone).",
+            "RunJobFlow rejects other shapes.",
+            "EMR Management Guide, \"Instance fleets\"; EMR API InstanceFleetConfig.",
+            "emr_cluster c { collection = fleets; release = \"emr-4.7.0\"; ... }",
+            "emr_cluster c { collection = fleets; release = \"emr-6.15.0\"; ... }"};
+  }
+};
+
+class PrimaryFleet final : public Rule {
+public:
+  PrimaryFleet() : Rule(RuleID::EMR007, {"emr_cluster"}) {}
+  void check(const Resource &c, RuleContext &ctx) const override {
+    const Resource *p = c.child("primary");
+    if (!p || !usesFleets(c))
+      return;
+    auto od = p->getInt("target_on_demand").value_or(0), sp = p->getInt("target_spot").value_or(0);
+    if (!((od == 1 && sp == 0) || (od == 0 && sp == 1)))
+      ctx.report(*this, p->nameRange,
+                 "the primary fleet sets exactly one of 'target_on_demand' and 'target_spot' "
+                 "to 1 (it has {} and {})",
+                 od, sp);
+  }
+  RuleDoc doc() const override {
+    return {"The primary fleet has capacity 1: exactly one of `target_on_demand` and "
+            "`target_spot` is 1 and the other 0 or unset; EMR picks one instance type.",
+            "RunJobFlow rejects any other primary fleet capacity.",
+            "EMR Management Guide, \"Instance fleets\", primary fleet.",
+            "primary { instance_types = [\"m5.xlarge\"]; target_on_demand = 1; target_spot = 1 }",
+            "primary { instance_types = [\"m5.xlarge\"]; target_on_demand = 1 }"};
+  }
+};
+
+class SpotProvisioning final : public Rule {
+public:
+  SpotProvisioning() : Rule(RuleID::EMR008, {"instance_group"}) {}
+  void check(const Resource &g, RuleContext &ctx) const override {
+    if (auto t = seconds(g, "spot_timeout"); t && (*t < 5 * 60 || *t > 1440 * 60))
+      ctx.report(*this, rangeOf(g, "spot_timeout"),
+                 "spot provisioning timeout is {} min; EMR allows 5..1440 min", *t / 60);
+    if (written(g, "spot_timeout_action") && !g.get("spot_timeout"))
+      ctx.report(*this, attrRange(g, "spot_timeout_action"),
+                 "'spot_timeout_action' needs 'spot_timeout': how long to wait first");
+    if (written(g, "bid_price") && g.getEnum("market") != "spot")
+      ctx.reportAs(*this, Severity::Warning, attrRange(g, "bid_price"),
+                   "a bid price applies to spot capacity only; {} is on demand", describe(g));
+  }
+  RuleDoc doc() const override {
+    return {"Spot provisioning of a fleet: `spot_timeout` 5..1440 minutes, and given whenever "
+            "`spot_timeout_action` (switch_to_on_demand or terminate_cluster) is. A `bid_price` "
+            "on an on-demand group is a warning. (Spot blocks, closed since 2021, are not in "
+            "the language.)",
+            "RunJobFlow rejects the timeout; a bid price on demand is ignored.",
+            "EMR API SpotProvisioningSpecification.",
+            "task t { instance_types = [\"c5.xlarge\"]; target_spot = 4; spot_timeout = 2m }",
+            "task t { instance_types = [\"c5.xlarge\"]; target_spot = 4; spot_timeout = 10m }"};
+  }
+};
+
+class SpotTasks final : public Rule {
+public:
+  SpotTasks() : Rule(RuleID::EMR011, {"instance_group"}) {}
+  void check(const Resource &g, RuleContext &ctx) const override {
+    if (g.keyword == "task" && g.getEnum("market") != "spot")
+      ctx.report(*this, g.nameRange,
+                 "{} runs on demand; task nodes hold no HDFS data, so Spot capacity "
+                 "(up to 90% cheaper) loses no data when interrupted",
+                 describe(g));
+  }
+  RuleDoc doc() const override {
+    return {"Informational, off by default (`--warn=EMR011`): task groups on demand could run "
+            "on Spot.",
+            "Task nodes hold no HDFS blocks; an interruption only reruns tasks.",
+            "EMR Management Guide, \"Task nodes on Spot Instances\".",
+            "task t { instance_type = \"c5.xlarge\"; count = 4 }",
+            "task t { instance_type = \"c5.xlarge\"; count = 4; market = spot }"};
+  }
+};
+
+class EmrSecurity final : public Rule {
+public:
+  EmrSecurity() : Rule(RuleID::SEC014, {"emr_cluster"}) {}
+  void check(const Resource &c, RuleContext &ctx) const override {
+    if (!c.get("security_configuration"))
+      ctx.report(*this, c.nameRange,
+                 "EMR cluster '{}' has no security configuration: data at rest and in transit "
+                 "is unencrypted; set 'security_configuration'",
+                 c.name);
+    if (!c.get("log_uri"))
+      ctx.report(*this, c.nameRange,
+                 "EMR cluster '{}' keeps no logs in S3; set 'log_uri = \"s3://bucket/prefix\"'",
+                 c.name);
+  }
+  RuleDoc doc() const override {
+    return {"An EMR cluster names a security configuration (encryption at rest and in transit, "
+            "Kerberos) and writes its logs to S3.",
+            "Without one, HDFS, EBS and shuffle data are unencrypted; without logs a failed "
+            "step leaves nothing to read after termination.",
+            "checkov CKV2_AWS_7, CKV_AWS_114, CKV_AWS_171; tfsec AVD-AWS-0137.",
+            "emr_cluster c { release = \"emr-6.15.0\" ... }",
+            "emr_cluster c { security_configuration = \"at-rest-and-in-transit\"; log_uri = \"s3://logs/\" ... }"};
+  }
+};
+
 } // namespace
 
 void rules::addEmrRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<PrimaryCount>());
   out.push_back(std::make_unique<HaRelease>());
   out.push_back(std::make_unique<HaOneSubnet>());
+  out.push_back(std::make_unique<GroupsOrFleets>());
+  out.push_back(std::make_unique<GroupCounts>());
+  out.push_back(std::make_unique<Fleets>());
+  out.push_back(std::make_unique<PrimaryFleet>());
+  out.push_back(std::make_unique<SpotProvisioning>());
+  out.push_back(std::make_unique<SpotTasks>());
+  out.push_back(std::make_unique<EmrSecurity>());
   out.push_back(std::make_unique<SpotGroup>(
       RuleID::EMR009, "primary", "a Spot interruption ends the whole cluster",
       RuleDoc{"The primary node is not on Spot (acceptable only for tests or an all-Spot "

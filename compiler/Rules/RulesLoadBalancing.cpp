@@ -799,6 +799,97 @@ public:
   }
 };
 
+class NlbQuic final : public Rule {
+public:
+  NlbQuic() : Rule(RuleID::LSN008, {"load_balancer"}) {}
+  void check(const Resource &lb, RuleContext &ctx) const override {
+    if (lb.getEnum("type") != "network")
+      return;
+    const Resource *firstQuic = nullptr, *firstUdp = nullptr;
+    for (const Resource *l : lb.childrenOf("listener")) {
+      StringRef p = l->getEnum("protocol");
+      if (p == "udp" || p == "tcp_udp") {
+        if (!firstUdp)
+          firstUdp = l;
+        if (firstQuic)
+          ctx.report(*this, rangeOf(*l, "protocol"),
+                     "an NLB with a QUIC listener cannot have {} listeners", p.upper())
+              .note(rangeOf(*firstQuic, "protocol"), "QUIC listener here");
+        continue;
+      }
+      if (p != "quic" && p != "tcp_quic")
+        continue;
+      if (firstQuic) {
+        ctx.report(*this, rangeOf(*l, "protocol"),
+                   "an NLB has at most one QUIC or TCP_QUIC listener")
+            .note(rangeOf(*firstQuic, "protocol"), "the first is here");
+        continue;
+      }
+      firstQuic = l;
+      if (firstUdp)
+        ctx.report(*this, rangeOf(*l, "protocol"),
+                   "an NLB with {} listeners cannot have a QUIC listener",
+                   firstUdp->getEnum("protocol").upper())
+            .note(rangeOf(*firstUdp, "protocol"), "{} listener here",
+                  firstUdp->getEnum("protocol").upper());
+      if (lb.getEnum("ip_address_type") != "ipv4")
+        ctx.report(*this, rangeOf(*l, "protocol"),
+                   "QUIC listeners are not allowed on a dualstack NLB")
+            .note(rangeOf(lb, "ip_address_type"), "ip address type here");
+      if (const Value *sgs = lb.get("security_groups"); sgs && !sgs->items.empty())
+        ctx.report(*this, rangeOf(*l, "protocol"),
+                   "QUIC listeners are not allowed on an NLB with security groups")
+            .note(sgs->range, "security groups here");
+    }
+  }
+  RuleDoc doc() const override {
+    return {"On a network load balancer: at most one QUIC or TCP_QUIC listener; none when "
+            "the NLB has UDP or TCP_UDP listeners, is dualstack, or has security groups. (A UDP "
+            "listener on a dualstack NLB needing IPv6 target groups is TG006's family check.)",
+            "CreateListener rejects these combinations.",
+            "NLB guide, \"Listeners\" (create-listener prerequisites).",
+            "load_balancer game { type = network; listener q { protocol = quic; port = 443 }\n"
+            "                     listener u { protocol = udp; port = 7777 } }",
+            "load_balancer game { type = network; listener q { protocol = quic; port = 443 } }"};
+  }
+};
+
+class ProtocolVersionNeedsHttps final : public Rule {
+public:
+  ProtocolVersionNeedsHttps() : Rule(RuleID::LSN009, {"listener"}) {}
+  void check(const Resource &l, RuleContext &ctx) const override {
+    if (l.topLevel()->getEnum("type") != "application")
+      return;
+    for (const ForwardTarget &f : ctx.topology.forwardsOf(&l)) {
+      const Resource *tg = f.targetGroup;
+      StringRef version = tg->getEnum("protocol_version");
+      if (version != "http2" && version != "grpc")
+        continue;
+      if (l.getEnum("protocol") != "https")
+        ctx.report(*this, f.at->range,
+                   "target group '{}' speaks {} to its targets, which needs an HTTPS listener; "
+                   "{} is {}",
+                   tg->name, version == "grpc" ? "gRPC" : "HTTP/2", describe(l),
+                   l.getEnum("protocol").upper())
+            .note(rangeOf(*tg, "protocol_version"), "protocol version set here");
+      StringRef tt = tg->getEnum("target_type");
+      if (version == "grpc" && tt != "instance" && tt != "ip")
+        ctx.report(*this, rangeOf(*tg, "target_type"),
+                   "a gRPC target group takes instance or ip targets, not {}", tt);
+    }
+  }
+  RuleDoc doc() const override {
+    return {"A target group with protocol version HTTP/2 or gRPC is reached only through an "
+            "HTTPS listener of an application load balancer, and a gRPC group takes instance "
+            "or ip targets. (Authenticate actions, HTTPS-only too, are not in the language.)",
+            "CreateListener and CreateRule reject the forward otherwise.",
+            "ALB guide, listeners and target groups, \"Protocol version\".",
+            "listener http { protocol = http; port = 80; default = forward(grpc_tg) }",
+            "listener https { protocol = https; port = 443; certificates = [\"arn:...\"]; "
+            "default = forward(grpc_tg) }"};
+  }
+};
+
 } // namespace
 
 void rules::addLoadBalancingRules(std::vector<std::unique_ptr<Rule>> &out) {
@@ -815,6 +906,8 @@ void rules::addLoadBalancingRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<ForwardShape>());
   out.push_back(std::make_unique<TargetGroupProtocol>());
   out.push_back(std::make_unique<GatewayListener>());
+  out.push_back(std::make_unique<NlbQuic>());
+  out.push_back(std::make_unique<ProtocolVersionNeedsHttps>());
   out.push_back(std::make_unique<RedirectAndFixedResponse>());
   out.push_back(std::make_unique<RulesOnlyOnAlb>());
   out.push_back(std::make_unique<RulePriority>());

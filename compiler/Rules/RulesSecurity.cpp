@@ -8,6 +8,8 @@
 
 #include "Rules/Rule.h"
 
+#include "llvm/ADT/DenseSet.h"
+
 using namespace infrac;
 using namespace infrac::rules;
 using namespace infrac::sema;
@@ -89,10 +91,105 @@ public:
   }
 };
 
+class UnattachedSecurityGroup final : public Rule {
+public:
+  UnattachedSecurityGroup() : Rule(RuleID::SEC003, {}) {}
+  void checkModel(RuleContext &ctx) const override {
+    // Every security group some other resource names (a member's list, or
+    // another group's rule).
+    llvm::DenseSet<const Resource *> used;
+    std::vector<const Resource *> groups;
+    ctx.model.forEach([&](const Resource &r) {
+      if (r.kind() == "security_group")
+        groups.push_back(&r);
+      const Resource *owner = r.topLevel();
+      r.forEachAttr([&](const Attr &a) { note(a.value, owner, used); });
+    });
+    for (const Resource *g : groups)
+      if (!used.count(g))
+        ctx.report(*this, g->nameRange,
+                   "security group '{}' is attached to nothing; remove it or attach it", g->name);
+  }
+  RuleDoc doc() const override {
+    return {"Every security group is used: by a load balancer, launch template, ensemble or "
+            "session store, or by another group's rule (checkov CKV2_AWS_5). Rule "
+            "descriptions and unrestricted egress (the catalogue's informational part) are not "
+            "flagged: every example needs egress to reach its dependencies.",
+            "An unattached group is dead configuration that reviewers still have to read, "
+            "and often a sign that the intended attachment was forgotten.",
+            "checkov CKV2_AWS_5; tfsec AVD-AWS-0104, AVD-AWS-0124.",
+            "security_group old { vpc = shop }  # referenced nowhere", "(remove it)"};
+  }
+
+private:
+  static void note(const Value &v, const Resource *owner, llvm::DenseSet<const Resource *> &used) {
+    if (v.kind == Value::Kind::Ref && v.ref && v.ref->kind() == "security_group" &&
+        v.ref != owner)
+      used.insert(v.ref);
+    for (const Value &item : v.items)
+      note(item, owner, used);
+    for (const NamedValue &f : v.fields)
+      note(f.value, owner, used);
+  }
+};
+
+class CrossZoneOff final : public Rule {
+public:
+  CrossZoneOff() : Rule(RuleID::SEC010, {"load_balancer"}) {}
+  void check(const Resource &lb, RuleContext &ctx) const override {
+    if (lb.getBool("cross_zone") == false)
+      ctx.report(*this, rangeOf(lb, "cross_zone"),
+                 "cross-zone load balancing is off on '{}': a zone with fewer healthy targets "
+                 "gets the same share of traffic",
+                 lb.name);
+  }
+  RuleDoc doc() const override {
+    return {"Informational, off by default (`--warn=SEC010`): cross-zone load balancing is off "
+            "(the default for network and gateway load balancers). WAF on an internet-facing "
+            "ALB (CKV2_AWS_28) is not in the language.",
+            "Each zone's targets get an equal share of the zone's traffic regardless of how "
+            "many are healthy; with cross-zone on, traffic spreads over all targets.",
+            "checkov CKV_AWS_152 (NLB, GWLB), CKV_AWS_138 (CLB); tfsec AVD-AWS-0053.",
+            "load_balancer game { type = network; subnets = [a, c] }",
+            "load_balancer game { type = network; subnets = [a, c]; cross_zone = true }"};
+  }
+};
+
+class HealthCheckPathGiven final : public Rule {
+public:
+  HealthCheckPathGiven() : Rule(RuleID::SEC011, {"target_group"}) {}
+  void check(const Resource &tg, RuleContext &ctx) const override {
+    StringRef p = tg.getEnum("protocol");
+    if (p != "http" && p != "https")
+      return;
+    const Resource *hc = tg.child("health_check");
+    if (hc && (hc->getBool("enabled") == false || hc->getEnum("protocol") == "tcp" ||
+               written(*hc, "path")))
+      return;
+    ctx.report(*this, hc && !hc->implicit ? hc->nameRange : tg.nameRange,
+               "target group '{}' checks health at \"/\", the default; give the app's health "
+               "endpoint, e.g. 'health_check {{ path = \"/health\" }}'",
+               tg.name);
+  }
+  RuleDoc doc() const override {
+    return {"An HTTP or HTTPS target group's health check names its path (checkov "
+            "CKV_AWS_261). Plain HTTP to the targets (CKV_AWS_378) is not flagged: TLS usually "
+            "ends at the load balancer.",
+            "\"/\" often answers 200 from a cache or a static page while the application "
+            "behind it is down.",
+            "checkov CKV_AWS_261 (LBTargetGroupsDefinesHealthcheck).",
+            "target_group web { protocol = http; port = 80; vpc = shop }",
+            "target_group web { protocol = http; port = 80; vpc = shop; health_check { path = \"/health\" } }"};
+  }
+};
+
 } // namespace
 
 void rules::addSecurityRules(std::vector<std::unique_ptr<Rule>> &out) {
+  out.push_back(std::make_unique<UnattachedSecurityGroup>());
   out.push_back(std::make_unique<HttpsRedirect>());
+  out.push_back(std::make_unique<CrossZoneOff>());
+  out.push_back(std::make_unique<HealthCheckPathGiven>());
   out.push_back(std::make_unique<LoadBalancerSetting>(
       RuleID::SEC005, "drop_invalid_header_fields", true, false,
       [](const Resource &lb) { return lb.getBool("drop_invalid_header_fields") != true; },

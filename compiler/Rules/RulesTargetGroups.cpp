@@ -31,6 +31,11 @@ StringRef familyOf(const Resource &tg, const Topology &topo) {
 const Resource &targetGroupOf(const Resource &child) { return *child.parent; }
 
 /// A bounds check of one attribute; the table of the catalogue's ranges.
+/// Whether a health check is a target group's (not a classic load balancer's).
+bool ofTargetGroup(const Resource &hc) {
+  return hc.parent && hc.parent->kind() == "target_group";
+}
+
 class Bounds final : public Rule {
 public:
   struct Check {
@@ -42,6 +47,8 @@ public:
   Bounds(RuleID id, const char *kind, std::vector<Check> checks, RuleDoc d)
       : Rule(id, {kind}), checks(std::move(checks)), d(d) {}
   void check(const Resource &r, RuleContext &ctx) const override {
+    if (r.kind() == "health_check" && !ofTargetGroup(r))
+      return; // A classic load balancer's own check: CLB002.
     for (const Check &c : checks) {
       std::optional<double> v;
       if (*c.unit)
@@ -153,7 +160,7 @@ public:
     for (const Value &t : targets->items) {
       if (t.kind != Value::Kind::String)
         continue;
-      auto ip = parseCidr4(t.str);
+      auto ip = parseCidr4(targetAddress(t.str));
       if (!ip)
         continue;
       bool ok = std::any_of(std::begin(privateRanges), std::end(privateRanges),
@@ -171,6 +178,169 @@ public:
             "RegisterTargets rejects publicly routable addresses.",
             "ALB guide, \"Target type\", register targets.",
             "targets = [\"8.8.8.8\"]", "targets = [\"10.0.1.15\"]"};
+  }
+};
+
+/// The load balancer an alb-type target group forwards to, when named.
+const Resource *albTargetOf(const Resource &tg) {
+  if (const Value *targets = tg.get("targets"))
+    for (const Value &t : targets->items)
+      if (t.kind == Value::Kind::Ref && t.ref && t.ref->kind() == "load_balancer")
+        return t.ref;
+  return nullptr;
+}
+
+class AlbTargetGroup final : public Rule {
+public:
+  AlbTargetGroup() : Rule(RuleID::TG004, {"target_group"}) {}
+  void check(const Resource &tg, RuleContext &ctx) const override {
+    const Value *targets = tg.get("targets");
+    if (tg.getEnum("target_type") != "alb") {
+      if (targets)
+        for (const Value &t : targets->items)
+          if (t.kind == Value::Kind::Ref && t.ref && t.ref->kind() == "load_balancer") {
+            ctx.report(*this, t.range,
+                       "a load balancer is a target only of an alb-type target group; set "
+                       "'target_type = alb'");
+            return;
+          }
+      return;
+    }
+    StringRef proto = tg.getEnum("protocol");
+    if (!proto.empty() && proto != "tcp")
+      ctx.report(*this, rangeOf(tg, "protocol"),
+                 "an alb-type target group uses protocol TCP, not {}", proto.upper())
+          .fixit(rangeOf(tg, "protocol"), "tcp");
+    unsigned count = targets ? targets->items.size() : 0;
+    if (count > 1)
+      ctx.report(*this, targets->items[1].range,
+                 "an alb-type target group holds exactly one application load balancer");
+    const Resource *alb = albTargetOf(tg);
+    if (targets) {
+      for (const Value &t : targets->items) {
+        if (t.kind != Value::Kind::Ref || !t.ref || t.ref->kind() != "load_balancer")
+          ctx.report(*this, t.range, "an alb-type target group's target is a load balancer");
+        else if (t.ref->getEnum("type") != "application")
+          ctx.report(*this, t.range,
+                     "the target of an alb-type target group is an application load balancer; "
+                     "'{}' is of type {}",
+                     t.ref->name, t.ref->getEnum("type"));
+      }
+    }
+    if (!alb || alb->getEnum("type") != "application")
+      return;
+    auto port = tg.getInt("port");
+    bool matches = false;
+    for (const Resource *l : alb->childrenOf("listener"))
+      matches |= l->getInt("port") == port;
+    if (port && !matches)
+      ctx.report(*this, rangeOf(tg, "port"),
+                 "port {} is not a listener port of '{}'; an alb-type target group sends to "
+                 "one of the ALB's listeners",
+                 *port, alb->name)
+          .note(alb->nameRange, "'{}' declared here", alb->name);
+    // The two load balancers should agree on cross-zone load balancing.
+    for (const Resource *nlb : ctx.topology.loadBalancersOf(&tg)) {
+      bool a = alb->getBool("cross_zone").value_or(true);
+      bool n = nlb->getBool("cross_zone").value_or(false);
+      if (a != n)
+        ctx.reportAs(*this, Severity::Warning, rangeOf(*nlb, "cross_zone"),
+                     "cross-zone load balancing is {} on '{}' but {} on its target '{}'; "
+                     "traffic is uneven across zones",
+                     n ? "on" : "off", nlb->name, a ? "on" : "off", alb->name);
+    }
+  }
+  RuleDoc doc() const override {
+    return {"An alb-type target group (an ALB behind an NLB) uses protocol TCP, holds "
+            "exactly one application load balancer, and its port is one of that ALB's "
+            "listener ports; its health checks are HTTP or HTTPS (TG013). The NLB and the ALB "
+            "should share one cross-zone setting (warning). A load balancer is a target only "
+            "of an alb-type group.",
+            "RegisterTargets fails otherwise; mismatched cross-zone settings skew traffic.",
+            "NLB guide, \"Application Load Balancers as targets\"; NLB health checks.",
+            "target_group front { target_type = alb; protocol = http; port = 80; targets = [web_alb] }",
+            "target_group front { target_type = alb; protocol = tcp; port = 80; targets = [web_alb] }"};
+  }
+};
+
+class IpAddressType final : public Rule {
+public:
+  IpAddressType() : Rule(RuleID::TG006, {"target_group"}) {}
+  void check(const Resource &tg, RuleContext &ctx) const override {
+    bool v6 = tg.getEnum("ip_address_type") == "ipv6";
+    if (v6 && tg.getEnum("target_type") != "ip")
+      ctx.report(*this, rangeOf(tg, "ip_address_type"),
+                 "an ipv6 target group takes ip targets only; this one has {} targets",
+                 tg.getEnum("target_type"))
+          .note(rangeOf(tg, "target_type"), "target type here");
+    if (v6)
+      for (const ForwardTarget &f : ctx.topology.forwardsTo(&tg)) {
+        const Resource *lb = f.from->topLevel();
+        if (lb->getEnum("ip_address_type") == "ipv4") {
+          ctx.report(*this, f.at->range,
+                     "ipv6 target group '{}' needs a dualstack load balancer; '{}' is ipv4",
+                     tg.name, lb->name)
+              .note(rangeOf(*lb, "ip_address_type"), "'{}' declared here", lb->name);
+          break;
+        }
+      }
+    const Value *targets = tg.get("targets");
+    if (!targets || tg.getEnum("target_type") != "ip")
+      return;
+    int want = v6 ? 6 : 4;
+    for (const Value &t : targets->items) {
+      if (t.kind != Value::Kind::String)
+        continue;
+      int family = ipFamily(targetAddress(t.str));
+      if (family && family != want)
+        ctx.report(*this, t.range, "'{}' is an IPv{} address in an {} target group", t.str,
+                   family, v6 ? "ipv6" : "ipv4");
+    }
+  }
+  RuleDoc doc() const override {
+    return {"An ipv6 target group takes ip targets only and sits behind a dualstack load "
+            "balancer; every ip target is of the group's address family.",
+            "CreateTargetGroup and RegisterTargets reject mixed families.",
+            "ALB guide, target groups, \"IP address type\".",
+            "target_group v6 { target_type = instance; ip_address_type = ipv6 }",
+            "target_group v6 { target_type = ip; ip_address_type = ipv6; targets = [\"2001:db8::10\"] }"};
+  }
+};
+
+class TargetCountAndVpc final : public Rule {
+public:
+  TargetCountAndVpc() : Rule(RuleID::TG008, {"target_group"}) {}
+  void check(const Resource &tg, RuleContext &ctx) const override {
+    if (const Value *targets = tg.get("targets"); targets && targets->items.size() > 1000)
+      ctx.report(*this, targets->items[1000].range,
+                 "target group '{}' registers {} targets; the quota is 1,000", tg.name,
+                 targets->items.size());
+    const Resource *vpc = tg.getRef("vpc");
+    if (!vpc)
+      return;
+    for (const Resource *lb : ctx.topology.loadBalancersOf(&tg)) {
+      const Value *subnets = lb->get("subnets");
+      if (!subnets)
+        continue;
+      for (const Value &s : subnets->items)
+        if (s.ref && s.ref->getRef("vpc") && s.ref->getRef("vpc") != vpc) {
+          ctx.report(*this, rangeOf(tg, "vpc"),
+                     "target group '{}' is in VPC '{}' but load balancer '{}' is in '{}'",
+                     tg.name, vpc->name, lb->name, s.ref->getRef("vpc")->name)
+              .note(s.range, "subnet of '{}' here", lb->name);
+          break;
+        }
+    }
+  }
+  RuleDoc doc() const override {
+    return {"A target group registers at most 1,000 instance or ip targets, and the load "
+            "balancers forwarding to it are in the target group's VPC (instance targets from "
+            "Auto Scaling groups: ASG010).",
+            "RegisterTargets fails beyond the quota; a load balancer reaches targets only in "
+            "its own VPC.",
+            "ALB and NLB quotas; ALB guide, target groups.",
+            "target_group web { vpc = other }  # the ALB is in 'shop'",
+            "target_group web { vpc = shop }"};
   }
 };
 
@@ -204,6 +374,8 @@ class TimeoutBelowInterval final : public Rule {
 public:
   TimeoutBelowInterval() : Rule(RuleID::TG012, {"health_check"}) {}
   void check(const Resource &hc, RuleContext &ctx) const override {
+    if (!ofTargetGroup(hc))
+      return; // A classic load balancer's own check: CLB002.
     auto timeout = seconds(hc, "timeout"), interval = seconds(hc, "interval");
     if (timeout && interval && *timeout >= *interval)
       ctx.report(*this, rangeOf(hc, "timeout"),
@@ -224,6 +396,8 @@ class HealthCheckProtocol final : public Rule {
 public:
   HealthCheckProtocol() : Rule(RuleID::TG013, {"health_check"}) {}
   void check(const Resource &hc, RuleContext &ctx) const override {
+    if (!ofTargetGroup(hc))
+      return; // A classic load balancer's own check: CLB002.
     const Resource &tg = targetGroupOf(hc);
     StringRef proto = hc.getEnum("protocol"), tgProto = tg.getEnum("protocol");
     if (proto == "tcp" && (tgProto == "http" || tgProto == "https"))
@@ -267,6 +441,8 @@ class Matcher final : public Rule {
 public:
   Matcher() : Rule(RuleID::TG014, {"health_check"}) {}
   void check(const Resource &hc, RuleContext &ctx) const override {
+    if (!ofTargetGroup(hc))
+      return; // A classic load balancer's own check: CLB002.
     const Attr *m = hc.attr("matcher");
     if (!m || m->isDefault || m->value.kind != Value::Kind::String)
       return;
@@ -306,6 +482,8 @@ class HealthCheckPath final : public Rule {
 public:
   HealthCheckPath() : Rule(RuleID::TG015, {"health_check"}) {}
   void check(const Resource &hc, RuleContext &ctx) const override {
+    if (!ofTargetGroup(hc))
+      return; // A classic load balancer's own check: CLB002.
     const Value *p = hc.get("path");
     if (!p || p->kind != Value::Kind::String || hc.getEnum("protocol") == "tcp")
       return;
@@ -329,6 +507,8 @@ class HealthCheckEnabled final : public Rule {
 public:
   HealthCheckEnabled() : Rule(RuleID::TG016, {"health_check"}) {}
   void check(const Resource &hc, RuleContext &ctx) const override {
+    if (!ofTargetGroup(hc))
+      return; // A classic load balancer's own check: CLB002.
     if (hc.getBool("enabled") == false &&
         targetGroupOf(hc).getEnum("target_type") != "lambda")
       ctx.report(*this, attrRange(hc, "enabled"),
@@ -523,6 +703,9 @@ void rules::addTargetGroupRules(std::vector<std::unique_ptr<Rule>> &out) {
               "ALB and NLB guides, target group attributes.",
               "target_group web { deregistration_delay = 2h }",
               "target_group web { deregistration_delay = 30s }"}));
+  out.push_back(std::make_unique<AlbTargetGroup>());
+  out.push_back(std::make_unique<IpAddressType>());
+  out.push_back(std::make_unique<TargetCountAndVpc>());
   out.push_back(std::make_unique<SlowStart>());
   out.push_back(std::make_unique<StickinessType>());
   out.push_back(std::make_unique<StickinessDuration>());
