@@ -154,12 +154,19 @@ TEST_P(VerifyTest, DiagnosticsMatchExpectations) {
   std::string base = llvm::sys::path::filename(path).str();
   if (llvm::StringRef(base).startswith("ok_") && !expected.empty())
     problems.push_back("an ok_ file must not expect diagnostics");
+  // tests/check/rules/<ID>/fail_*: the file exists to show rule <ID> firing,
+  // at whatever severity the rule has. Elsewhere a fail_ file expects an error.
+  std::string ruleId;
+  if (rules)
+    ruleId = llvm::sys::path::filename(llvm::sys::path::parent_path(path)).str();
   if (llvm::StringRef(base).startswith("fail_")) {
-    bool anyError = false;
+    bool shown = false;
     for (const Expected &e : expected)
-      anyError |= e.severity == "error";
-    if (!anyError)
-      problems.push_back("a fail_ file must expect at least one error");
+      shown |= ruleId.empty() ? e.severity == "error" : e.id == ruleId;
+    if (!shown)
+      problems.push_back(ruleId.empty() ? "a fail_ file must expect at least one error"
+                                        : "a fail_ file of rule " + ruleId +
+                                              " must expect a diagnostic [" + ruleId + "]");
   }
 
   std::string report;
