@@ -2,6 +2,7 @@
 
 #include "TestSupport.h"
 
+#include "Rules/Config.h"
 #include "Rules/Rule.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -33,8 +34,15 @@ std::unique_ptr<FrontEndRun> runFrontEnd(const std::vector<std::string> &paths,
     unsigned errorsBefore = run->diags.getNumErrors();
     run->model = sema::buildModel(run->program, run->diags, opts);
     if (stages == Stages::WithRules && run->diags.getNumErrors() == errorsBefore &&
-        !run->diags.shouldStop())
-      rules::runRules(*run->model, run->program, run->diags);
+        !run->diags.shouldStop()) {
+      // As the driver does: the nearest .infrac.yaml governs the file.
+      rules::ProjectConfig config;
+      std::string configPath = rules::findConfigFor(paths.front());
+      if (!configPath.empty())
+        rules::loadConfig(configPath, run->diags, config);
+      run->diags.setWarningsAsErrors(config.warningsAsErrors);
+      rules::runRules(*run->model, run->program, run->diags, config.rules);
+    }
   }
   return run;
 }

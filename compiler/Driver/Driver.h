@@ -63,6 +63,8 @@ struct FrontEndOptions {
   llvm::cl::opt<ColorMode> color;
   llvm::cl::list<std::string> disable, warn, error;
   llvm::cl::opt<bool> warningsAsErrors;
+  llvm::cl::opt<std::string> config;
+  llvm::cl::opt<bool> noConfig;
   std::unique_ptr<llvm::cl::opt<DiagFormat>> format;
 
   DiagFormat getFormat() const { return format ? format->getValue() : DiagFormat::Text; }

@@ -5,8 +5,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "Driver/Driver.h"
-
 #include "Parse/Parser.h"
+#include "Rules/Config.h"
 #include "Rules/Rule.h"
 
 #include "llvm/Support/BuryPointer.h"
@@ -14,6 +14,8 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <cstdlib>
 
 using namespace infrac;
@@ -45,7 +47,13 @@ FrontEndOptions::FrontEndOptions(cl::SubCommand &sub, bool withFormat)
       error("error", cl::desc("Report these rules as errors"), cl::value_desc("ID,..."),
             cl::CommaSeparated, cl::sub(sub), cl::cat(optionCategory())),
       warningsAsErrors("Werror", cl::desc("Report every warning as an error"), cl::sub(sub),
-                       cl::cat(optionCategory())) {
+                       cl::cat(optionCategory())),
+      config("config",
+             cl::desc("Project configuration (default: the nearest .infrac.yaml at or above "
+                      "each file)"),
+             cl::value_desc("file"), cl::sub(sub), cl::cat(optionCategory())),
+      noConfig("no-config", cl::desc("Ignore .infrac.yaml files"), cl::sub(sub),
+               cl::cat(optionCategory())) {
   if (withFormat)
     format = std::make_unique<cl::opt<DiagFormat>>(
         "format", cl::desc("Diagnostics format"),
@@ -151,8 +159,8 @@ driver::runFrontEnd(const FrontEndOptions &opts,
   fe->diags.setErrorLimit(opts.errorLimit);
 
   fe->diags.setWarningsAsErrors(opts.warningsAsErrors);
-  rules::RuleOptions ruleOpts;
-  if (!parseRuleOptions(opts, ruleOpts)) {
+  rules::RuleOptions cliRules;
+  if (!parseRuleOptions(opts, cliRules)) {
     fe->status = 2;
     return fe;
   }
@@ -162,10 +170,37 @@ driver::runFrontEnd(const FrontEndOptions &opts,
     return fe;
   }
 
+  // Each configuration file is read once, however many files it governs.
+  std::map<std::string, std::optional<rules::ProjectConfig>> configs;
+  auto configFor = [&](const std::string &root) -> const rules::ProjectConfig * {
+    if (opts.noConfig)
+      return nullptr;
+    std::string path = opts.config.empty() ? rules::findConfigFor(root) : opts.config.getValue();
+    if (path.empty())
+      return nullptr;
+    auto [it, fresh] = configs.try_emplace(path);
+    if (fresh) {
+      rules::ProjectConfig c;
+      if (rules::loadConfig(path, fe->diags, c))
+        it->second = std::move(c);
+    }
+    return it->second ? &*it->second : nullptr;
+  };
+
   semaOpts.reportUnknownParams = opts.files.size() == 1;
   for (const std::string &root : opts.files) {
     if (fe->diags.shouldStop())
       break;
+    // The rule choices for this file: its configuration, then the flags.
+    rules::RuleOptions ruleOpts;
+    bool werror = opts.warningsAsErrors;
+    if (const rules::ProjectConfig *c = configFor(root)) {
+      ruleOpts = c->rules;
+      werror |= c->warningsAsErrors;
+    }
+    for (const auto &[id, severity] : cliRules.severities)
+      ruleOpts.severities[id] = severity;
+    fe->diags.setWarningsAsErrors(werror);
     Unit unit;
     unit.root = root;
     // 1. Parse the file and what it imports.
