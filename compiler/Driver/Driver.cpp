@@ -31,6 +31,8 @@ void printVersion(llvm::raw_ostream &os) { os << "infrac " << INFRAC_VERSION << 
 
 } // namespace
 
+llvm::StringRef driver::infracVersion() { return INFRAC_VERSION; }
+
 CommandRegistration::CommandRegistration(const CommandInfo &info) {
   commands().push_back(info);
 }

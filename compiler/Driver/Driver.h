@@ -30,6 +30,9 @@ int driverMain(int argc, char **argv);
 
 namespace driver {
 
+/// The version `--version` prints and SARIF logs carry.
+llvm::StringRef infracVersion();
+
 /// The category every infrac option belongs to (others are hidden in --help).
 llvm::cl::OptionCategory &optionCategory();
 

@@ -240,7 +240,7 @@ void driver::reportDiagnostics(const FrontEnd &fe, const FrontEndOptions &opts) 
     return;
   }
   if (opts.getFormat() == DiagFormat::SARIF) {
-    rules::renderSarif(fe.diags, llvm::outs());
+    rules::renderSarif(fe.diags, llvm::outs(), infracVersion());
     return;
   }
   TextRenderOptions textOpts;

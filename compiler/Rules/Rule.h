@@ -198,7 +198,8 @@ void printRuleTable(llvm::raw_ostream &os);
 void printExplanation(const Rule &rule, llvm::raw_ostream &os);
 void printRulesMarkdown(llvm::raw_ostream &os);
 /// SARIF 2.1.0 log of the diagnostics, with the rule catalogue as metadata.
-void renderSarif(const DiagnosticEngine &diags, llvm::raw_ostream &os);
+void renderSarif(const DiagnosticEngine &diags, llvm::raw_ostream &os,
+                 llvm::StringRef toolVersion);
 
 } // namespace infrac::rules
 

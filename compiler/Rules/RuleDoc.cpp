@@ -63,7 +63,25 @@ void rules::printRulesMarkdown(llvm::raw_ostream &os) {
         "this file and the code disagree. `infrac explain ID` prints one entry.\n\n"
         "Severities can be changed with `--disable=ID`, `--warn=ID`, `--error=ID` and "
         "`--Werror`, in `.infrac.yaml`, or for one finding with "
-        "`# infrac:ignore ID -- reason`.\n\n";
+        "`# infrac:ignore ID -- reason`. Rules marked *off* are informational: "
+        "`--warn=ID` turns one on.\n\n"
+        "## Project configuration\n\n"
+        "`infrac` reads the nearest `.infrac.yaml` in the directory of each checked file or "
+        "above it (`--config=FILE` names one, `--no-config` ignores them). Flags given on the "
+        "command line win over the file.\n\n"
+        "```yaml\n"
+        "rules:\n"
+        "  disable: [SEC008]        # off\n"
+        "  warn: [SEC010, SES001]   # warnings (turns informational rules on)\n"
+        "  error: [SEC001]          # errors\n"
+        "warnings_as_errors: true   # like --Werror\n"
+        "```\n\n"
+        "## Suppressions\n\n"
+        "`# infrac:ignore ID[, ID...] -- reason` after code silences those rules on its line; "
+        "alone on a line it silences the next line, and the whole block when a block starts "
+        "there. A suppression that silences nothing is reported (SUP001), as is one without a "
+        "reason (SUP002).\n\n"
+        "## Catalogue\n\n";
   os << "| id | severity | category | summary |\n| --- | --- | --- | --- |\n";
   for (const auto &r : allRules()) {
     const RuleInfo &i = r->info();
@@ -74,7 +92,7 @@ void rules::printRulesMarkdown(llvm::raw_ostream &os) {
   for (const auto &r : allRules()) {
     const RuleInfo &i = r->info();
     RuleDoc d = r->doc();
-    os << "\n## " << i.id << "\n\n"
+    os << "\n### " << i.id << "\n\n"
        << "**" << i.summary << "** (" << severityWord(i.defaultSeverity) << ", " << i.category
        << ")\n\n"
        << d.checks << "\n\n*Why:* " << d.why << "\n\n*Source:* " << d.source << "\n\n"
@@ -82,7 +100,8 @@ void rules::printRulesMarkdown(llvm::raw_ostream &os) {
   }
 }
 
-void rules::renderSarif(const DiagnosticEngine &diags, llvm::raw_ostream &os) {
+void rules::renderSarif(const DiagnosticEngine &diags, llvm::raw_ostream &os,
+                        StringRef toolVersion) {
   const llvm::SourceMgr &sm = diags.getSourceMgr();
   // Rules: the catalogue plus the front-end kinds that occur.
   std::map<std::string, std::pair<std::string, std::string>> frontEnd; // id -> (category, fmt)
@@ -107,7 +126,11 @@ void rules::renderSarif(const DiagnosticEngine &diags, llvm::raw_ostream &os) {
                      {"text", std::string(d.why) + "\nSource: " + d.source},
                      {"markdown", std::string(d.why) + "\n\nRejected:\n```\n" + d.bad +
                                       "\n```\nAccepted:\n```\n" + d.good + "\n```"}}},
-        {"defaultConfiguration", llvm::json::Object{{"level", level(i.defaultSeverity)}}},
+        // Informational rules are off until enabled (--warn, .infrac.yaml).
+        {"defaultConfiguration",
+         i.defaultSeverity == Severity::Ignored
+             ? llvm::json::Object{{"enabled", false}, {"level", "warning"}}
+             : llvm::json::Object{{"level", level(i.defaultSeverity)}}},
         {"properties", llvm::json::Object{{"category", i.category}}}});
   }
   for (const auto &[id, cat] : frontEnd) {
@@ -171,6 +194,7 @@ void rules::renderSarif(const DiagnosticEngine &diags, llvm::raw_ostream &os) {
            {"tool", llvm::json::Object{{"driver",
                                         llvm::json::Object{
                                             {"name", "infrac"},
+                                            {"version", toolVersion},
                                             {"informationUri",
                                              "https://github.com/infrac/infrac"},
                                             {"rules", std::move(rulesJson)}}}}},
