@@ -2,7 +2,8 @@
 //
 // One input is one .infra file. It goes through everything `infrac check
 // --emit=ast` and `--emit=model` do — lexing, chunked parsing with recovery,
-// the AST builder, sema (resolution, units, defaults, cycles) — and both
+// the AST builder, sema (resolution, units, defaults, cycles), the rule
+// catalogue (every rule on, informational ones too) — and both
 // diagnostic renderers. Imports are not followed (the input is one buffer).
 //
 // Beyond crashes, it checks an invariant of the front end: every diagnostic,
@@ -13,6 +14,7 @@
 #include "AST/AST.h"
 #include "Basic/Diagnostics.h"
 #include "Parse/Parser.h"
+#include "Rules/Rule.h"
 #include "Sema/Model.h"
 
 #include "llvm/Support/MemoryBuffer.h"
@@ -53,6 +55,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!model)
       fail("sema returned no model");
     sema::dumpModel(*model, sm, null);
+    // The rule catalogue runs on models without errors, as in infrac check;
+    // every rule is enabled, the informational ones too.
+    if (!diags.hasErrors()) {
+      rules::RuleOptions all;
+      for (const rules::RuleInfo &info : rules::allRuleInfos())
+        if (info.defaultSeverity == Severity::Ignored)
+          all.severities[static_cast<unsigned>(*rules::lookupRule(info.id))] = Severity::Warning;
+      rules::runRules(*model, program, diags, all);
+    }
   }
 
   const llvm::MemoryBuffer *buf = sm.getMemoryBuffer(id);
