@@ -259,12 +259,15 @@ static void printOne(const llvm::SourceMgr &sm, llvm::raw_ostream &os,
 namespace {
 /// Forwards to another stream, with colour decided by us rather than by
 /// whether the file descriptor is a terminal (--colour=always, NO_COLOR).
+/// Buffered: stderr is not, and thousands of findings would otherwise cost a
+/// system call per fragment of each line.
 class ColorDecidedStream : public llvm::raw_ostream {
 public:
   ColorDecidedStream(llvm::raw_ostream &out, bool colors) : out(out), colors(colors) {
     enable_colors(colors);
-    SetUnbuffered();
+    SetBufferSize(64 * 1024);
   }
+  ~ColorDecidedStream() override { flush(); }
   bool has_colors() const override { return colors; }
 
 private:
