@@ -53,7 +53,7 @@ DiagnosticBuilder DiagnosticEngine::reportFormatted(DiagID id,
   if (s == Severity::Ignored || (s == Severity::Error && limitReached))
     return DiagnosticBuilder(nullptr, Diagnostic{});
   return DiagnosticBuilder(this,
-                           Diagnostic{id, s, range, std::move(message), {}, {}});
+                           Diagnostic{id, s, range, std::move(message), {}, {}, {}, {}});
 }
 
 DiagnosticBuilder DiagnosticEngine::reportCode(llvm::StringRef code,
@@ -61,7 +61,7 @@ DiagnosticBuilder DiagnosticEngine::reportCode(llvm::StringRef code,
                                                llvm::SMRange range, std::string message) {
   if (severity == Severity::Ignored || (severity == Severity::Error && limitReached))
     return DiagnosticBuilder(nullptr, Diagnostic{});
-  Diagnostic d{DiagID::NumFrontEndDiags, severity, range, std::move(message), {}, {}};
+  Diagnostic d{DiagID::NumFrontEndDiags, severity, range, std::move(message), {}, {}, {}, {}};
   d.code = code;
   d.codeCategory = category;
   return DiagnosticBuilder(this, std::move(d));
@@ -88,7 +88,7 @@ void DiagnosticEngine::commit(Diagnostic diag) {
     if (errorLimit && numErrors >= errorLimit && !limitReached) {
       diags.push_back(std::move(diag));
       limitReached = true;
-      Diagnostic stop{DiagID::SYN006, Severity::Error, {}, "", {}, {}};
+      Diagnostic stop{DiagID::SYN006, Severity::Error, {}, "", {}, {}, {}, {}};
       stop.message = fmt::format(fmt::runtime(getDiagInfo(DiagID::SYN006).format.str()),
                                  errorLimit);
       ++numErrors;
