@@ -1,14 +1,18 @@
 //===- DotWriter.cpp - The graph as Graphviz DOT --------------------------===//
 //
-// Left to right, clusters nested as in the graph, HTML-like labels with the
-// title in bold. Security and placement edges do not constrain the ranks, so
-// the traffic path (clients → load balancer → ... → instances) sets the
-// layout.
+// Top to bottom, clusters nested as in the graph, HTML-like labels with the
+// title in bold. Security edges do not constrain the ranks, so the traffic
+// path (clients → load balancer → ... → instances) sets the layout; the
+// zones with their subnets sit in a row under the clients, beside the load
+// balancers that face them. The legend is one table node.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Graph/Graph.h"
+#include "Graph/Layout.h"
 #include "Graph/Style.h"
+
+#include <algorithm>
 
 using namespace infrac;
 using namespace infrac::graph;
@@ -16,6 +20,8 @@ using namespace infrac::graph;
 namespace {
 
 constexpr const char *Font = "Helvetica,Arial,sans-serif";
+/// Cells per row in the legend.
+constexpr size_t LegendColumns = 3;
 
 /// Text inside an HTML-like label.
 std::string html(llvm::StringRef s) {
@@ -70,7 +76,7 @@ public:
 
   void write() {
     os << "digraph " << quoted(g.title.empty() ? "infrac" : g.title) << " {\n";
-    os << "  graph [rankdir=LR, newrank=true, fontname=" << quoted(Font)
+    os << "  graph [rankdir=TB, newrank=true, fontname=" << quoted(Font)
        << ", fontsize=12, nodesep=0.3, ranksep=0.55, pad=0.3";
     if (!g.title.empty())
       os << ", label=" << quoted(g.title) << ", labelloc=t, labeljust=l";
@@ -82,6 +88,7 @@ public:
     writeLegend();
     for (const Edge &e : g.edges)
       writeEdge(e.from, e.to, e.kind, e.label);
+    writeLayoutHints();
     os << "}\n";
   }
 
@@ -137,44 +144,91 @@ private:
         writeNode(n.id, n.kind, n.lines, n.spot, n.mark, depth);
   }
 
+  /// The invisible edges of Layout.h. Without clients an invisible anchor
+  /// heads the subnets; they share one rank and are chained in zone order
+  /// (dot otherwise tends to reverse the zones).
+  void writeLayoutHints() {
+    layout::Hints h = layout::hints(g);
+    if (h.subnets.empty())
+      return;
+    auto invisible = [&](llvm::StringRef from, llvm::StringRef to, const char *extra) {
+      os << "  " << quoted(from) << " -> " << quoted(to) << " [style=invis" << extra << "];\n";
+    };
+    if (h.tops.empty()) {
+      h.tops.push_back("layout_top");
+      os << "  \"layout_top\" [style=invis, shape=point, width=0, height=0];\n";
+    }
+    for (const std::string &top : h.tops)
+      for (const std::string &s : h.subnets)
+        invisible(top, s, "");
+    os << "  { rank=same;";
+    for (const std::string &s : h.subnets)
+      os << " " << quoted(s) << ";";
+    os << " }\n";
+    for (size_t i = 1; i < h.subnets.size(); ++i)
+      invisible(h.subnets[i - 1], h.subnets[i], ", weight=10");
+    for (const auto &[subnet, node] : h.placements)
+      invisible(subnet, node, ", weight=0");
+  }
+
+  /// One node, an HTML table: a cell in each kind's colours, the flags, and
+  /// a line of text per edge kind. Compact, so it never outgrows the diagram.
   void writeLegend() {
     if (!g.legend || g.nodes.empty())
       return;
-    os << "  subgraph \"cluster_legend\" {\n"
-       << "    label=<<b>Legend</b>>; labeljust=l; style=\"rounded\"; color=\"#9e9e9e\";\n";
+    struct Entry {
+      std::string text;
+      const char *fill, *stroke;
+      bool dashed;
+    };
+    std::vector<Entry> entries;
     for (NodeKind k : g.kindsUsed())
-      writeNode(std::string("legend_") + style::of(k).className, k,
-                {legendName(k).str()}, false, Mark::None, 2);
+      entries.push_back({legendName(k).str(), style::of(k).fill, style::of(k).stroke, false});
     if (g.hasSpot())
-      writeNode("legend_spot", NodeKind::EmrGroup, {"spot capacity"}, true, Mark::None, 2);
+      entries.push_back({"spot capacity", "#ffffff", style::SpotStroke, true});
     if (g.hasMark(Mark::Error))
-      writeNode("legend_error", NodeKind::Target, {"has errors"}, false, Mark::Error, 2);
+      entries.push_back({"has errors", style::ErrorFill, style::ErrorStroke, false});
     if (g.hasMark(Mark::Warning))
-      writeNode("legend_warning", NodeKind::Target, {"has warnings"}, false, Mark::Warning, 2);
-    for (EdgeKind k : style::AllEdgeKinds) {
-      if (!g.hasEdge(k))
-        continue;
-      std::string a = "legend_edge" + std::to_string(static_cast<unsigned>(k));
-      os << "    " << quoted(a + "a") << " [label=\"\", shape=point, width=0.05];\n"
-         << "    " << quoted(a + "b") << " [label=\"\", shape=point, width=0.05];\n";
-      writeEdge(a + "a", a + "b", k, style::of(k).legend, /*constrain=*/true, 2);
+      entries.push_back({"has warnings", style::WarningFill, style::WarningStroke, false});
+
+    const size_t columns = std::min<size_t>(LegendColumns, entries.size());
+    os << "  \"legend\" [shape=plain, style=\"\", label=<<table border=\"1\" "
+          "color=\"#9e9e9e\" style=\"rounded\" cellborder=\"1\" cellspacing=\"4\" "
+          "cellpadding=\"3\">\n";
+    os << "    <tr><td colspan=\"" << columns
+       << "\" border=\"0\" align=\"left\"><b>Legend</b></td></tr>\n";
+    for (size_t i = 0; i < entries.size(); i += columns) {
+      os << "    <tr>";
+      for (size_t j = i; j < i + columns; ++j) {
+        if (j >= entries.size()) {
+          os << "<td border=\"0\"></td>";
+          continue;
+        }
+        const Entry &e = entries[j];
+        os << "<td bgcolor=\"" << e.fill << "\" color=\"" << e.stroke << "\""
+           << (e.dashed ? " style=\"dashed\"" : "") << "><font point-size=\"9\">"
+           << html(e.text) << "</font></td>";
+      }
+      os << "</tr>\n";
     }
-    os << "  }\n";
+    for (EdgeKind k : style::AllEdgeKinds)
+      if (g.hasEdge(k))
+        os << "    <tr><td colspan=\"" << columns
+           << "\" border=\"0\" align=\"left\"><font point-size=\"9\" color=\""
+           << style::of(k).color << "\">" << style::of(k).glyph << "  "
+           << html(style::of(k).legend) << "</font></td></tr>\n";
+    os << "  </table>>];\n";
   }
 
-  void writeEdge(llvm::StringRef from, llvm::StringRef to, EdgeKind kind, llvm::StringRef text,
-                 bool constrain = false, int depth = 1) {
+  void writeEdge(llvm::StringRef from, llvm::StringRef to, EdgeKind kind, llvm::StringRef text) {
     style::EdgeStyle s = style::of(kind);
-    indent(depth);
-    os << quoted(from) << " -> " << quoted(to) << " [";
+    os << "  " << quoted(from) << " -> " << quoted(to) << " [";
     if (!text.empty())
       os << "label=" << quoted(text) << ", ";
     os << "color=" << quoted(s.color) << ", fontcolor=" << quoted(s.color);
     if (llvm::StringRef(s.dotStyle) != "solid")
       os << ", style=" << s.dotStyle;
-    if (kind == EdgeKind::Placement)
-      os << ", dir=none";
-    if (!constrain && (kind == EdgeKind::Placement || kind == EdgeKind::Security))
+    if (kind == EdgeKind::Security)
       os << ", constraint=false";
     os << "];\n";
   }

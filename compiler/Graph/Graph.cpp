@@ -5,6 +5,8 @@
 #include "llvm/ADT/STLExtras.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 using namespace infrac;
 using namespace infrac::graph;
@@ -50,6 +52,14 @@ bool drawsAny(const std::vector<std::string> &origins, llvm::StringRef name) {
   return llvm::any_of(origins, [&](const std::string &o) { return draws(o, name); });
 }
 
+/// The subnets a node runs in, directly or through its clusters.
+std::vector<std::string> subnetsOf(const Graph &g, const Node &n) {
+  std::vector<std::string> out = n.subnets;
+  for (int c = n.cluster; c >= 0; c = g.clusters[c].parent)
+    out.insert(out.end(), g.clusters[c].subnets.begin(), g.clusters[c].subnets.end());
+  return out;
+}
+
 /// Cluster `c` is `ancestor` or nested in it.
 bool within(const Graph &g, int c, int ancestor) {
   for (; c >= 0; c = g.clusters[c].parent)
@@ -61,8 +71,14 @@ bool within(const Graph &g, int c, int ancestor) {
 } // namespace
 
 bool graph::focusGraph(Graph &g, llvm::StringRef name) {
-  std::vector<bool> focused(g.nodes.size());
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
+  size_t n = g.nodes.size();
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < n; ++i)
+    index.emplace(g.nodes[i].id, i);
+
+  // The focus: nodes that draw `name`, or sit in a cluster that does.
+  std::vector<bool> focused(n);
+  for (size_t i = 0; i < n; ++i) {
     focused[i] = drawsAny(g.nodes[i].origins, name);
     for (size_t c = 0; c < g.clusters.size() && !focused[i]; ++c)
       focused[i] = drawsAny(g.clusters[c].origins, name) &&
@@ -71,35 +87,45 @@ bool graph::focusGraph(Graph &g, llvm::StringRef name) {
   if (llvm::none_of(focused, [](bool b) { return b; }))
     return false;
 
-  // The focus, and what one edge leads to or comes from.
-  auto isFocused = [&](const std::string &id) {
-    for (size_t i = 0; i < g.nodes.size(); ++i)
-      if (g.nodes[i].id == id)
-        return bool(focused[i]);
-    return false;
+  // And what one edge, or one placement in a subnet, leads to or comes from.
+  std::vector<bool> keep = focused;
+  auto mark = [&](const std::string &id) {
+    auto it = index.find(id);
+    if (it != index.end())
+      keep[it->second] = true;
   };
-  std::vector<std::string> keep;
+  auto isFocused = [&](const std::string &id) {
+    auto it = index.find(id);
+    return it != index.end() && focused[it->second];
+  };
   for (const Edge &e : g.edges) {
     if (isFocused(e.from))
-      keep.push_back(e.to);
+      mark(e.to);
     if (isFocused(e.to))
-      keep.push_back(e.from);
+      mark(e.from);
   }
+  for (size_t i = 0; i < n; ++i)
+    for (const std::string &subnet : subnetsOf(g, g.nodes[i])) {
+      if (focused[i])
+        mark(subnet);
+      if (isFocused(subnet))
+        keep[i] = true;
+    }
+
   std::vector<Node> nodes;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (focused[i] || llvm::is_contained(keep, g.nodes[i].id))
+  for (size_t i = 0; i < n; ++i)
+    if (keep[i])
       nodes.push_back(std::move(g.nodes[i]));
   g.nodes = std::move(nodes);
-
-  auto kept = [&](const std::string &id) {
-    return llvm::any_of(g.nodes, [&](const Node &n) { return n.id == id; });
-  };
-  llvm::erase_if(g.edges, [&](const Edge &e) { return !kept(e.from) || !kept(e.to); });
+  std::set<std::string> kept;
+  for (const Node &node : g.nodes)
+    kept.insert(node.id);
+  llvm::erase_if(g.edges, [&](const Edge &e) { return !kept.count(e.from) || !kept.count(e.to); });
 
   // Clusters that still hold a node; indices are remapped, order kept.
   std::vector<bool> used(g.clusters.size());
-  for (const Node &n : g.nodes)
-    for (int c = n.cluster; c >= 0; c = g.clusters[c].parent)
+  for (const Node &node : g.nodes)
+    for (int c = node.cluster; c >= 0; c = g.clusters[c].parent)
       used[c] = true;
   std::vector<int> remap(g.clusters.size(), -1);
   std::vector<Cluster> clusters;
@@ -110,8 +136,8 @@ bool graph::focusGraph(Graph &g, llvm::StringRef name) {
     }
   for (Cluster &c : clusters)
     c.parent = c.parent >= 0 ? remap[c.parent] : -1;
-  for (Node &n : g.nodes)
-    n.cluster = n.cluster >= 0 ? remap[n.cluster] : -1;
+  for (Node &node : g.nodes)
+    node.cluster = node.cluster >= 0 ? remap[node.cluster] : -1;
   g.clusters = std::move(clusters);
   return true;
 }

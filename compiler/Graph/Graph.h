@@ -37,8 +37,7 @@ enum class ClusterKind : unsigned char { Vpc, Zone, Emr, Coordination };
 enum class EdgeKind : unsigned char {
   Traffic,    ///< Requests flow this way (solid).
   Security,   ///< A security group admits this traffic (dashed).
-  Placement,  ///< The resource runs in this subnet (dotted, no arrow).
-  Membership, ///< Manages, runs for leader, registers with (solid, grey).
+  Membership, ///< Manages, runs for leader, registers with (solid, green).
   Sessions,   ///< Keeps its web sessions in (solid, teal).
 };
 
@@ -55,6 +54,10 @@ struct Node {
   /// Resource paths this node draws ("shop_alb.https"); --focus and the
   /// diagnostics overlay find nodes through them.
   std::vector<std::string> origins;
+  /// Ids of the subnet nodes it runs in. Not drawn as lines (they would
+  /// cross the whole diagram): the label names the subnets, and --focus
+  /// follows them like edges.
+  std::vector<std::string> subnets;
 };
 
 struct Cluster {
@@ -64,6 +67,7 @@ struct Cluster {
   int parent = -1;
   Mark mark = Mark::None;
   std::vector<std::string> origins;
+  std::vector<std::string> subnets; ///< As for Node.
 };
 
 struct Edge {

@@ -95,6 +95,16 @@ std::string protocolPort(const Resource &r) {
   return s;
 }
 
+/// A classic listener's side towards the instances: "HTTP:8080".
+std::string instancePort(const Resource &listener) {
+  llvm::StringRef proto = listener.getEnum("instance_protocol");
+  std::optional<int64_t> port = listener.getInt("instance_port");
+  std::string s = upper(proto);
+  if (port)
+    s += (s.empty() ? "port " : ":") + std::to_string(*port);
+  return s;
+}
+
 /// One condition of a listener rule: `path /api/*`, `User-Agent: *Mobile*`.
 std::string conditionText(const Value &c) {
   if (c.kind == VK::And) {
@@ -215,6 +225,7 @@ private:
     Node n;
     n.id = makeId(prefix, path);
     n.kind = kind;
+    llvm::erase_if(lines, [](const std::string &l) { return l.empty(); });
     n.lines = std::move(lines);
     n.cluster = cluster;
     if (r) {
@@ -230,6 +241,7 @@ private:
     Cluster c;
     c.id = makeId(prefix, path);
     c.kind = kind;
+    llvm::erase_if(lines, [](const std::string &l) { return l.empty(); });
     c.lines = std::move(lines);
     c.parent = parent;
     if (r) {
@@ -293,11 +305,30 @@ private:
     return out;
   }
 
-  void addPlacementEdges(llvm::StringRef from, const Resource &r) {
-    if (!detail())
+  /// Names the subnets `r` runs in on the node or cluster `id` and records
+  /// them for --focus (detail only: the overview draws no subnets). Runs in
+  /// the second pass, when every subnet has its node.
+  void addPlacement(llvm::StringRef id, const Resource &r) {
+    if (!detail() || id.empty())
       return;
-    for (const Resource *s : subnetsOf(r))
-      addEdge(from, idOf(s), EdgeKind::Placement);
+    std::vector<std::string> names, ids;
+    for (const Resource *s : subnetsOf(r)) {
+      names.push_back(s->name.str());
+      if (std::string sid = idOf(s); !sid.empty())
+        ids.push_back(sid);
+    }
+    if (names.empty())
+      return;
+    auto place = [&](std::vector<std::string> &lines, std::vector<std::string> &subnets) {
+      lines.push_back("in " + join(names, ", "));
+      subnets = ids;
+    };
+    for (Node &n : g.nodes)
+      if (n.id == id)
+        return place(n.lines, n.subnets);
+    for (Cluster &c : g.clusters)
+      if (c.id == id)
+        return place(c.lines, c.subnets);
   }
 
   // Nodes -------------------------------------------------------------------
@@ -436,16 +467,19 @@ private:
     std::vector<std::string> lines = {r.name.str(), capacity};
     const Resource *lt = r.getRef("launch_template");
     if (lt && detail()) {
+      // What each instance is and runs: "t3.small · echo :3000".
       std::string what = lt->getString("instance_type").str();
       const Value *app = lt->get("app");
+      bool inMemory = false;
       if (app && app->kind == VK::Object && app->ref) {
         what += " · " + app->str.str();
         if (std::optional<int64_t> port = app->ref->getInt("port"))
           what += " :" + std::to_string(*port);
-        if (app->ref->getEnum("sessions") == "in_memory")
-          lines.push_back("sessions in memory");
+        inMemory = app->ref->getEnum("sessions") == "in_memory";
       }
-      lines.insert(lines.begin() + 2, what);
+      lines.push_back(what);
+      if (inMemory)
+        lines.push_back("sessions in memory");
     }
     bool spot = false;
     if (const Resource *mix = r.child("mixed_instances")) {
@@ -520,11 +554,11 @@ private:
     std::string servers = std::to_string(voters) + " voters";
     if (observers)
       servers += " + " + std::to_string(observers) + " observers";
-    std::string quorum = "quorum " + std::to_string(voters / 2 + 1) + " · tolerates " +
-                         std::to_string((voters - 1) / 2);
+    std::string quorum = "quorum " + std::to_string(voters / 2 + 1);
+    std::string tolerates = "tolerates " + std::to_string((voters - 1) / 2);
     int vpc = vpcClusterOf(subnetsOf(r));
     if (!detail()) {
-      std::vector<std::string> lines = {r.name.str(), servers + " · " + quorum.substr(0, 8)};
+      std::vector<std::string> lines = {r.name.str(), servers + " · " + quorum};
       std::vector<std::string> names;
       for (const Resource *e : r.childrenOf("election"))
         names.push_back(e->name.str());
@@ -542,7 +576,7 @@ private:
       timing += " · session " + valueText(*s);
     std::vector<std::string> lines = {"ensemble " + r.name.str(),
                                       servers + " · " + r.getString("instance_type").str(),
-                                      quorum, timing};
+                                      quorum + " · " + tolerates, timing};
     addNode(NodeKind::Ensemble, "zk", (r.path + "_ensemble").str(), std::move(lines), c, &r);
     for (const Resource *e : r.childrenOf("election")) {
       std::vector<std::string> el = {"election " + e->name.str(), e->getString("path").str()};
@@ -633,7 +667,7 @@ private:
     int cluster = lbNode ? lbNode->cluster : -1;
     addEdge(r.getEnum("scheme") == "internal" ? internalClientsId : clientsId, lb,
             EdgeKind::Traffic);
-    addPlacementEdges(lb, r);
+    addPlacement(lb, r);
     for (const Resource *l : r.childrenOf("listener")) {
       if (!detail()) {
         addOverviewListenerEdges(lb, *l);
@@ -641,6 +675,13 @@ private:
       }
       std::string listener = idOf(l);
       addEdge(lb, listener, EdgeKind::Traffic);
+      // A classic load balancer's listener sends to the instances of the
+      // groups registered with it, on the instance port.
+      if (r.getEnum("type") == "classic")
+        for (const Resource *asg : model.resources)
+          if (asg->kind() == "auto_scaling_group" &&
+              llvm::is_contained(refsOf(*asg, "load_balancers"), &r))
+            addEdge(listener, idOf(asg), EdgeKind::Traffic, instancePort(*l));
       for (const Resource *rule : l->childrenOf("rule")) {
         std::string conditions;
         if (const Value *when = rule->get("when"))
@@ -689,8 +730,9 @@ private:
     for (const Resource *tg : refsOf(r, "target_groups"))
       addEdge(idOf(tg), asg, EdgeKind::Traffic);
     for (const Resource *lb : refsOf(r, "load_balancers"))
-      addEdge(idOf(lb), asg, EdgeKind::Traffic);
-    addPlacementEdges(asg, r);
+      if (!detail() || lb->childrenOf("listener").empty()) // Else from its listeners.
+        addEdge(idOf(lb), asg, EdgeKind::Traffic);
+    addPlacement(asg, r);
     const Resource *lt = r.getRef("launch_template");
     const Value *app = lt ? lt->get("app") : nullptr;
     if (app && app->kind == VK::Object && app->ref)
@@ -703,10 +745,12 @@ private:
   void addEmrEdges(const Resource &r) {
     if (!detail())
       return;
+    auto cluster = clusterOf.find(&r);
+    if (cluster != clusterOf.end())
+      addPlacement(g.clusters[cluster->second].id, r);
     const Resource *primary = r.child("primary");
     if (!primary)
       return;
-    addPlacementEdges(idOf(primary), r);
     for (const Resource *c : r.children)
       if (c != primary && c->kind() == "instance_group")
         addEdge(idOf(primary), idOf(c), EdgeKind::Membership, "manages");
@@ -731,7 +775,7 @@ private:
                 "runs for leader");
       return;
     }
-    addPlacementEdges(idOf(&r), r);
+    addPlacement(idOf(&r), r);
     for (const Resource *e : r.childrenOf("election"))
       addEdge(memberNode(e->get("members")), idOf(e), EdgeKind::Membership, "runs for leader");
     for (const Resource *s : r.childrenOf("service"))
@@ -739,7 +783,7 @@ private:
   }
 
   void addSessionStoreEdges(const Resource &r) {
-    addPlacementEdges(idOf(&r), r);
+    addPlacement(idOf(&r), r);
     if (const Resource *members = r.getRef("members"))
       addEdge(idOf(members), idOf(&r), EdgeKind::Sessions, "replicates sessions");
   }
@@ -780,11 +824,25 @@ private:
     return out;
   }
 
+  /// The node for an address range: the subnet whose range it is, or a
+  /// range node (inside the VPC whose whole range it is).
   std::string cidrNode(llvm::StringRef cidr) {
+    for (const Resource *r : model.resources)
+      if (r->kind() == "subnet" && r->getString("cidr") == cidr)
+        if (std::string id = idOf(r); !id.empty())
+          return id;
     for (const Node &n : g.nodes)
       if (n.kind == NodeKind::Cidr && n.lines[0] == cidr)
         return n.id;
-    return addNode(NodeKind::Cidr, "cidr", cidr, {cidr.str()}, -1, nullptr).id;
+    std::vector<std::string> lines = {cidr.str()};
+    int cluster = -1;
+    for (const Resource *r : model.resources)
+      if (r->kind() == "vpc" && r->getString("cidr") == cidr && clusterOf.count(r)) {
+        lines.push_back("all of VPC " + r->name.str());
+        cluster = static_cast<int>(clusterOf.find(r)->second);
+        break;
+      }
+    return addNode(NodeKind::Cidr, "cidr", cidr, std::move(lines), cluster, nullptr).id;
   }
 
   struct Allowed {

@@ -7,14 +7,20 @@
 //===----------------------------------------------------------------------===//
 
 #include "Graph/Graph.h"
+#include "Graph/Layout.h"
 #include "Graph/Style.h"
 
 #include "llvm/ADT/STLExtras.h"
+
+#include <algorithm>
 
 using namespace infrac;
 using namespace infrac::graph;
 
 namespace {
+
+/// Kinds per row in the legend.
+constexpr size_t LegendColumns = 4;
 
 /// Text inside a quoted Mermaid label: entity codes for what Mermaid reads.
 std::string escape(llvm::StringRef s) {
@@ -54,12 +60,12 @@ public:
   void write() {
     if (!g.title.empty())
       os << "---\ntitle: " << g.title << "\n---\n";
-    os << "flowchart LR\n";
+    os << "flowchart TB\n";
     writeClusterContents(-1, 1);
-    writeLegendNodes();
     for (const Edge &e : g.edges)
       writeEdge(e.from, e.to, e.kind, e.label);
-    writeLegendEdges();
+    writeLayoutHints();
+    writeLegend();
     writeStyles();
   }
 
@@ -78,6 +84,13 @@ private:
         continue;
       indent(depth);
       os << "subgraph " << g.clusters[c].id << "[" << label(g.clusters[c].lines) << "]\n";
+      // Mermaid lays out a subgraph that nothing outside links to on its own,
+      // turned a quarter (TB inside LR and back); keep the diagram's direction.
+      // Zones stay turned: their subnets side by side.
+      if (g.clusters[c].kind != ClusterKind::Zone) {
+        indent(depth + 1);
+        os << "direction TB\n";
+      }
       writeClusterContents(static_cast<int>(c), depth + 1);
       indent(depth);
       os << "end\n";
@@ -87,35 +100,65 @@ private:
         writeNode(n, depth);
   }
 
-  void writeLegendNodes() {
-    if (!legend())
-      return;
-    os << "  subgraph legend[\"Legend\"]\n";
-    for (NodeKind k : g.kindsUsed()) {
-      const style::KindStyle &s = style::of(k);
-      os << "    legend_" << s.className << s.mermaidOpen << label({legendName(k).str()})
-         << s.mermaidClose << "\n";
-    }
-    if (g.hasSpot())
-      os << "    legend_spot[\"spot capacity\"]\n";
-    if (g.hasMark(Mark::Error))
-      os << "    legend_error[\"has errors\"]\n";
-    if (g.hasMark(Mark::Warning))
-      os << "    legend_warning[\"has warnings\"]\n";
-    for (EdgeKind k : style::AllEdgeKinds)
-      if (g.hasEdge(k))
-        os << "    legend_" << edgeName(k) << "_a[\" \"]\n    legend_" << edgeName(k)
-           << "_b[\" \"]\n";
-    os << "  end\n";
+  /// The invisible links of Layout.h (they count in linkStyle too).
+  void writeLayoutHints() {
+    layout::Hints h = layout::hints(g);
+    auto invisible = [&](llvm::StringRef from, llvm::StringRef to) {
+      os << "  " << from << " ~~~ " << to << "\n";
+      ++edgeCount;
+    };
+    for (const std::string &top : h.tops)
+      for (const std::string &s : h.subnets)
+        invisible(top, s);
+    for (const auto &[subnet, node] : h.placements)
+      invisible(subnet, node);
   }
 
-  void writeLegendEdges() {
+  /// The legend: a subgraph laid out left to right (none of its nodes links
+  /// outside it, so Mermaid honours its direction), kinds in rows chained by
+  /// invisible links, then a sample of each edge kind between invisible
+  /// points. Written after the edges because its links count in linkStyle.
+  void writeLegend() {
     if (!legend())
       return;
+    struct Entry {
+      std::string id, text;
+      const char *open, *close;
+    };
+    std::vector<Entry> entries;
+    for (NodeKind k : g.kindsUsed()) {
+      const style::KindStyle &s = style::of(k);
+      entries.push_back({std::string("legend_") + s.className, legendName(k).str(),
+                         s.mermaidOpen, s.mermaidClose});
+    }
+    if (g.hasSpot())
+      entries.push_back({"legend_spot", "spot capacity", "[", "]"});
+    if (g.hasMark(Mark::Error))
+      entries.push_back({"legend_error", "has errors", "[", "]"});
+    if (g.hasMark(Mark::Warning))
+      entries.push_back({"legend_warning", "has warnings", "[", "]"});
+
+    os << "  subgraph legend[\"Legend\"]\n    direction LR\n";
+    for (size_t i = 0; i < entries.size(); i += LegendColumns) {
+      os << "    ";
+      for (size_t j = i; j < std::min(i + LegendColumns, entries.size()); ++j) {
+        if (j > i) {
+          os << " ~~~ ";
+          ++edgeCount; // Invisible links count too.
+        }
+        os << entries[j].id << entries[j].open << label({entries[j].text}) << entries[j].close;
+      }
+      os << "\n";
+    }
     for (EdgeKind k : style::AllEdgeKinds)
-      if (g.hasEdge(k))
-        writeEdge("legend_" + edgeName(k) + "_a", "legend_" + edgeName(k) + "_b", k,
-                  style::of(k).legend);
+      if (g.hasEdge(k)) {
+        std::string a = "legend_" + edgeName(k) + "_a", b = "legend_" + edgeName(k) + "_b";
+        os << "    " << a << "[\" \"]\n    " << b << "[\" \"]\n";
+        writeEdge(a, b, k, style::of(k).legend, 2);
+        points.push_back(a);
+        points.push_back(b);
+      }
+    os << "  end\n";
   }
 
   bool legend() const { return g.legend && !g.nodes.empty(); }
@@ -124,12 +167,11 @@ private:
     return std::to_string(static_cast<unsigned>(k)) + "_edge";
   }
 
-  void writeEdge(llvm::StringRef from, llvm::StringRef to, EdgeKind kind,
-                 llvm::StringRef text) {
-    const char *arrow = kind == EdgeKind::Security    ? "-.->"
-                        : kind == EdgeKind::Placement ? "-.-"
-                                                      : "-->";
-    os << "  " << from << " " << arrow;
+  void writeEdge(llvm::StringRef from, llvm::StringRef to, EdgeKind kind, llvm::StringRef text,
+                 int depth = 1) {
+    const char *arrow = kind == EdgeKind::Security ? "-.->" : "-->";
+    indent(depth);
+    os << from << " " << arrow;
     if (!text.empty())
       os << "|" << label({text.str()}) << "|";
     os << " " << to << "\n";
@@ -169,6 +211,10 @@ private:
     }
     if (legend())
       os << "  style legend fill:#ffffff,stroke:#9e9e9e\n";
+    if (!points.empty()) {
+      os << "  classDef legendpoint fill:none,stroke:none\n";
+      writeClass(points, "legendpoint");
+    }
     for (EdgeKind k : style::AllEdgeKinds) {
       const std::vector<unsigned> &idx = edgeIndex[static_cast<unsigned>(k)];
       if (idx.empty())
@@ -206,6 +252,7 @@ private:
   const Graph &g;
   llvm::raw_ostream &os;
   unsigned edgeCount = 0;
+  std::vector<std::string> points; ///< The legend's invisible edge ends.
   std::vector<unsigned> edgeIndex[std::size(style::AllEdgeKinds)];
 };
 

@@ -72,27 +72,25 @@ struct EdgeStyle {
   const char *color;
   const char *dotStyle;
   const char *legend;
+  const char *glyph; ///< The line as text, for the legend.
 };
 
 inline EdgeStyle of(EdgeKind kind) {
   switch (kind) {
   case EdgeKind::Traffic:
-    return {"#37474f", "solid", "traffic"};
+    return {"#37474f", "solid", "traffic", "——▶"};
   case EdgeKind::Security:
-    return {"#d84315", "dashed", "allowed by a security group"};
-  case EdgeKind::Placement:
-    return {"#b0bec5", "dotted", "placed in subnet"};
+    return {"#d84315", "dashed", "allowed by a security group", "- - ▶"};
   case EdgeKind::Membership:
-    return {"#2e7d32", "solid", "manages, runs for leader, registers"};
+    return {"#2e7d32", "solid", "manages, runs for leader, registers", "——▶"};
   case EdgeKind::Sessions:
-    return {"#00838f", "solid", "keeps web sessions in"};
+    return {"#00838f", "solid", "keeps web sessions in", "——▶"};
   }
-  return {"#000000", "solid", ""};
+  return {"#000000", "solid", "", ""};
 }
 
 inline constexpr EdgeKind AllEdgeKinds[] = {EdgeKind::Traffic, EdgeKind::Security,
-                                            EdgeKind::Placement, EdgeKind::Membership,
-                                            EdgeKind::Sessions};
+                                            EdgeKind::Membership, EdgeKind::Sessions};
 
 } // namespace infrac::graph::style
 
