@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh default
+bash scripts/setup-graph-tools.sh
 ctest --preset default -j2 --output-on-failure

@@ -121,6 +121,11 @@ bool graph::focusGraph(Graph &g, llvm::StringRef name) {
   for (const Node &node : g.nodes)
     kept.insert(node.id);
   llvm::erase_if(g.edges, [&](const Edge &e) { return !kept.count(e.from) || !kept.count(e.to); });
+  auto gone = [&](const std::string &id) { return !kept.count(id); };
+  for (Node &node : g.nodes)
+    llvm::erase_if(node.subnets, gone);
+  for (Cluster &c : g.clusters)
+    llvm::erase_if(c.subnets, gone);
 
   // Clusters that still hold a node; indices are remapped, order kept.
   std::vector<bool> used(g.clusters.size());

@@ -44,6 +44,21 @@ std::string valueText(const Value &v) {
 
 std::string upper(llvm::StringRef s) { return s.upper(); }
 
+/// A label is a list of one-line texts: control characters (tabs, newlines
+/// inside a string) become spaces.
+std::string oneLine(std::string s) {
+  for (char &c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      c = ' ';
+  return s;
+}
+
+void tidy(std::vector<std::string> &lines) {
+  llvm::erase_if(lines, [](const std::string &l) { return l.empty(); });
+  for (std::string &l : lines)
+    l = oneLine(std::move(l));
+}
+
 std::string join(llvm::ArrayRef<std::string> parts, llvm::StringRef sep) {
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i)
@@ -225,7 +240,7 @@ private:
     Node n;
     n.id = makeId(prefix, path);
     n.kind = kind;
-    llvm::erase_if(lines, [](const std::string &l) { return l.empty(); });
+    tidy(lines);
     n.lines = std::move(lines);
     n.cluster = cluster;
     if (r) {
@@ -241,7 +256,7 @@ private:
     Cluster c;
     c.id = makeId(prefix, path);
     c.kind = kind;
-    llvm::erase_if(lines, [](const std::string &l) { return l.empty(); });
+    tidy(lines);
     c.lines = std::move(lines);
     c.parent = parent;
     if (r) {
@@ -265,10 +280,11 @@ private:
                llvm::StringRef label = {}) {
     if (from.empty() || to.empty())
       return;
+    std::string text = oneLine(label.str());
     for (const Edge &e : g.edges)
-      if (e.from == from && e.to == to && e.kind == kind && e.label == label)
+      if (e.from == from && e.to == to && e.kind == kind && e.label == text)
         return;
-    g.edges.push_back({from.str(), to.str(), kind, label.str()});
+    g.edges.push_back({from.str(), to.str(), kind, std::move(text)});
   }
 
   /// Adds to an existing edge's label (overview edges merge listeners).

@@ -46,6 +46,7 @@ inline Hints hints(const Graph &g) {
     if (n.kind == NodeKind::Clients)
       h.tops.push_back(n.id);
 
+  std::set<std::string> drawn(h.subnets.begin(), h.subnets.end());
   std::set<std::string> ranked; // Security edges do not rank (see DotWriter).
   for (const Edge &e : g.edges)
     if (e.kind != EdgeKind::Security)
@@ -53,7 +54,8 @@ inline Hints hints(const Graph &g) {
   auto place = [&](const std::vector<std::string> &in, const Node &n) {
     if (!ranked.count(n.id))
       for (const std::string &s : in)
-        h.placements.emplace_back(s, n.id);
+        if (drawn.count(s))
+          h.placements.emplace_back(s, n.id);
   };
   for (const Node &n : g.nodes)
     place(n.subnets, n);

@@ -39,6 +39,12 @@ std::string escape(llvm::StringRef s) {
     case '>':
       out += "#gt;";
       break;
+    case '&':
+      out += "#amp;";
+      break;
+    case '`': // Would open a Markdown string.
+      out += "#96;";
+      break;
     default:
       out += c;
     }
