@@ -75,7 +75,15 @@ llvm::Expected<std::string> renderWithGraphviz(llvm::StringRef dotText, llvm::St
   {
     std::error_code ec;
     llvm::raw_fd_ostream os(in, ec);
-    os << dotText;
+    if (!ec)
+      os << dotText;
+    os.close();
+    if (ec || os.has_error()) {
+      os.clear_error();
+      llvm::sys::fs::remove_directories(dir);
+      return llvm::createStringError(ec ? ec : std::make_error_code(std::errc::io_error),
+                                     "cannot write the DOT source to '%s'", in.c_str());
+    }
   }
   std::string typeArg = ("-T" + type).str();
   llvm::StringRef args[] = {*dot, typeArg, "-o", out, in};

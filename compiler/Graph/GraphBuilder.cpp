@@ -502,8 +502,15 @@ private:
       const Value *pct = mix->get("on_demand_percentage");
       if (pct && pct->kind == VK::Percent && pct->d < 100) {
         spot = true;
-        lines.push_back("SPOT above " + std::to_string(mix->getInt("on_demand_base").value_or(0)) +
-                        " on-demand (" + valueText(*pct) + " on-demand)");
+        // "on-demand 2, then 50% SPOT": the base, then the Spot share above it.
+        std::string spotShare;
+        llvm::raw_string_ostream share(spotShare);
+        Value rest = *pct;
+        rest.d = 100 - pct->d;
+        sema::printValue(rest, share);
+        lines.push_back("on-demand " +
+                        std::to_string(mix->getInt("on_demand_base").value_or(0)) + ", then " +
+                        share.str() + " SPOT");
       }
     }
     Node &n = addNode(NodeKind::AutoScalingGroup, "asg", r.path, std::move(lines),

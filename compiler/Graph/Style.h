@@ -38,7 +38,7 @@ inline const KindStyle &of(NodeKind kind) {
       {"store", "#b2ebf2", "#00838f", "cylinder", "[(", ")]"},
       {"publicsubnet", "#e8f5e9", "#43a047", "box", "[", "]"},
       {"privatesubnet", "#e3f2fd", "#1e88e5", "box", "[", "]"},
-      {"cidr", "#f5f5f5", "#757575", "parallelogram", "[/", "/]"},
+      {"cidr", "#f5f5f5", "#757575", "note", "[/", "/]"},
   };
   return styles[static_cast<unsigned>(kind)];
 }
