@@ -90,6 +90,10 @@ struct Graph {
   bool hasMark(Mark mark) const;
 };
 
+/// Overview: load balancers, target groups, Auto Scaling groups, EMR
+/// clusters and ensembles as single nodes, session stores. Detail adds
+/// listeners, rules, actions, subnets in their zones, EMR node groups,
+/// elections and registries, and security-group edges.
 enum class Level { Overview, Detail };
 
 struct GraphOptions {
@@ -106,8 +110,8 @@ struct GraphOptions {
 Graph buildGraph(const sema::Model &model, const GraphOptions &opts);
 
 /// Keeps the nodes that draw `name` (a resource, or a path inside one), the
-/// nodes one edge away from them, the edges among those, and the clusters
-/// that hold them. Returns false, leaving the graph alone, when nothing
+/// nodes one edge (or one placement in a subnet) away from them, the edges
+/// among those, and the clusters that hold them. Returns false, leaving the graph alone, when nothing
 /// draws `name`.
 bool focusGraph(Graph &graph, llvm::StringRef name);
 

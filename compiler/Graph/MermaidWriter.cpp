@@ -1,8 +1,10 @@
 //===- MermaidWriter.cpp - The graph as a Mermaid flowchart ---------------===//
 //
-// Nodes are written inside their subgraphs, then the edges, then the styles:
-// one classDef per kind, `style` per subgraph and `linkStyle` per edge kind
-// (by edge index, so edges are counted as they are written).
+// Top to bottom like the DOT. Nodes are written inside their subgraphs, then
+// the edges, the invisible layout links (Layout.h), the legend, then the
+// styles: one classDef per kind, `style` per subgraph and `linkStyle` per
+// edge kind (by link index, so every link, invisible ones too, is counted as
+// it is written).
 //
 //===----------------------------------------------------------------------===//
 
