@@ -46,6 +46,9 @@ struct Case {
   int exitCode = 0;
 };
 
+/// How CTest and GoogleTest name a case's parameter.
+void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
+
 std::vector<Case> cases() {
   std::vector<Case> out;
   std::vector<std::string> inputs = listFiles("examples", ".infra", false);
