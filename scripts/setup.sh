@@ -9,10 +9,18 @@ packages=(
   llvm-14-dev zlib1g-dev libtinfo-dev libz3-dev        # LLVM Support
   libfmt-dev
   googletest libgtest-dev
+  graphviz                                             # infrac graph --format=svg|png, its tests
 )
 # The fuzzer and the sanitizer preset use clang's runtime.
 if [[ "${INFRAC_SETUP_FUZZ:-0}" == 1 ]]; then
   packages+=(clang-14 libclang-rt-14-dev)
+fi
+
+# The graph tests run the real Mermaid parser under Node.js (npm packages in
+# tests/graph-tools, scripts/setup-graph-tools.sh). A machine may already have
+# a Node.js with its own npm: Debian's are added only when npm is missing.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
 fi
 
 missing=()

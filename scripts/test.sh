@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh default
 bash scripts/setup-node-tools.sh
+bash scripts/setup-graph-tools.sh
 ctest --preset default -j2 --output-on-failure

@@ -1,0 +1,242 @@
+//===- DotWriter.cpp - The graph as Graphviz DOT --------------------------===//
+//
+// Top to bottom, clusters nested as in the graph, HTML-like labels with the
+// title in bold. Security edges do not constrain the ranks, so the traffic
+// path (clients → load balancer → ... → instances) sets the layout; the
+// zones with their subnets sit in a row under the clients, beside the load
+// balancers that face them. The legend is one table node.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Graph/Graph.h"
+#include "Graph/Layout.h"
+#include "Graph/Style.h"
+
+#include <algorithm>
+
+using namespace infrac;
+using namespace infrac::graph;
+
+namespace {
+
+constexpr const char *Font = "Helvetica,Arial,sans-serif";
+/// Cells per row in the legend.
+constexpr size_t LegendColumns = 3;
+
+/// Text inside an HTML-like label.
+std::string html(llvm::StringRef s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    default:
+      out += c;
+    }
+  }
+  return out;
+}
+
+/// A quoted DOT string.
+std::string quoted(llvm::StringRef s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+/// <<b>title</b><br/>detail...>: the title bold, details smaller.
+std::string label(llvm::ArrayRef<std::string> lines) {
+  std::string out = "<";
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (i == 0)
+      out += "<b>" + html(lines[i]) + "</b>";
+    else
+      out += "<br/><font point-size=\"9\">" + html(lines[i]) + "</font>";
+  }
+  return out + ">";
+}
+
+class DotWriter {
+public:
+  DotWriter(const Graph &g, llvm::raw_ostream &os) : g(g), os(os) {}
+
+  void write() {
+    os << "digraph " << quoted(g.title.empty() ? "infrac" : g.title) << " {\n";
+    os << "  graph [rankdir=TB, newrank=true, fontname=" << quoted(Font)
+       << ", fontsize=12, nodesep=0.3, ranksep=0.55, pad=0.3";
+    if (!g.title.empty())
+      os << ", label=" << quoted(g.title) << ", labelloc=t, labeljust=l";
+    os << "];\n";
+    os << "  node [fontname=" << quoted(Font)
+       << ", fontsize=11, style=filled, penwidth=1.3, margin=\"0.12,0.06\"];\n";
+    os << "  edge [fontname=" << quoted(Font) << ", fontsize=9, arrowsize=0.7];\n";
+    writeClusterContents(-1, 1);
+    writeLegend();
+    for (const Edge &e : g.edges)
+      writeEdge(e.from, e.to, e.kind, e.label);
+    writeLayoutHints();
+    os << "}\n";
+  }
+
+private:
+  void indent(int depth) { os.indent(depth * 2); }
+
+  void writeNode(llvm::StringRef id, NodeKind kind, llvm::ArrayRef<std::string> lines,
+                 bool spot, Mark mark, int depth) {
+    const style::KindStyle &s = style::of(kind);
+    const char *fill = mark == Mark::Error     ? style::ErrorFill
+                       : mark == Mark::Warning ? style::WarningFill
+                                               : s.fill;
+    const char *stroke = mark == Mark::Error     ? style::ErrorStroke
+                         : mark == Mark::Warning ? style::WarningStroke
+                         : spot                  ? style::SpotStroke
+                                                 : s.stroke;
+    std::string nodeStyle = "filled";
+    if (kind == NodeKind::Listener || kind == NodeKind::Rule)
+      nodeStyle += ",rounded";
+    if (spot)
+      nodeStyle += ",dashed";
+    indent(depth);
+    os << quoted(id) << " [label=" << label(lines) << ", shape=" << s.dotShape
+       << ", style=" << quoted(nodeStyle) << ", fillcolor=" << quoted(fill)
+       << ", color=" << quoted(stroke);
+    if (spot || mark != Mark::None)
+      os << ", penwidth=2.5";
+    os << "];\n";
+  }
+
+  void writeClusterContents(int cluster, int depth) {
+    for (size_t c = 0; c < g.clusters.size(); ++c) {
+      const Cluster &cl = g.clusters[c];
+      if (cl.parent != cluster)
+        continue;
+      style::ClusterStyle s = style::of(cl.kind);
+      const char *stroke = cl.mark == Mark::Error     ? style::ErrorStroke
+                           : cl.mark == Mark::Warning ? style::WarningStroke
+                                                      : s.stroke;
+      indent(depth);
+      os << "subgraph " << quoted("cluster_" + cl.id) << " {\n";
+      indent(depth + 1);
+      os << "label=" << label(cl.lines) << "; labeljust=l; style=\"rounded,filled\"; fillcolor="
+         << quoted(s.fill) << "; color=" << quoted(stroke)
+         << (cl.kind == ClusterKind::Zone ? "; style=\"rounded,dashed\"" : "")
+         << (cl.mark != Mark::None ? "; penwidth=2.5" : "") << ";\n";
+      writeClusterContents(static_cast<int>(c), depth + 1);
+      indent(depth);
+      os << "}\n";
+    }
+    for (const Node &n : g.nodes)
+      if (n.cluster == cluster)
+        writeNode(n.id, n.kind, n.lines, n.spot, n.mark, depth);
+  }
+
+  /// The invisible edges of Layout.h. Without clients an invisible anchor
+  /// heads the subnets; they share one rank and are chained in zone order
+  /// (dot otherwise tends to reverse the zones).
+  void writeLayoutHints() {
+    layout::Hints h = layout::hints(g);
+    if (h.subnets.empty())
+      return;
+    auto invisible = [&](llvm::StringRef from, llvm::StringRef to, const char *extra) {
+      os << "  " << quoted(from) << " -> " << quoted(to) << " [style=invis" << extra << "];\n";
+    };
+    if (h.tops.empty()) {
+      h.tops.push_back("layout_top");
+      os << "  \"layout_top\" [style=invis, shape=point, width=0, height=0];\n";
+    }
+    for (const std::string &top : h.tops)
+      for (const std::string &s : h.subnets)
+        invisible(top, s, "");
+    os << "  { rank=same;";
+    for (const std::string &s : h.subnets)
+      os << " " << quoted(s) << ";";
+    os << " }\n";
+    for (size_t i = 1; i < h.subnets.size(); ++i)
+      invisible(h.subnets[i - 1], h.subnets[i], ", weight=10");
+    for (const auto &[subnet, node] : h.placements)
+      invisible(subnet, node, ", weight=0");
+  }
+
+  /// One node, an HTML table: a cell in each kind's colours, the flags, and
+  /// a line of text per edge kind. Compact, so it never outgrows the diagram.
+  void writeLegend() {
+    if (!g.legend || g.nodes.empty())
+      return;
+    struct Entry {
+      std::string text;
+      const char *fill, *stroke;
+      bool dashed;
+    };
+    std::vector<Entry> entries;
+    for (NodeKind k : g.kindsUsed())
+      entries.push_back({legendName(k).str(), style::of(k).fill, style::of(k).stroke, false});
+    if (g.hasSpot())
+      entries.push_back({"spot capacity", "#ffffff", style::SpotStroke, true});
+    if (g.hasMark(Mark::Error))
+      entries.push_back({"has errors", style::ErrorFill, style::ErrorStroke, false});
+    if (g.hasMark(Mark::Warning))
+      entries.push_back({"has warnings", style::WarningFill, style::WarningStroke, false});
+
+    const size_t columns = std::min<size_t>(LegendColumns, entries.size());
+    os << "  \"legend\" [shape=plain, style=\"\", label=<<table border=\"1\" "
+          "color=\"#9e9e9e\" style=\"rounded\" cellborder=\"1\" cellspacing=\"4\" "
+          "cellpadding=\"3\">\n";
+    os << "    <tr><td colspan=\"" << columns
+       << "\" border=\"0\" align=\"left\"><b>Legend</b></td></tr>\n";
+    for (size_t i = 0; i < entries.size(); i += columns) {
+      os << "    <tr>";
+      for (size_t j = i; j < i + columns; ++j) {
+        if (j >= entries.size()) {
+          os << "<td border=\"0\"></td>";
+          continue;
+        }
+        const Entry &e = entries[j];
+        os << "<td bgcolor=\"" << e.fill << "\" color=\"" << e.stroke << "\""
+           << (e.dashed ? " style=\"dashed\"" : "") << "><font point-size=\"9\">"
+           << html(e.text) << "</font></td>";
+      }
+      os << "</tr>\n";
+    }
+    for (EdgeKind k : style::AllEdgeKinds)
+      if (g.hasEdge(k))
+        os << "    <tr><td colspan=\"" << columns
+           << "\" border=\"0\" align=\"left\"><font point-size=\"9\" color=\""
+           << style::of(k).color << "\">" << style::of(k).glyph << "  "
+           << html(style::of(k).legend) << "</font></td></tr>\n";
+    os << "  </table>>];\n";
+  }
+
+  void writeEdge(llvm::StringRef from, llvm::StringRef to, EdgeKind kind, llvm::StringRef text) {
+    style::EdgeStyle s = style::of(kind);
+    os << "  " << quoted(from) << " -> " << quoted(to) << " [";
+    if (!text.empty())
+      os << "label=" << quoted(text) << ", ";
+    os << "color=" << quoted(s.color) << ", fontcolor=" << quoted(s.color);
+    if (llvm::StringRef(s.dotStyle) != "solid")
+      os << ", style=" << s.dotStyle;
+    if (kind == EdgeKind::Security)
+      os << ", constraint=false";
+    os << "];\n";
+  }
+
+  const Graph &g;
+  llvm::raw_ostream &os;
+};
+
+} // namespace
+
+void graph::writeDot(const Graph &g, llvm::raw_ostream &os) { DotWriter(g, os).write(); }
