@@ -22,7 +22,7 @@ public:
   MinimumSize() : Rule(RuleID::ZK001, {"coordination"}) {}
   void check(const Resource &c, RuleContext &ctx) const override {
     int64_t n = votersOf(c);
-    if (n < 3)
+    if (n >= 1 && n < 3) // Below 1 is ZK005's error.
       ctx.report(*this, rangeOf(c, "ensemble"),
                  "an ensemble of {} tolerates no server failure; use at least 3", n);
   }
@@ -62,9 +62,10 @@ public:
     int64_t n = votersOf(c);
     if (f && n < 2 * *f + 1)
       ctx.report(*this, rangeOf(c, "ensemble"),
-                 "to tolerate {} failures an ensemble needs at least {} voters (quorum {} of "
-                 "N); {} tolerates {}",
-                 *f, 2 * *f + 1, quorumOf(2 * *f + 1), n, toleratedOf(n))
+                 "to tolerate {} failure{} an ensemble needs at least {} voters, so that a "
+                 "quorum of {} survives; {} voter{} tolerate{} {}",
+                 *f, *f == 1 ? "" : "s", 2 * *f + 1, quorumOf(2 * *f + 1), n,
+                 n == 1 ? "" : "s", n == 1 ? "s" : "", toleratedOf(n))
           .note(rangeOf(c, "tolerate"), "required here");
   }
   RuleDoc doc() const override {
