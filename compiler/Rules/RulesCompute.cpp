@@ -487,7 +487,8 @@ public:
       ctx.report(*this, tg->nameRange,
                  "the instances of '{}' keep sessions in memory, but target group '{}' is not "
                  "sticky: a user's session is lost whenever a request lands on another "
-                 "instance",
+                 "instance; add a 'stickiness' block to it or keep sessions in a "
+                 "session_store",
                  asg.name, tg->name)
           .note(rangeOf(*lt, "app"), "sessions are kept in memory here");
     }
@@ -563,14 +564,17 @@ public:
       return;
     const Resource &lb = *label.ref;
     if (lb.childrenOf("listener").empty()) {
-      ctx.report(*this, label.range, "load balancer '{}' has no listener to send load to",
+      ctx.report(*this, label.range,
+                 "load balancer '{}' has no listener to send load to; give it a listener or "
+                 "load another load balancer",
                  lb.name);
       return;
     }
     if (const Resource *l = load.getRef("listener"); l && l->topLevel() != &lb)
       ctx.report(*this, rangeOf(load, "listener"),
-                 "listener '{}' belongs to '{}', not to '{}' which this load targets", l->path,
-                 l->topLevel()->name, lb.name);
+                 "listener '{}' belongs to '{}', not to '{}' which this load targets; name a "
+                 "listener of '{}'",
+                 l->path, l->topLevel()->name, lb.name, lb.name);
   }
   RuleDoc doc() const override {
     return {"A scenario's `load` targets a load balancer that has a listener, and its "
@@ -820,7 +824,8 @@ public:
     }
     if (h.name.size() > 255)
       ctx.reportAs(*this, Severity::Error, h.nameRange,
-                   "a lifecycle hook name has at most 255 characters");
+                   "lifecycle hook name has {} characters; AWS allows at most 255",
+                   h.name.size());
   }
   RuleDoc doc() const override {
     return {"A lifecycle hook that notifies an SNS topic or SQS queue gives the IAM `role` to "
