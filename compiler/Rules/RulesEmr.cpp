@@ -25,7 +25,8 @@ std::optional<std::tuple<int, int, int>> parseRelease(StringRef label) {
     return std::nullopt;
   int v[3];
   for (int i = 0; i < 3; ++i)
-    if (parts[i].empty() || parts[i].getAsInteger(10, v[i]))
+    if (parts[i].empty() || !llvm::all_of(parts[i], llvm::isDigit) ||
+        parts[i].getAsInteger(10, v[i]))
       return std::nullopt;
   return std::make_tuple(v[0], v[1], v[2]);
 }
@@ -38,6 +39,24 @@ int64_t countOf(const Resource *group) {
   return group->getInt("count").value_or(1);
 }
 
+/// Where a group's size is written: its count, or a fleet's target capacities.
+llvm::SMRange countRange(const Resource &g) {
+  for (const char *attr : {"target_on_demand", "target_spot"})
+    if (written(g, attr))
+      return rangeOf(g, attr);
+  return rangeOf(g, "count");
+}
+
+/// Names a node group for messages: "the core group of 'c'", "task fleet 'c.t'".
+std::string groupName(const Resource &g) {
+  const Resource *c = g.parent;
+  const char *what =
+      c && c->getEnum("collection") == "fleets" ? "fleet" : "group";
+  if (!g.name.empty())
+    return fmt::format("{} {} '{}'", g.keyword, what, g.path);
+  return fmt::format("the {} {} of '{}'", g.keyword, what, c ? c->name : StringRef());
+}
+
 /// Whether a group or fleet asks for any Spot capacity.
 bool onSpot(const Resource &g) {
   return g.getEnum("market") == "spot" || g.getInt("target_spot").value_or(0) > 0;
@@ -48,15 +67,18 @@ public:
   PrimaryCount() : Rule(RuleID::EMR001, {"emr_cluster"}) {}
   void check(const Resource &c, RuleContext &ctx) const override {
     const Resource *p = c.child("primary");
-    if (!p)
+    if (!p || c.getEnum("collection") == "fleets") // EMR007 checks the primary fleet.
       return;
     int64_t n = countOf(p);
     if (n != 1 && n != 3)
-      ctx.report(*this, rangeOf(*p, "count"),
-                 "an EMR cluster has 1 or 3 primary nodes, not {}", n);
+      ctx.report(*this, countRange(*p),
+                 "an EMR cluster has 1 or 3 primary nodes, not {}; use 1, or 3 for high "
+                 "availability",
+                 n);
   }
   RuleDoc doc() const override {
-    return {"An EMR cluster has exactly 1 primary node, or 3 for high availability.",
+    return {"An EMR cluster has exactly 1 primary node, or 3 for high availability (the "
+            "primary group's `count`; a primary fleet's capacity is EMR007's).",
             "RunJobFlow rejects any other count.",
             "EMR Management Guide, \"Plan and configure primary nodes\" (multiple primaries).",
             "primary { instance_type = \"m5.xlarge\"; count = 2 }",
@@ -96,7 +118,7 @@ public:
                  fleets ? "emr-5.36.1+, 6.8.1+, 6.9.1+, 6.10.1+, 6.11.1+ or 6.12.0 and later"
                         : "emr-5.23.0 or later",
                  c.getString("release"))
-          .note(rangeOf(*c.child("primary"), "count"), "3 primary nodes here");
+          .note(countRange(*c.child("primary")), "3 primary nodes here");
   }
   RuleDoc doc() const override {
     return {"A cluster with 3 primary nodes uses a release that supports them: instance "
@@ -188,12 +210,12 @@ public:
     if (!rep || rep->value.kind != Value::Kind::String || rep->value.str.getAsInteger(10, n))
       return;
     int64_t cores = countOf(core);
-    if (n > cores)
+    if (cores >= 1 && n > cores) // An empty core group is EMR005's.
       ctx.report(*this, rep->value.range,
-                 "dfs.replication is {} but there are {} core nodes; HDFS cannot place that "
-                 "many copies and the cluster cannot shrink below it",
-                 n, cores)
-          .note(rangeOf(*core, "count"), "core node count");
+                 "dfs.replication is {} but the cluster has {} core node{}: HDFS cannot place "
+                 "that many copies; lower it to {} or add core nodes",
+                 n, cores, cores == 1 ? "" : "s", cores)
+          .note(countRange(*core), "core node count");
   }
   RuleDoc doc() const override {
     return {"An explicit hdfs-site dfs.replication does not exceed the core node count. The "
@@ -226,7 +248,7 @@ public:
               r >= 2)
             return;
         }
-    ctx.report(*this, rangeOf(*core, "count"),
+    ctx.report(*this, countRange(*core),
                "a multi-primary cluster with {} core node{} keeps one copy of each HDFS block "
                "(dfs.replication defaults to 1 below 4 core nodes); use at least 4 core nodes "
                "or set dfs.replication to 2 or more",
@@ -370,10 +392,10 @@ public:
                     fleets ? "instance groups" : "instance fleets");
     for (const Resource *g : groupsOf(c)) {
       if (!fleets && !g->get("instance_type"))
-        ctx.report(*this, g->nameRange, "{} needs 'instance_type'", describe(*g));
+        ctx.report(*this, g->nameRange, "{} needs 'instance_type'", groupName(*g));
       if (fleets && !g->get("instance_types"))
         ctx.report(*this, g->nameRange, "{} needs 'instance_types' (a fleet's candidates)",
-                   describe(*g));
+                   groupName(*g));
     }
     if (fleets && written(c, "subnet"))
       ctx.report(*this, attrRange(c, "subnet"),
@@ -404,7 +426,10 @@ public:
     const Resource *core = c.child("core");
     auto tasks = c.childrenOf("task");
     if (core && core->getInt("count").value_or(1) < 1)
-      ctx.report(*this, rangeOf(*core, "count"), "the core group has at least 1 instance");
+      ctx.report(*this, rangeOf(*core, "count"),
+                 "the core group has {} instances; it needs at least 1 (or leave 'core' out "
+                 "for a single-node cluster)",
+                 core->getInt("count").value_or(1));
     if (!core && !tasks.empty())
       ctx.report(*this, tasks.front()->nameRange,
                  "task groups need a core group: add 'core {{ instance_type = ...; count = 1 }}'");
@@ -413,7 +438,8 @@ public:
                  "cluster '{}' has {} task groups; EMR allows 48", c.name, tasks.size());
     for (const Resource *t : tasks)
       if (auto n = t->getInt("count"); n && *n < 0)
-        ctx.report(*this, rangeOf(*t, "count"), "a task group has 0 or more instances");
+        ctx.report(*this, rangeOf(*t, "count"), "{} has {} instances; use 0 or more",
+                   groupName(*t), *n);
   }
   RuleDoc doc() const override {
     return {"With instance groups: one primary group (EMR001 counts it), at most one core "
@@ -434,7 +460,9 @@ public:
       return;
     if (c.childrenOf("task").size() > 1)
       ctx.report(*this, c.childrenOf("task")[1]->nameRange,
-                 "a cluster of instance fleets has at most one task fleet");
+                 "a cluster of instance fleets has one task fleet; list these instance types "
+                 "in the first one")
+          .note(c.childrenOf("task")[0]->nameRange, "the task fleet");
     for (const Resource *g : groupsOf(c))
       if (const Value *types = g->get("instance_types")) {
         if (types->items.size() > 30)
@@ -462,20 +490,30 @@ public:
     const Value *subnets = c.get("subnets");
     if (!subnets)
       return;
-    const Resource *vpc = nullptr;
-    std::optional<bool> isPublic;
+    // Each candidate is compared with the first.
+    const Value *first = nullptr;
     for (const Value &s : subnets->items) {
       if (!s.ref)
         continue;
-      const Resource *v = s.ref->getRef("vpc");
+      if (!first) {
+        first = &s;
+        continue;
+      }
+      const Resource *v = s.ref->getRef("vpc"), *firstVpc = first->ref->getRef("vpc");
       bool pub = s.ref->getBool("public").value_or(false);
-      if (vpc && v != vpc)
-        ctx.report(*this, s.range, "a fleet's candidate subnets are all in one VPC");
-      else if (isPublic && *isPublic != pub)
+      bool firstPub = first->ref->getBool("public").value_or(false);
+      if (v != firstVpc)
         ctx.report(*this, s.range,
-                   "a fleet's candidate subnets are all public or all private");
-      vpc = vpc ? vpc : v;
-      isPublic = isPublic ? isPublic : pub;
+                   "subnet '{}' is in VPC '{}' but '{}' is in '{}'; a fleet's candidate "
+                   "subnets are all in one VPC",
+                   s.ref->name, v ? v->name : StringRef(), first->ref->name,
+                   firstVpc ? firstVpc->name : StringRef());
+      else if (pub != firstPub)
+        ctx.report(*this, s.range,
+                   "subnet '{}' is {} but '{}' is {}; a fleet's candidate subnets are all "
+                   "public or all private",
+                   s.ref->name, pub ? "public" : "private", first->ref->name,
+                   firstPub ? "public" : "private");
     }
   }
   RuleDoc doc() const override {
@@ -503,7 +541,7 @@ public:
     if (!((od == 1 && sp == 0) || (od == 0 && sp == 1)))
       ctx.report(*this, p->nameRange,
                  "the primary fleet sets exactly one of 'target_on_demand' and 'target_spot' "
-                 "to 1 (or 'target_on_demand' to 3 for three primaries); it has {} and {}",
+                 "to 1 (or 'target_on_demand' to 3 for three primaries), not {} and {}",
                  od, sp);
   }
   RuleDoc doc() const override {
@@ -533,7 +571,11 @@ public:
                  "'spot_timeout_action' needs 'spot_timeout': how long to wait first");
     if (written(g, "bid_price") && !onSpot(g))
       ctx.reportAs(*this, Severity::Warning, attrRange(g, "bid_price"),
-                   "a bid price applies to spot capacity only; {} is on demand", describe(g));
+                   "a bid price applies to spot capacity only; {} is on demand: remove "
+                   "'bid_price' or ask for spot capacity ({})",
+                   groupName(g),
+                   g.parent && g.parent->getEnum("collection") == "fleets" ? "'target_spot'"
+                                                                          : "'market = spot'");
   }
   RuleDoc doc() const override {
     return {"Spot provisioning of a fleet: `spot_timeout` 5..1440 minutes, and given whenever "
@@ -554,8 +596,10 @@ public:
     if (g.keyword == "task" && !onSpot(g))
       ctx.report(*this, g.nameRange,
                  "{} runs on demand; task nodes hold no HDFS data, so Spot capacity "
-                 "(up to 90% cheaper) loses no data when interrupted",
-                 describe(g));
+                 "(up to 90% cheaper) loses no data when interrupted: consider {}",
+                 groupName(g),
+                 g.parent && g.parent->getEnum("collection") == "fleets" ? "'target_spot'"
+                                                                        : "'market = spot'");
   }
   RuleDoc doc() const override {
     return {"Informational, off by default (`--warn=EMR011`): task groups on demand could run "
@@ -606,7 +650,8 @@ void rules::addEmrRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<SpotTasks>());
   out.push_back(std::make_unique<EmrSecurity>());
   out.push_back(std::make_unique<SpotGroup>(
-      RuleID::EMR009, "primary", "a Spot interruption ends the whole cluster",
+      RuleID::EMR009, "primary",
+      "a Spot interruption ends the whole cluster; run the primary on demand",
       RuleDoc{"The primary node is not on Spot (acceptable only for tests or an all-Spot "
               "cluster); with 3 primary nodes Spot is an error (EMR launches HA primaries on "
               "demand only).",
@@ -617,7 +662,7 @@ void rules::addEmrRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<SpotGroup>(
       RuleID::EMR010, "core",
       "core nodes hold HDFS, so an interruption risks data loss, and the group waits for "
-      "every requested instance",
+      "every requested instance; keep core nodes on demand and put Spot capacity in task nodes",
       RuleDoc{"Core nodes are not on Spot.",
               "Core nodes store HDFS blocks: interruptions can lose data; a Spot core group "
               "also waits until all requested instances are available.",
