@@ -163,7 +163,7 @@ public:
     if (lb.getBool("cross_zone") == false)
       ctx.report(*this, rangeOf(lb, "cross_zone"),
                  "cross-zone load balancing is off on '{}': a zone with fewer healthy targets "
-                 "gets the same share of traffic",
+                 "gets the same share of traffic; set 'cross_zone = true'",
                  lb.name);
   }
   RuleDoc doc() const override {
@@ -182,12 +182,12 @@ class HealthCheckPathGiven final : public Rule {
 public:
   HealthCheckPathGiven() : Rule(RuleID::SEC011, {"target_group"}) {}
   void check(const Resource &tg, RuleContext &ctx) const override {
-    StringRef p = tg.getEnum("protocol");
+    // The check's protocol: written, or the group's if HTTP(S) (the default).
+    const Resource *hc = tg.child("health_check");
+    StringRef p = hc && written(*hc, "protocol") ? hc->getEnum("protocol") : tg.getEnum("protocol");
     if (p != "http" && p != "https")
       return;
-    const Resource *hc = tg.child("health_check");
-    if (hc && (hc->getBool("enabled") == false || hc->getEnum("protocol") == "tcp" ||
-               written(*hc, "path")))
+    if (hc && (hc->getBool("enabled") == false || written(*hc, "path")))
       return;
     ctx.report(*this, hc && !hc->implicit ? hc->nameRange : tg.nameRange,
                "target group '{}' checks health at \"/\", the default; give the app's health "
@@ -195,8 +195,8 @@ public:
                tg.name);
   }
   RuleDoc doc() const override {
-    return {"An HTTP or HTTPS target group's health check names its path (checkov "
-            "CKV_AWS_261). Plain HTTP to the targets (CKV_AWS_378) is not flagged: TLS usually "
+    return {"An HTTP or HTTPS health check names its path (checkov CKV_AWS_261): that of an "
+            "HTTP(S) target group, or an HTTP(S) check of a TCP, TLS or UDP group. Plain HTTP to the targets (CKV_AWS_378) is not flagged: TLS usually "
             "ends at the load balancer.",
             "\"/\" often answers 200 from a cache or a static page while the application "
             "behind it is down.",
