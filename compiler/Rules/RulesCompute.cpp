@@ -353,9 +353,12 @@ public:
             "sits behind an application load balancer. Other metrics take no `target_group`.",
             "Without it there is no request count per target to track.",
             "Auto Scaling API PredefinedMetricSpecification; target tracking guide.",
-            "policy p { type = target_tracking; metric = alb_request_count_per_target; target = 1000 }",
-            "policy p { type = target_tracking; metric = alb_request_count_per_target; "
-            "target_group = web; target = 1000 }"};
+            "auto_scaling_group g { target_groups = [web, api] ...\n"
+            "  policy p { type = target_tracking; metric = alb_request_count_per_target; "
+            "target = 1000 } }",
+            "auto_scaling_group g { target_groups = [web, api] ...\n"
+            "  policy p { type = target_tracking; metric = alb_request_count_per_target; "
+            "target_group = web; target = 1000 } }"};
   }
 };
 

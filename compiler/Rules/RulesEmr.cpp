@@ -50,8 +50,7 @@ llvm::SMRange countRange(const Resource &g) {
 /// Names a node group for messages: "the core group of 'c'", "task fleet 'c.t'".
 std::string groupName(const Resource &g) {
   const Resource *c = g.parent;
-  const char *what =
-      c && c->getEnum("collection") == "fleets" ? "fleet" : "group";
+  const char *what = c && c->getEnum("collection") == "fleets" ? "fleet" : "group";
   if (!g.name.empty())
     return fmt::format("{} {} '{}'", g.keyword, what, g.path);
   return fmt::format("the {} {} of '{}'", g.keyword, what, c ? c->name : StringRef());
@@ -580,8 +579,8 @@ public:
   RuleDoc doc() const override {
     return {"Spot provisioning of a fleet: `spot_timeout` 5..1440 minutes, and given whenever "
             "`spot_timeout_action` (switch_to_on_demand or terminate_cluster) is, in whole "
-            "minutes. A `bid_price` on a group with no spot capacity is a warning. (Spot blocks, closed since 2021, are not in "
-            "the language.)",
+            "minutes. A `bid_price` on a group with no spot capacity is a warning. (Spot "
+            "blocks, closed since 2021, are not in the language.)",
             "RunJobFlow rejects the timeout; a bid price on demand is ignored.",
             "EMR API SpotProvisioningSpecification.",
             "task t { instance_types = [\"c5.xlarge\"]; target_spot = 4; spot_timeout = 2m }",

@@ -184,7 +184,8 @@ public:
   void check(const Resource &tg, RuleContext &ctx) const override {
     // The check's protocol: written, or the group's if HTTP(S) (the default).
     const Resource *hc = tg.child("health_check");
-    StringRef p = hc && written(*hc, "protocol") ? hc->getEnum("protocol") : tg.getEnum("protocol");
+    StringRef p =
+        hc && written(*hc, "protocol") ? hc->getEnum("protocol") : tg.getEnum("protocol");
     if (p != "http" && p != "https")
       return;
     if (hc && (hc->getBool("enabled") == false || written(*hc, "path")))
@@ -196,8 +197,9 @@ public:
   }
   RuleDoc doc() const override {
     return {"An HTTP or HTTPS health check names its path (checkov CKV_AWS_261): that of an "
-            "HTTP(S) target group, or an HTTP(S) check of a TCP, TLS or UDP group. Plain HTTP to the targets (CKV_AWS_378) is not flagged: TLS usually "
-            "ends at the load balancer.",
+            "HTTP(S) target group, or an HTTP(S) check of a TCP, TLS or UDP group. Plain HTTP "
+            "to the targets (CKV_AWS_378) is not flagged: TLS usually ends at the load "
+            "balancer.",
             "\"/\" often answers 200 from a cache or a static page while the application "
             "behind it is down.",
             "checkov CKV_AWS_261 (LBTargetGroupsDefinesHealthcheck).",
