@@ -37,9 +37,15 @@ public:
   Capacity() : Rule(RuleID::ASG001, {"auto_scaling_group"}) {}
   void check(const Resource &asg, RuleContext &ctx) const override {
     auto min = asg.getInt("min"), max = asg.getInt("max"), desired = asg.getInt("desired");
+    // An unset desired is min: one report, at min.
+    bool negative = false;
     for (StringRef attr : {"min", "max", "desired"})
-      if (auto v = asg.getInt(attr); v && *v < 0)
+      if (auto v = asg.getInt(attr); v && *v < 0 && (attr != "desired" || written(asg, attr))) {
         ctx.report(*this, rangeOf(asg, attr), "'{}' is {}; sizes are not negative", attr, *v);
+        negative = true;
+      }
+    if (negative)
+      return;
     if (min && max && *min > *max) {
       ctx.report(*this, rangeOf(asg, "max"), "max ({}) is less than min ({})", *max, *min)
           .note(rangeOf(asg, "min"), "min is set here");
@@ -133,6 +139,14 @@ public:
   Attachments() : Rule(RuleID::ASG010, {"auto_scaling_group"}) {}
   void check(const Resource &asg, RuleContext &ctx) const override {
     const Value *tgs = asg.get("target_groups");
+    const Value *clbs = asg.get("load_balancers");
+    bool attached = (tgs && !tgs->items.empty()) || (clbs && !clbs->items.empty());
+    if (attached && asg.getEnum("health_check_type") != "elb")
+      ctx.reportAs(*this, Severity::Warning, attrRange(asg, "health_check_type"),
+                   "group '{}' registers its instances for load balancing but replaces them "
+                   "only when EC2 status checks fail; set 'health_check_type = elb' so "
+                   "instances that fail the load balancer's health checks are replaced too",
+                   asg.name);
     if (!tgs)
       return;
     const Resource *vpc = nullptr;
@@ -159,10 +173,12 @@ public:
   }
   RuleDoc doc() const override {
     return {"The target groups an Auto Scaling group registers with take instance targets and "
-            "are in the VPC of the group's subnets.",
+            "are in the VPC of the group's subnets (errors). A group attached to target groups "
+            "or classic load balancers uses ELB health checks (warning, checkov CKV2_AWS_15).",
             "Registration fails: the group registers instance ids, and only in the target "
-            "group's VPC.",
-            "ALB guide, target groups; derived (VPC).",
+            "group's VPC. With EC2 health checks only, an instance whose application died "
+            "stays in service while the load balancer routes around it.",
+            "ALB guide, target groups; derived (VPC); checkov CKV2_AWS_15.",
             "target_group fn { target_type = ip ... }  auto_scaling_group g { target_groups = [fn] }",
             "target_group web { target_type = instance ... }"};
   }
@@ -181,7 +197,8 @@ public:
         zones.insert(s.ref->getString("zone"));
     if (zones.size() == 1)
       ctx.report(*this, subnets->range,
-                 "every subnet of '{}' is in zone '{}'; losing that zone loses the whole group",
+                 "every subnet of '{}' is in zone '{}'; losing that zone loses the whole "
+                 "group: add a subnet in another zone",
                  asg.name, zones.begin()->first());
   }
   RuleDoc doc() const override {
@@ -201,13 +218,10 @@ public:
   void check(const Resource &p, RuleContext &ctx) const override {
     if (p.getEnum("type") != "step")
       return;
+    // No steps at all is ASP001's; more than 20 is ASG009's (a quota).
     auto steps = p.childrenOf("step");
-    if (steps.empty()) {
-      ctx.report(*this, p.nameRange, "a step policy needs at least one 'step' block");
+    if (steps.empty())
       return;
-    }
-    if (steps.size() > 20)
-      ctx.report(*this, steps[20]->nameRange, "a step policy has at most 20 steps");
     struct Range {
       double lo, hi;
       const Resource *step;
@@ -215,12 +229,36 @@ public:
     std::vector<Range> ranges;
     for (const Resource *s : steps) {
       const Value *lo = s->get("lower"), *hi = s->get("upper");
-      ranges.push_back({lo ? num(*lo) : -INFINITY, hi ? num(*hi) : INFINITY, s});
       if (!lo && !hi)
-        ctx.report(*this, s->nameRange, "a step needs a lower or an upper bound");
+        ctx.report(*this, s->nameRange,
+                   "a step needs a lower or an upper bound (relative to the alarm threshold)");
+      else if (lo && hi && num(*lo) >= num(*hi))
+        ctx.report(*this, hi->range, "the step's upper bound {} is not above its lower bound {}",
+                   fmtBound(num(*hi)), fmtBound(num(*lo)))
+            .note(lo->range, "lower bound here");
+      else // Only well-formed steps take part in the coverage checks below.
+        ranges.push_back({lo ? num(*lo) : -INFINITY, hi ? num(*hi) : INFINITY, s});
     }
-    std::sort(ranges.begin(), ranges.end(),
-              [](const Range &a, const Range &b) { return a.lo < b.lo; });
+    if (ranges.empty())
+      return;
+    std::stable_sort(ranges.begin(), ranges.end(),
+                     [](const Range &a, const Range &b) { return a.lo < b.lo; });
+    // The steps must reach to -inf when one starts below the threshold, and to
+    // +inf when one ends above it (AWS: "a negative lower bound requires a step
+    // with a null lower bound", and likewise for positive upper bounds).
+    if (const Range &first = ranges.front(); std::isfinite(first.lo) && first.lo < 0)
+      ctx.report(*this, first.step->nameRange,
+                 "the lowest step starts at {}, below the threshold; add a step with no "
+                 "'lower' bound to cover everything under it",
+                 fmtBound(first.lo));
+    if (const Range &last = *std::max_element(
+            ranges.begin(), ranges.end(),
+            [](const Range &a, const Range &b) { return a.hi < b.hi; });
+        std::isfinite(last.hi) && last.hi > 0)
+      ctx.report(*this, last.step->nameRange,
+                 "the highest step ends at {}, above the threshold; add a step with no "
+                 "'upper' bound to cover everything over it",
+                 fmtBound(last.hi));
     for (size_t i = 1; i < ranges.size(); ++i) {
       const Range &a = ranges[i - 1], &b = ranges[i];
       if (b.lo < a.hi)
@@ -241,8 +279,11 @@ public:
     return std::isinf(d) ? (d < 0 ? "-inf" : "+inf") : fmt::format("{}", d);
   }
   RuleDoc doc() const override {
-    return {"A step policy has 1..20 steps; their ranges (over the alarm threshold) neither "
-            "overlap nor leave gaps, and every step has a bound.",
+    return {"The steps of a step policy (bounds relative to the alarm threshold) neither "
+            "overlap nor leave gaps; every step has a bound and its upper bound is above its "
+            "lower one; a step starting below 0 needs a step with no lower bound, one ending "
+            "above 0 a step with no upper bound. (At least one step: ASP001; at most 20: "
+            "ASG009.)",
             "PutScalingPolicy rejects overlapping or gapped steps.",
             "EC2 Auto Scaling guide, step scaling; quotas.",
             "step { lower = 0; upper = 20; adjustment = 1 }\nstep { lower = 10; adjustment = 2 }",
@@ -254,38 +295,70 @@ class RequestCountTracking final : public Rule {
 public:
   RequestCountTracking() : Rule(RuleID::ASP004, {"scaling_policy"}) {}
   void check(const Resource &p, RuleContext &ctx) const override {
-    if (p.getEnum("metric") != "alb_request_count_per_target")
+    if (p.getEnum("type") != "target_tracking")
       return;
     const Resource &asg = asgOf(p);
-    const Resource *tg = p.getRef("target_group");
-    if (!tg) {
-      ctx.report(*this, rangeOf(p, "metric"),
-                 "request-count tracking needs the target group to count: add 'target_group'");
+    if (p.getEnum("metric") != "alb_request_count_per_target") {
+      if (written(p, "target_group"))
+        ctx.report(*this, attrRange(p, "target_group"),
+                   "'target_group' only applies to 'metric = alb_request_count_per_target'; "
+                   "the {} metric is the group's own",
+                   p.getEnum("metric").empty() ? StringRef("policy's") : p.getEnum("metric"))
+            .fixit(attrRange(p, "target_group"), "");
       return;
     }
     auto tgs = ctx.topology.targetGroupsOf(&asg);
-    if (std::find(tgs.begin(), tgs.end(), tg) == tgs.end()) {
+    const Resource *tg = p.getRef("target_group");
+    if (!tg) {
+      // Unset: the group's only target group (kinds.md).
+      if (tgs.size() != 1) {
+        if (tgs.empty())
+          ctx.report(*this, rangeOf(p, "metric"),
+                     "request-count tracking counts requests to a target group, but group "
+                     "'{}' has none; attach one with 'target_groups'",
+                     asg.name);
+        else
+          ctx.report(*this, rangeOf(p, "metric"),
+                     "group '{}' has {} target groups; name the one to count with "
+                     "'target_group'",
+                     asg.name, tgs.size());
+        return;
+      }
+      tg = tgs.front();
+    } else if (std::find(tgs.begin(), tgs.end(), tg) == tgs.end()) {
       ctx.report(*this, rangeOf(p, "target_group"),
-                 "target group '{}' is not attached to group '{}'", tg->name, asg.name)
+                 "target group '{}' is not attached to group '{}'; its request count says "
+                 "nothing about this group's load",
+                 tg->name, asg.name)
           .note(attrRange(asg, "target_groups"), "attach it here");
       return;
     }
     auto lbs = ctx.topology.loadBalancersOf(tg);
-    if (lbs.empty() || lbs.front()->getEnum("type") != "application")
-      ctx.report(*this, rangeOf(p, "target_group"),
-                 "request-count tracking needs target group '{}' behind an application load "
-                 "balancer",
+    if (lbs.empty())
+      ctx.report(*this, rangeOf(p, written(p, "target_group") ? "target_group" : "metric"),
+                 "target group '{}' is not behind a load balancer, so it has no request count "
+                 "to track; forward to it from an application load balancer's listener",
                  tg->name);
+    else if (lbs.front()->getEnum("type") != "application")
+      ctx.report(*this, rangeOf(p, written(p, "target_group") ? "target_group" : "metric"),
+                 "request-count tracking needs an application load balancer, but target "
+                 "group '{}' is behind {} load balancer '{}'",
+                 tg->name, lbs.front()->getEnum("type"), lbs.front()->name)
+          .note(lbs.front()->nameRange, "load balancer declared here");
   }
   RuleDoc doc() const override {
-    return {"A target-tracking policy on ALBRequestCountPerTarget names a target group (its "
-            "resource label) that is attached to this group and sits behind an application "
-            "load balancer.",
+    return {"A target-tracking policy on ALBRequestCountPerTarget counts the requests of a "
+            "target group (its resource label): `target_group`, or the group's only target "
+            "group when not set. That target group is attached to this Auto Scaling group and "
+            "sits behind an application load balancer. Other metrics take no `target_group`.",
             "Without it there is no request count per target to track.",
             "Auto Scaling API PredefinedMetricSpecification; target tracking guide.",
-            "policy p { type = target_tracking; metric = alb_request_count_per_target; target = 1000 }",
-            "policy p { type = target_tracking; metric = alb_request_count_per_target; "
-            "target_group = web; target = 1000 }"};
+            "auto_scaling_group g { target_groups = [web, api] ...\n"
+            "  policy p { type = target_tracking; metric = alb_request_count_per_target; "
+            "target = 1000 } }",
+            "auto_scaling_group g { target_groups = [web, api] ...\n"
+            "  policy p { type = target_tracking; metric = alb_request_count_per_target; "
+            "target_group = web; target = 1000 } }"};
   }
 };
 
@@ -300,9 +373,15 @@ public:
       return;
     double v = t->kind == Value::Kind::Int ? static_cast<double>(t->i) : t->d;
     if (v <= 0)
-      ctx.report(*this, t->range, "a tracking target is above 0");
+      ctx.report(*this, t->range,
+                 "tracking target {} is not above 0: the metric never falls below it, so the "
+                 "group only scales out; give a value above 0",
+                 v);
     else if (p.getEnum("metric") == "cpu_utilization" && v > 100)
-      ctx.report(*this, t->range, "a CPU target is at most 100%");
+      ctx.report(*this, t->range,
+                 "CPU target {}% is above 100%: CPU never reaches it, so the group only "
+                 "scales in; use e.g. 50%",
+                 v);
   }
   RuleDoc doc() const override {
     return {"A target-tracking target is above 0; a CPU target is at most 100%.",
@@ -331,6 +410,14 @@ public:
       ctx.report(*this, rangeOf(s, "desired"),
                  "desired {} would be outside min {} and max {} after this action", *desired,
                  lo, hi);
+    // ISO 8601 times written the same way compare as strings.
+    const Value *start = s.get("start"), *end = s.get("end");
+    if (start && end && start->kind == Value::Kind::String &&
+        end->kind == Value::Kind::String && start->str.size() == end->str.size() &&
+        end->str <= start->str)
+      ctx.report(*this, end->range, "end time '{}' is not after start time '{}'", end->str,
+                 start->str)
+          .note(start->range, "start time here");
     if (!s.get("recurrence") && !s.get("start") && !s.get("at"))
       ctx.report(*this, s.nameRange, "a scheduled action needs 'recurrence', 'start' or 'at'");
     else if (const Value *r = s.get("recurrence"); r && r->kind == Value::Kind::String) {
@@ -346,7 +433,8 @@ public:
   RuleDoc doc() const override {
     return {"A scheduled action sets at least one of min, max and desired; with the group's "
             "other sizes the result keeps min <= desired <= max. Its recurrence is a 5-field "
-            "cron expression (UTC unless `timezone` names an IANA zone).",
+            "cron expression (UTC unless `timezone` names an IANA zone); its end time is "
+            "after its start time.",
             "The action fails when it runs, or is rejected when created.",
             "EC2 Auto Scaling guide, scheduled scaling.",
             "scheduled night { recurrence = \"0 1 * *\" }",
@@ -402,7 +490,8 @@ public:
       ctx.report(*this, tg->nameRange,
                  "the instances of '{}' keep sessions in memory, but target group '{}' is not "
                  "sticky: a user's session is lost whenever a request lands on another "
-                 "instance",
+                 "instance; add a 'stickiness' block to it or keep sessions in a "
+                 "session_store",
                  asg.name, tg->name)
           .note(rangeOf(*lt, "app"), "sessions are kept in memory here");
     }
@@ -427,19 +516,40 @@ public:
   void check(const Resource &s, RuleContext &ctx) const override {
     if (s.getEnum("type") != "replicated" || s.getEnum("replication") != "all_to_all")
       return;
-    const Resource *asg = s.getRef("members");
-    auto max = asg ? asg->getInt("max") : std::nullopt;
-    if (max && *max > 4)
-      ctx.report(*this, rangeOf(s, "replication"),
-                 "all-to-all replication across up to {} instances of '{}': every session "
-                 "change goes to every instance; use 'replication = backup' or an external "
-                 "store beyond 4",
-                 *max, asg->name)
-          .note(rangeOf(*asg, "max"), "the group can grow to {} here", *max);
+    // The replicas: 'members', else the groups whose app keeps its sessions here.
+    std::vector<const Resource *> groups;
+    if (const Resource *asg = s.getRef("members"))
+      groups.push_back(asg);
+    else
+      ctx.model.forEach([&](const Resource &r) {
+        if (r.kind() != "auto_scaling_group")
+          return;
+        const Resource *lt = r.getRef("launch_template");
+        const Value *app = lt ? appOf(*lt) : nullptr;
+        if (app && storeOf(*app) == &s)
+          groups.push_back(&r);
+      });
+    for (const Resource *asg : groups) {
+      auto max = asg->getInt("max");
+      if (max && *max > 4)
+        ctx.report(*this, rangeOf(s, "replication"),
+                   "all-to-all replication across up to {} instances of '{}': every session "
+                   "change goes to every instance; use 'replication = backup' or an external "
+                   "store beyond 4",
+                   *max, asg->name)
+            .note(rangeOf(*asg, "max"), "the group can grow to {} here", *max);
+    }
+  }
+  static const Resource *storeOf(const Value &app) {
+    if (app.ref)
+      return app.ref->getRef("session_store");
+    const NamedValue *f = app.field("session_store");
+    return f ? f->value.ref : nullptr;
   }
   RuleDoc doc() const override {
     return {"All-to-all session replication (Tomcat's DeltaManager style) is used with at most "
-            "4 instances.",
+            "4 instances: the store's `members`, or, when not set, every Auto Scaling group "
+            "whose app names the store as its `session_store` can grow to at most 4.",
             "Each change is sent to every member: traffic and memory grow with the square of "
             "the group. Tomcat's own documentation advises against it beyond 4 nodes.",
             "Apache Tomcat clustering how-to; the web-session study notes (seeds).",
@@ -457,14 +567,17 @@ public:
       return;
     const Resource &lb = *label.ref;
     if (lb.childrenOf("listener").empty()) {
-      ctx.report(*this, label.range, "load balancer '{}' has no listener to send load to",
+      ctx.report(*this, label.range,
+                 "load balancer '{}' has no listener to send load to; give it a listener or "
+                 "load another load balancer",
                  lb.name);
       return;
     }
     if (const Resource *l = load.getRef("listener"); l && l->topLevel() != &lb)
       ctx.report(*this, rangeOf(load, "listener"),
-                 "listener '{}' belongs to '{}', not to '{}' which this load targets", l->path,
-                 l->topLevel()->name, lb.name);
+                 "listener '{}' belongs to '{}', not to '{}' which this load targets; name a "
+                 "listener of '{}'",
+                 l->path, l->topLevel()->name, lb.name, lb.name);
   }
   RuleDoc doc() const override {
     return {"A scenario's `load` targets a load balancer that has a listener, and its "
@@ -483,10 +596,20 @@ public:
     if (lt.getEnum("metadata_tokens") != "required")
       ctx.report(*this, attrRange(lt, "metadata_tokens"),
                  "launch template '{}' allows IMDSv1; set 'metadata_tokens = required'", lt.name);
+    // Above 64 is LT004's error.
+    if (auto h = lt.getInt("metadata_hop_limit"); h && *h > 1 && *h <= 64)
+      ctx.report(*this, attrRange(lt, "metadata_hop_limit"),
+                 "metadata hop limit is {}: the instance role's credentials can be read "
+                 "from beyond the instance (containers, forwarded hosts); use 1, or 2 only "
+                 "for containers that call the metadata service",
+                 *h);
   }
   RuleDoc doc() const override {
-    return {"Launch templates require IMDSv2 session tokens (HttpTokens = required).",
-            "IMDSv1 lets an SSRF bug read the instance role's credentials.",
+    return {"Launch templates require IMDSv2 session tokens (HttpTokens = required) and keep "
+            "the metadata hop limit at 1 (checkov CKV_AWS_341; 2 is what containers need: "
+            "suppress the warning there).",
+            "IMDSv1 lets an SSRF bug read the instance role's credentials; a larger hop limit "
+            "lets them be fetched from containers or forwarded hosts.",
             "checkov CKV_AWS_79, CKV_AWS_341; trivy AVD-AWS-0130.",
             "launch_template web { image = \"ami-1\"; instance_type = \"t3.small\" }",
             "launch_template web { image = \"ami-1\"; instance_type = \"t3.small\"; "
@@ -609,23 +732,22 @@ public:
         pct && pct->kind == Value::Kind::Percent && (pct->d < 0 || pct->d > 100))
       ctx.report(*this, pct->range, "on-demand percentage is {}%; AWS allows 0..100%", pct->d);
     if (auto base = m.getInt("on_demand_base"); base && *base < 0)
-      ctx.report(*this, rangeOf(m, "on_demand_base"), "on-demand base capacity is at least 0");
-    const Value *types = m.get("instance_types");
-    if (!types || types->items.empty()) {
-      ctx.report(*this, m.nameRange,
-                 "mixed instances need 'instance_types': the types spot capacity may use");
-      return;
-    }
-    if (types->items.size() > 40)
-      ctx.report(*this, types->items[40].range,
-                 "{} instance types; a mixed instances policy takes at most 40",
-                 types->items.size());
-    llvm::StringMap<const Value *> seen;
-    for (const Value &t : types->items) {
-      auto [it, fresh] = seen.try_emplace(t.str, &t);
-      if (!fresh)
-        ctx.report(*this, t.range, "instance type '{}' is listed twice", t.str)
-            .note(it->second->range, "first listed here");
+      ctx.report(*this, rangeOf(m, "on_demand_base"),
+                 "on-demand base capacity is {}; it is 0 or more", *base);
+    // Without 'instance_types' (LaunchTemplate Overrides, optional) the launch
+    // template's own instance type is used.
+    if (const Value *types = m.get("instance_types")) {
+      if (types->items.size() > 40)
+        ctx.report(*this, types->items[40].range,
+                   "{} instance types; a mixed instances policy takes at most 40",
+                   types->items.size());
+      llvm::StringMap<const Value *> seen;
+      for (const Value &t : types->items) {
+        auto [it, fresh] = seen.try_emplace(t.str, &t);
+        if (!fresh)
+          ctx.report(*this, t.range, "instance type '{}' is listed twice", t.str)
+              .note(it->second->range, "first listed here");
+      }
     }
     if (written(m, "spot_max_price") && m.getEnum("spot_allocation_strategy") != "lowest_price")
       ctx.reportAs(*this, Severity::Warning, attrRange(m, "spot_max_price"),
@@ -634,7 +756,8 @@ public:
                    m.getEnum("spot_allocation_strategy"));
   }
   RuleDoc doc() const override {
-    return {"A mixed instances policy lists 1..40 distinct instance types; the on-demand "
+    return {"A mixed instances policy lists at most 40 distinct instance types (none: the "
+            "launch template's type); the on-demand "
             "percentage above base is 0..100% and the base at least 0. Spot allocation "
             "strategies: price_capacity_optimized (recommended), capacity_optimized, "
             "capacity_optimized_prioritized, lowest_price (schema). A spot maximum price is a "
@@ -704,7 +827,8 @@ public:
     }
     if (h.name.size() > 255)
       ctx.reportAs(*this, Severity::Error, h.nameRange,
-                   "a lifecycle hook name has at most 255 characters");
+                   "lifecycle hook name has {} characters; AWS allows at most 255",
+                   h.name.size());
   }
   RuleDoc doc() const override {
     return {"A lifecycle hook that notifies an SNS topic or SQS queue gives the IAM `role` to "

@@ -22,7 +22,7 @@ public:
   MinimumSize() : Rule(RuleID::ZK001, {"coordination"}) {}
   void check(const Resource &c, RuleContext &ctx) const override {
     int64_t n = votersOf(c);
-    if (n < 3)
+    if (n >= 1 && n < 3) // Below 1 is ZK005's error.
       ctx.report(*this, rangeOf(c, "ensemble"),
                  "an ensemble of {} tolerates no server failure; use at least 3", n);
   }
@@ -62,9 +62,10 @@ public:
     int64_t n = votersOf(c);
     if (f && n < 2 * *f + 1)
       ctx.report(*this, rangeOf(c, "ensemble"),
-                 "to tolerate {} failures an ensemble needs at least {} voters (quorum {} of "
-                 "N); {} tolerates {}",
-                 *f, 2 * *f + 1, quorumOf(2 * *f + 1), n, toleratedOf(n))
+                 "to tolerate {} failure{} an ensemble needs at least {} voters, so that a "
+                 "quorum of {} survives; {} voter{} tolerate{} {}",
+                 *f, *f == 1 ? "" : "s", 2 * *f + 1, quorumOf(2 * *f + 1), n,
+                 n == 1 ? "" : "s", n == 1 ? "s" : "", toleratedOf(n))
           .note(rangeOf(c, "tolerate"), "required here");
   }
   RuleDoc doc() const override {
@@ -98,7 +99,7 @@ public:
       if (count >= q) {
         ctx.report(*this, subnets->range,
                    "{} of the {} servers sit in zone '{}', a quorum ({}): losing that zone "
-                   "stops the ensemble",
+                   "stops the ensemble; give one subnet in each of 3 or more zones",
                    count, n, zone, q);
         return;
       }
@@ -123,9 +124,9 @@ public:
       return;
     if (*t < 2 * *tick || *t > 20 * *tick)
       ctx.report(*this, rangeOf(c, "session_timeout"),
-                 "session timeout {} s is outside 2..20 ticks ({}..{} s); the server would "
-                 "silently clamp it",
-                 *t, 2 * *tick, 20 * *tick)
+                 "session timeout {} s is outside 2..20 ticks ({}..{} s): the server silently "
+                 "clamps it to {} s; ask for a timeout in that range or change the tick",
+                 *t, 2 * *tick, 20 * *tick, *t < 2 * *tick ? 2 * *tick : 20 * *tick)
           .note(rangeOf(c, "tick"), "tick is {} s", *tick);
   }
   RuleDoc doc() const override {
@@ -148,12 +149,17 @@ public:
   void check(const Resource &c, RuleContext &ctx) const override {
     int64_t voters = votersOf(c), observers = c.getInt("observers").value_or(0);
     if (voters < 1)
-      ctx.report(*this, rangeOf(c, "ensemble"), "an ensemble has at least 1 voting server");
+      ctx.report(*this, rangeOf(c, "ensemble"),
+                 "an ensemble of {} has no voting server; use at least 1 (3 to tolerate a "
+                 "failure)",
+                 voters);
     if (observers < 0)
-      ctx.report(*this, rangeOf(c, "observers"), "observers are 0 or more");
+      ctx.report(*this, rangeOf(c, "observers"), "{} observers; use 0 or more", observers);
     if (voters + observers > 255)
       ctx.report(*this, rangeOf(c, voters > 255 ? "ensemble" : "observers"),
-                 "{} servers need ids beyond 255; ZooKeeper's server ids are 1..255", voters + observers);
+                 "{} servers need ids beyond 255; ZooKeeper's server ids are 1..255, so use "
+                 "at most 255 voters and observers in all",
+                 voters + observers);
   }
   RuleDoc doc() const override {
     return {"The ensemble's servers (voters and observers) get ids 1..N, which ZooKeeper "
@@ -173,7 +179,8 @@ public:
   void check(const Resource &c, RuleContext &ctx) const override {
     auto tick = seconds(c, "tick");
     if (tick && *tick <= 0)
-      ctx.report(*this, rangeOf(c, "tick"), "tick must be above 0 (ZooKeeper's sample uses 2s)");
+      ctx.report(*this, rangeOf(c, "tick"),
+                 "tick is {} s; ZooKeeper needs a tick above 0 (its sample uses 2s)", *tick);
     else if (tick && *tick * 1000 != std::floor(*tick * 1000))
       ctx.report(*this, rangeOf(c, "tick"), "tick is a whole number of milliseconds");
   }
@@ -194,11 +201,13 @@ public:
     auto init = c.getInt("init_limit"), sync = c.getInt("sync_limit");
     for (const char *attr : {"init_limit", "sync_limit"})
       if (auto v = c.getInt(attr); v && *v < 1)
-        ctx.report(*this, rangeOf(c, attr), "'{}' is at least 1 tick", attr);
+        ctx.report(*this, rangeOf(c, attr),
+                   "'{}' is {} ticks; it is at least 1 (ZooKeeper's sample uses {})", attr, *v,
+                   attr == StringRef("init_limit") ? 10 : 5);
     if (init && sync && *init >= 1 && *sync >= 1 && *init < *sync)
       ctx.reportAs(*this, Severity::Warning, rangeOf(c, "init_limit"),
                    "init_limit ({} ticks) is below sync_limit ({} ticks): a follower gets less "
-                   "time to join than to keep up",
+                   "time to join than to keep up; raise init_limit",
                    *init, *sync)
           .note(rangeOf(c, "sync_limit"), "sync_limit here");
   }
@@ -226,7 +235,8 @@ public:
       }
       for (size_t j = 0; j < i; ++j)
         if (p && c.getInt(ports[j]) == p)
-          ctx.report(*this, rangeOf(c, ports[i]), "{} {} is also the {}", ports[i], *p,
+          ctx.report(*this, rangeOf(c, ports[i]),
+                     "{} {} is also the {}; each port needs its own number", ports[i], *p,
                      ports[j])
               .note(rangeOf(c, ports[j]), "{} here", ports[j]);
     }
@@ -248,9 +258,10 @@ public:
       if (!admitted)
         ctx.reportAs(*this, Severity::Warning, sgs->range,
                      "no security group of '{}' admits its servers on the {} ({}); the "
-                     "ensemble cannot form",
+                     "ensemble cannot form: add 'ingress {{ protocol = tcp; port = {}; from = "
+                     "{} }}'",
                      c.name, attr == StringRef("quorum_port") ? "quorum port" : "election port",
-                     *port);
+                     *port, *port, sgs->items.front().ref ? sgs->items.front().ref->name : "");
     }
   }
   RuleDoc doc() const override {

@@ -5,6 +5,7 @@
 #include "llvm/ADT/StringSet.h"
 
 #include <algorithm>
+#include <cmath>
 #include <tuple>
 
 using namespace infrac;
@@ -24,7 +25,8 @@ std::optional<std::tuple<int, int, int>> parseRelease(StringRef label) {
     return std::nullopt;
   int v[3];
   for (int i = 0; i < 3; ++i)
-    if (parts[i].empty() || parts[i].getAsInteger(10, v[i]))
+    if (parts[i].empty() || !llvm::all_of(parts[i], llvm::isDigit) ||
+        parts[i].getAsInteger(10, v[i]))
       return std::nullopt;
   return std::make_tuple(v[0], v[1], v[2]);
 }
@@ -37,20 +39,45 @@ int64_t countOf(const Resource *group) {
   return group->getInt("count").value_or(1);
 }
 
+/// Where a group's size is written: its count, or a fleet's target capacities.
+llvm::SMRange countRange(const Resource &g) {
+  for (const char *attr : {"target_on_demand", "target_spot"})
+    if (written(g, attr))
+      return rangeOf(g, attr);
+  return rangeOf(g, "count");
+}
+
+/// Names a node group for messages: "the core group of 'c'", "task fleet 'c.t'".
+std::string groupName(const Resource &g) {
+  const Resource *c = g.parent;
+  const char *what = c && c->getEnum("collection") == "fleets" ? "fleet" : "group";
+  if (!g.name.empty())
+    return fmt::format("{} {} '{}'", g.keyword, what, g.path);
+  return fmt::format("the {} {} of '{}'", g.keyword, what, c ? c->name : StringRef());
+}
+
+/// Whether a group or fleet asks for any Spot capacity.
+bool onSpot(const Resource &g) {
+  return g.getEnum("market") == "spot" || g.getInt("target_spot").value_or(0) > 0;
+}
+
 class PrimaryCount final : public Rule {
 public:
   PrimaryCount() : Rule(RuleID::EMR001, {"emr_cluster"}) {}
   void check(const Resource &c, RuleContext &ctx) const override {
     const Resource *p = c.child("primary");
-    if (!p)
+    if (!p || c.getEnum("collection") == "fleets") // EMR007 checks the primary fleet.
       return;
     int64_t n = countOf(p);
     if (n != 1 && n != 3)
-      ctx.report(*this, rangeOf(*p, "count"),
-                 "an EMR cluster has 1 or 3 primary nodes, not {}", n);
+      ctx.report(*this, countRange(*p),
+                 "an EMR cluster has 1 or 3 primary nodes, not {}; use 1, or 3 for high "
+                 "availability",
+                 n);
   }
   RuleDoc doc() const override {
-    return {"An EMR cluster has exactly 1 primary node, or 3 for high availability.",
+    return {"An EMR cluster has exactly 1 primary node, or 3 for high availability (the "
+            "primary group's `count`; a primary fleet's capacity is EMR007's).",
             "RunJobFlow rejects any other count.",
             "EMR Management Guide, \"Plan and configure primary nodes\" (multiple primaries).",
             "primary { instance_type = \"m5.xlarge\"; count = 2 }",
@@ -72,25 +99,31 @@ public:
     if (!fleets) {
       ok = *rel >= std::make_tuple(5, 23, 0);
     } else {
-      static const std::tuple<int, int, int> patch[] = {
-          {5, 36, 1}, {5, 36, 2}, {6, 8, 1}, {6, 9, 1}, {6, 10, 1}, {6, 11, 1}};
+      // The first patch of each line that supports them; later patches of the
+      // same line keep the support.
+      static const std::tuple<int, int, int> firstPatch[] = {
+          {5, 36, 1}, {6, 8, 1}, {6, 9, 1}, {6, 10, 1}, {6, 11, 1}};
+      auto [major, minor, patch] = *rel;
       ok = *rel >= std::make_tuple(6, 12, 0) ||
-           std::find(std::begin(patch), std::end(patch), *rel) != std::end(patch);
+           std::any_of(std::begin(firstPatch), std::end(firstPatch), [&](const auto &p) {
+             return std::get<0>(p) == major && std::get<1>(p) == minor &&
+                    patch >= std::get<2>(p);
+           });
     }
     if (!ok)
       ctx.report(*this, rangeOf(c, "release"),
                  "3 primary nodes with instance {} need release {}; '{}' does not support them",
                  fleets ? "fleets" : "groups",
-                 fleets ? "emr-5.36.1, 5.36.2, 6.8.1, 6.9.1, 6.10.1, 6.11.1 or 6.12.0 and later"
+                 fleets ? "emr-5.36.1+, 6.8.1+, 6.9.1+, 6.10.1+, 6.11.1+ or 6.12.0 and later"
                         : "emr-5.23.0 or later",
                  c.getString("release"))
-          .note(rangeOf(*c.child("primary"), "count"), "3 primary nodes here");
+          .note(countRange(*c.child("primary")), "3 primary nodes here");
   }
   RuleDoc doc() const override {
     return {"A cluster with 3 primary nodes uses a release that supports them: instance "
             "groups from emr-5.23.0; instance fleets from emr-5.36.1, 5.36.2, 6.8.1, 6.9.1, "
             "6.10.1, 6.11.1 or 6.12.0 and later (the 2023 guide still said fleets were "
-            "unsupported).",
+            "unsupported). A later patch of a listed line (emr-6.10.2) counts as supported.",
             "RunJobFlow rejects the cluster.",
             "EMR Management Guide, multiple primary nodes (current and June-2023 versions).",
             "emr_cluster a { release = \"emr-5.20.0\"; primary { count = 3 } }",
@@ -110,22 +143,29 @@ class HaOneSubnet final : public Rule {
 public:
   HaOneSubnet() : Rule(RuleID::EMR003, {"emr_cluster"}) {}
   void check(const Resource &c, RuleContext &ctx) const override {
-    if (countOf(c.child("primary")) != 3 || c.getEnum("collection") == "fleets")
+    // Instance groups take one 'subnet' (EMR004 reports 'subnets' there).
+    if (countOf(c.child("primary")) != 3 || c.getEnum("collection") != "fleets")
       return;
     auto subnets = subnetsOf(c);
-    if (subnets.size() > 1)
+    llvm::StringSet<> zones;
+    for (const Value *s : subnets)
+      if (s->ref)
+        zones.insert(s->ref->getString("zone"));
+    if (zones.size() > 1)
       ctx.report(*this, rangeOf(c, "subnets"),
-                 "a multi-primary cluster runs in one subnet and one availability zone; it is "
-                 "not zone-fault-tolerant, so give it one subnet");
+                 "a multi-primary cluster runs in one availability zone: EMR launches it in "
+                 "one of these {} zones, and a zone outage takes all 3 primaries; list one "
+                 "subnet, or keep a standby cluster in another zone",
+                 zones.size());
   }
   RuleDoc doc() const override {
-    return {"A cluster with 3 primary nodes (instance groups) names one subnet. Such a cluster "
-            "lives in one availability zone: it survives a primary failure, not a zone "
-            "outage.",
-            "Several subnets suggest zone tolerance the cluster does not have.",
+    return {"A cluster with 3 primary nodes on instance fleets lists candidate subnets in one "
+            "availability zone. EMR launches it in one zone whatever it is given: it survives "
+            "a primary failure, not a zone outage. (Instance groups take one `subnet`.)",
+            "Subnets in several zones suggest zone tolerance the cluster does not have.",
             "EMR Management Guide, multiple primary nodes: considerations.",
-            "emr_cluster a { subnets = [a, c]; primary { count = 3 } }",
-            "emr_cluster a { subnet = a; primary { count = 3 } }"};
+            "emr_cluster a { collection = fleets; subnets = [a, c]; primary { target_on_demand = 3 ... } }",
+            "emr_cluster a { collection = fleets; subnets = [a]; primary { target_on_demand = 3 ... } }"};
   }
 };
 
@@ -137,10 +177,15 @@ public:
     const Resource *g = c.child(keyword);
     if (!g)
       return;
-    bool spot = g->getEnum("market") == "spot" || g->getInt("target_spot").value_or(0) > 0;
-    if (spot)
-      ctx.report(*this, rangeOf(*g, g->get("target_spot") ? "target_spot" : "market"),
-                 "{} nodes on Spot: {}", keyword, consequence);
+    if (!onSpot(*g))
+      return;
+    llvm::SMRange at = rangeOf(*g, g->get("target_spot") ? "target_spot" : "market");
+    if (StringRef(keyword) == "primary" && countOf(g) == 3)
+      ctx.reportAs(*this, Severity::Error, at,
+                   "3 primary nodes launch on demand only; EMR rejects Spot primaries in a "
+                   "high-availability cluster");
+    else
+      ctx.report(*this, at, "{} nodes on Spot: {}", keyword, consequence);
   }
   RuleDoc doc() const override { return d; }
 
@@ -164,12 +209,12 @@ public:
     if (!rep || rep->value.kind != Value::Kind::String || rep->value.str.getAsInteger(10, n))
       return;
     int64_t cores = countOf(core);
-    if (n > cores)
+    if (cores >= 1 && n > cores) // An empty core group is EMR005's.
       ctx.report(*this, rep->value.range,
-                 "dfs.replication is {} but there are {} core nodes; HDFS cannot place that "
-                 "many copies and the cluster cannot shrink below it",
-                 n, cores)
-          .note(rangeOf(*core, "count"), "core node count");
+                 "dfs.replication is {} but the cluster has {} core node{}: HDFS cannot place "
+                 "that many copies; lower it to {} or add core nodes",
+                 n, cores, cores == 1 ? "" : "s", cores)
+          .note(countRange(*core), "core node count");
   }
   RuleDoc doc() const override {
     return {"An explicit hdfs-site dfs.replication does not exceed the core node count. The "
@@ -190,14 +235,27 @@ public:
     if (countOf(c.child("primary")) != 3 || !core)
       return;
     int64_t n = countOf(core);
-    if (n < 4)
-      ctx.report(*this, rangeOf(*core, "count"),
-                 "a multi-primary cluster should have at least 4 core nodes; this one has {}",
-                 n);
+    if (n >= 4)
+      return;
+    // With 3 or fewer core nodes, an explicit replication of 2 or more is the
+    // guide's alternative (the default there is 1).
+    if (const Value *conf = c.get("configurations"))
+      if (const NamedValue *hdfs = conf->field("hdfs-site"))
+        if (const NamedValue *rep = hdfs->value.field("dfs.replication")) {
+          int64_t r;
+          if (rep->value.kind == Value::Kind::String && !rep->value.str.getAsInteger(10, r) &&
+              r >= 2)
+            return;
+        }
+    ctx.report(*this, countRange(*core),
+               "a multi-primary cluster with {} core node{} keeps one copy of each HDFS block "
+               "(dfs.replication defaults to 1 below 4 core nodes); use at least 4 core nodes "
+               "or set dfs.replication to 2 or more",
+               n, n == 1 ? "" : "s");
   }
   RuleDoc doc() const override {
-    return {"A cluster with 3 primary nodes has at least 4 core nodes (with 3 or fewer, set "
-            "dfs.replication to at least 2).",
+    return {"A cluster with 3 primary nodes has at least 4 core nodes, or with 3 or fewer an "
+            "explicit hdfs-site dfs.replication of at least 2.",
             "HA of the primaries is of little use if losing one core node loses HDFS data.",
             "EMR Management Guide, multiple primary nodes: considerations.",
             "primary { count = 3 }\ncore { count = 2 }", "primary { count = 3 }\ncore { count = 4 }"};
@@ -229,33 +287,56 @@ public:
       return;
     llvm::StringMap<const Value *> seen;
     bool ha = countOf(c.child("primary")) == 3;
-    // An external metastore: a JDBC URL in hive-site, or the Glue Data Catalog.
-    bool externalMetastore = false;
-    if (const Value *conf = c.get("configurations"))
-      if (const NamedValue *hive = conf->field("hive-site"))
-        externalMetastore = hive->value.field("javax.jdo.option.ConnectionURL") ||
-                            hive->value.field("hive.metastore.client.factory.class");
     for (const Value &a : apps->items) {
       auto [it, fresh] = seen.try_emplace(a.str, &a);
+      const char *where = nullptr;
       if (!fresh)
         ctx.report(*this, a.range, "application '{}' is listed twice", a.str)
             .note(it->second->range, "first listed here");
-      else if (ha && !externalMetastore && (a.str == "hive" || a.str == "hue" || a.str == "oozie"))
+      else if (ha && (where = missingDatabase(c, a.str)))
         ctx.reportAs(*this, Severity::Warning, a.range,
-                     "'{}' on a multi-primary cluster needs an external database or metastore",
-                     a.str);
+                     "'{}' on a multi-primary cluster keeps its state on a primary node, which "
+                     "is lost on failover; give it an external database ({})",
+                     a.str, where);
       else if (ha && (a.str == "trino" || a.str == "presto"))
         ctx.reportAs(*this, Severity::Warning, a.range,
-                     "'{}' is not among the applications EMR supports with 3 primary nodes",
+                     "'{}' is not among the applications EMR keeps available with 3 primary "
+                     "nodes: its coordinator does not fail over; run it on a separate "
+                     "single-primary cluster",
                      a.str);
     }
   }
+  /// Where to configure the external database Hive, Hue or Oozie needs on a
+  /// multi-primary cluster, or null when it is configured (or not needed).
+  static const char *missingDatabase(const Resource &c, StringRef app) {
+    const Value *conf = c.get("configurations");
+    auto has = [&](StringRef classification, StringRef key) {
+      const NamedValue *cl = conf ? conf->field(classification) : nullptr;
+      return cl && (key.empty() || cl->value.field(key));
+    };
+    if (app == "hive")
+      return has("hive-site", "javax.jdo.option.ConnectionURL") ||
+                     has("hive-site", "hive.metastore.client.factory.class")
+                 ? nullptr
+                 : "hive-site: javax.jdo.option.ConnectionURL, or the Glue Data Catalog's "
+                   "hive.metastore.client.factory.class";
+    if (app == "oozie")
+      return has("oozie-site", "oozie.service.JPAService.jdbc.url")
+                 ? nullptr
+                 : "oozie-site: oozie.service.JPAService.jdbc.url";
+    if (app == "hue")
+      return has("hue-ini", "") ? nullptr : "a hue-ini classification with its database";
+    return nullptr;
+  }
   RuleDoc doc() const override {
     return {"Applications are listed once each (error). On a cluster with 3 primary nodes, "
-            "Hive, Hue and Oozie need an external database or metastore (a "
+            "Hive, Hue and Oozie need an external database (warning): Hive a "
             "`javax.jdo.option.ConnectionURL` or the Glue catalog's "
-            "`hive.metastore.client.factory.class` in `hive-site`), and applications "
-            "outside the guide's HA list (such as Trino and Presto) are warnings.",
+            "`hive.metastore.client.factory.class` in `hive-site`, Oozie "
+            "`oozie.service.JPAService.jdbc.url` in `oozie-site`, Hue a `hue-ini` "
+            "classification. Trino and Presto, outside the guide's HA list, are warnings; "
+            "Hudi, Iceberg and Delta are table-format libraries run by Spark or Hive and keep "
+            "no state on the primaries.",
             "RunJobFlow rejects duplicates; unsupported HA applications lose state on "
             "failover.",
             "CloudFormation schema (uniqueItems); EMR Management Guide, HA applications.",
@@ -310,10 +391,10 @@ public:
                     fleets ? "instance groups" : "instance fleets");
     for (const Resource *g : groupsOf(c)) {
       if (!fleets && !g->get("instance_type"))
-        ctx.report(*this, g->nameRange, "{} needs 'instance_type'", describe(*g));
+        ctx.report(*this, g->nameRange, "{} needs 'instance_type'", groupName(*g));
       if (fleets && !g->get("instance_types"))
         ctx.report(*this, g->nameRange, "{} needs 'instance_types' (a fleet's candidates)",
-                   describe(*g));
+                   groupName(*g));
     }
     if (fleets && written(c, "subnet"))
       ctx.report(*this, attrRange(c, "subnet"),
@@ -344,7 +425,10 @@ public:
     const Resource *core = c.child("core");
     auto tasks = c.childrenOf("task");
     if (core && core->getInt("count").value_or(1) < 1)
-      ctx.report(*this, rangeOf(*core, "count"), "the core group has at least 1 instance");
+      ctx.report(*this, rangeOf(*core, "count"),
+                 "the core group has {} instances; it needs at least 1 (or leave 'core' out "
+                 "for a single-node cluster)",
+                 core->getInt("count").value_or(1));
     if (!core && !tasks.empty())
       ctx.report(*this, tasks.front()->nameRange,
                  "task groups need a core group: add 'core {{ instance_type = ...; count = 1 }}'");
@@ -353,7 +437,8 @@ public:
                  "cluster '{}' has {} task groups; EMR allows 48", c.name, tasks.size());
     for (const Resource *t : tasks)
       if (auto n = t->getInt("count"); n && *n < 0)
-        ctx.report(*this, rangeOf(*t, "count"), "a task group has 0 or more instances");
+        ctx.report(*this, rangeOf(*t, "count"), "{} has {} instances; use 0 or more",
+                   groupName(*t), *n);
   }
   RuleDoc doc() const override {
     return {"With instance groups: one primary group (EMR001 counts it), at most one core "
@@ -374,7 +459,9 @@ public:
       return;
     if (c.childrenOf("task").size() > 1)
       ctx.report(*this, c.childrenOf("task")[1]->nameRange,
-                 "a cluster of instance fleets has at most one task fleet");
+                 "a cluster of instance fleets has one task fleet; list these instance types "
+                 "in the first one")
+          .note(c.childrenOf("task")[0]->nameRange, "the task fleet");
     for (const Resource *g : groupsOf(c))
       if (const Value *types = g->get("instance_types")) {
         if (types->items.size() > 30)
@@ -393,27 +480,39 @@ public:
       bool ok = major > 5 || (major == 5 && minor >= 1) || (major == 4 && minor >= 8);
       if (!ok)
         ctx.report(*this, rangeOf(c, "release"),
-                   "instance fleets need release 4.8.0 or later (not 5.0.x)")
+                   "release '{}' has no instance fleets; they need emr-4.8.0 or later, "
+                   "except 5.0.x",
+                   c.getString("release"))
             .note(rangeOf(c, "collection"), "fleets chosen here");
       (void)patch;
     }
     const Value *subnets = c.get("subnets");
     if (!subnets)
       return;
-    const Resource *vpc = nullptr;
-    std::optional<bool> isPublic;
+    // Each candidate is compared with the first.
+    const Value *first = nullptr;
     for (const Value &s : subnets->items) {
       if (!s.ref)
         continue;
-      const Resource *v = s.ref->getRef("vpc");
+      if (!first) {
+        first = &s;
+        continue;
+      }
+      const Resource *v = s.ref->getRef("vpc"), *firstVpc = first->ref->getRef("vpc");
       bool pub = s.ref->getBool("public").value_or(false);
-      if (vpc && v != vpc)
-        ctx.report(*this, s.range, "a fleet's candidate subnets are all in one VPC");
-      else if (isPublic && *isPublic != pub)
+      bool firstPub = first->ref->getBool("public").value_or(false);
+      if (v != firstVpc)
         ctx.report(*this, s.range,
-                   "a fleet's candidate subnets are all public or all private");
-      vpc = vpc ? vpc : v;
-      isPublic = isPublic ? isPublic : pub;
+                   "subnet '{}' is in VPC '{}' but '{}' is in '{}'; a fleet's candidate "
+                   "subnets are all in one VPC",
+                   s.ref->name, v ? v->name : StringRef(), first->ref->name,
+                   firstVpc ? firstVpc->name : StringRef());
+      else if (pub != firstPub)
+        ctx.report(*this, s.range,
+                   "subnet '{}' is {} but '{}' is {}; a fleet's candidate subnets are all "
+                   "public or all private",
+                   s.ref->name, pub ? "public" : "private", first->ref->name,
+                   firstPub ? "public" : "private");
     }
   }
   RuleDoc doc() const override {
@@ -435,15 +534,20 @@ public:
     if (!p || !usesFleets(c))
       return;
     auto od = p->getInt("target_on_demand").value_or(0), sp = p->getInt("target_spot").value_or(0);
+    // Three primaries: EMR002 checks the release, EMR009 that they are on demand.
+    if ((od == 3 && sp == 0) || (od == 0 && sp == 3))
+      return;
     if (!((od == 1 && sp == 0) || (od == 0 && sp == 1)))
       ctx.report(*this, p->nameRange,
                  "the primary fleet sets exactly one of 'target_on_demand' and 'target_spot' "
-                 "to 1 (it has {} and {})",
+                 "to 1 (or 'target_on_demand' to 3 for three primaries), not {} and {}",
                  od, sp);
   }
   RuleDoc doc() const override {
     return {"The primary fleet has capacity 1: exactly one of `target_on_demand` and "
-            "`target_spot` is 1 and the other 0 or unset; EMR picks one instance type.",
+            "`target_spot` is 1 and the other 0 or unset; EMR picks one instance type. A "
+            "high-availability cluster instead sets `target_on_demand = 3` (its primaries "
+            "are on demand only).",
             "RunJobFlow rejects any other primary fleet capacity.",
             "EMR Management Guide, \"Instance fleets\", primary fleet.",
             "primary { instance_types = [\"m5.xlarge\"]; target_on_demand = 1; target_spot = 1 }",
@@ -458,18 +562,25 @@ public:
     if (auto t = seconds(g, "spot_timeout"); t && (*t < 5 * 60 || *t > 1440 * 60))
       ctx.report(*this, rangeOf(g, "spot_timeout"),
                  "spot provisioning timeout is {} min; EMR allows 5..1440 min", *t / 60);
+    else if (t && std::fmod(*t, 60) != 0)
+      ctx.report(*this, rangeOf(g, "spot_timeout"),
+                 "spot provisioning timeout is {} s; EMR takes whole minutes", *t);
     if (written(g, "spot_timeout_action") && !g.get("spot_timeout"))
       ctx.report(*this, attrRange(g, "spot_timeout_action"),
                  "'spot_timeout_action' needs 'spot_timeout': how long to wait first");
-    if (written(g, "bid_price") && g.getEnum("market") != "spot")
+    if (written(g, "bid_price") && !onSpot(g))
       ctx.reportAs(*this, Severity::Warning, attrRange(g, "bid_price"),
-                   "a bid price applies to spot capacity only; {} is on demand", describe(g));
+                   "a bid price applies to spot capacity only; {} is on demand: remove "
+                   "'bid_price' or ask for spot capacity ({})",
+                   groupName(g),
+                   g.parent && g.parent->getEnum("collection") == "fleets" ? "'target_spot'"
+                                                                          : "'market = spot'");
   }
   RuleDoc doc() const override {
     return {"Spot provisioning of a fleet: `spot_timeout` 5..1440 minutes, and given whenever "
-            "`spot_timeout_action` (switch_to_on_demand or terminate_cluster) is. A `bid_price` "
-            "on an on-demand group is a warning. (Spot blocks, closed since 2021, are not in "
-            "the language.)",
+            "`spot_timeout_action` (switch_to_on_demand or terminate_cluster) is, in whole "
+            "minutes. A `bid_price` on a group with no spot capacity is a warning. (Spot "
+            "blocks, closed since 2021, are not in the language.)",
             "RunJobFlow rejects the timeout; a bid price on demand is ignored.",
             "EMR API SpotProvisioningSpecification.",
             "task t { instance_types = [\"c5.xlarge\"]; target_spot = 4; spot_timeout = 2m }",
@@ -481,11 +592,13 @@ class SpotTasks final : public Rule {
 public:
   SpotTasks() : Rule(RuleID::EMR011, {"instance_group"}) {}
   void check(const Resource &g, RuleContext &ctx) const override {
-    if (g.keyword == "task" && g.getEnum("market") != "spot")
+    if (g.keyword == "task" && !onSpot(g))
       ctx.report(*this, g.nameRange,
                  "{} runs on demand; task nodes hold no HDFS data, so Spot capacity "
-                 "(up to 90% cheaper) loses no data when interrupted",
-                 describe(g));
+                 "(up to 90% cheaper) loses no data when interrupted: consider {}",
+                 groupName(g),
+                 g.parent && g.parent->getEnum("collection") == "fleets" ? "'target_spot'"
+                                                                        : "'market = spot'");
   }
   RuleDoc doc() const override {
     return {"Informational, off by default (`--warn=EMR011`): task groups on demand could run "
@@ -536,9 +649,11 @@ void rules::addEmrRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<SpotTasks>());
   out.push_back(std::make_unique<EmrSecurity>());
   out.push_back(std::make_unique<SpotGroup>(
-      RuleID::EMR009, "primary", "a Spot interruption ends the whole cluster",
+      RuleID::EMR009, "primary",
+      "a Spot interruption ends the whole cluster; run the primary on demand",
       RuleDoc{"The primary node is not on Spot (acceptable only for tests or an all-Spot "
-              "cluster).",
+              "cluster); with 3 primary nodes Spot is an error (EMR launches HA primaries on "
+              "demand only).",
               "When the primary is interrupted the cluster terminates.",
               "EMR Management Guide, instance purchasing guidelines.",
               "primary { instance_type = \"m5.xlarge\"; market = spot }",
@@ -546,7 +661,7 @@ void rules::addEmrRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<SpotGroup>(
       RuleID::EMR010, "core",
       "core nodes hold HDFS, so an interruption risks data loss, and the group waits for "
-      "every requested instance",
+      "every requested instance; keep core nodes on demand and put Spot capacity in task nodes",
       RuleDoc{"Core nodes are not on Spot.",
               "Core nodes store HDFS blocks: interruptions can lose data; a Spot core group "
               "also waits until all requested instances are available.",

@@ -10,6 +10,8 @@
 
 #include "llvm/ADT/DenseSet.h"
 
+#include <algorithm>
+
 using namespace infrac;
 using namespace infrac::rules;
 using namespace infrac::sema;
@@ -77,13 +79,21 @@ public:
         "ELBSecurityPolicy-TLS-1-0-2015-04", "ELBSecurityPolicy-TLS-1-1-2017-01",
         "ELBSecurityPolicy-FS-2018-06",      "ELBSecurityPolicy-FS-1-1-2019-08",
         "ELBSecurityPolicy-TLS13-1-0-2021-06", "ELBSecurityPolicy-TLS13-1-1-2021-06"};
-    for (const char *o : outdated)
-      if (p == o)
-        ctx.report(*this, rangeOf(l, "ssl_policy"),
-                   "'{}' allows TLS 1.0 or 1.1; use e.g. ELBSecurityPolicy-TLS13-1-2-2021-06", p);
+    // Newer policies name their lowest TLS version: ...-TLS13-1-0-..., -FS-1-1-...
+    static const char *const lowVersions[] = {"-TLS-1-0-", "-TLS-1-1-", "-TLS13-1-0-",
+                                              "-TLS13-1-1-", "-FS-1-1-"};
+    bool weak = std::find(std::begin(outdated), std::end(outdated), p) != std::end(outdated) ||
+                std::any_of(std::begin(lowVersions), std::end(lowVersions),
+                            [&](const char *v) { return p.contains(v); });
+    if (weak)
+      ctx.report(*this, rangeOf(l, "ssl_policy"),
+                 "'{}' allows TLS 1.0 or 1.1; use e.g. ELBSecurityPolicy-TLS13-1-2-2021-06", p);
   }
   RuleDoc doc() const override {
-    return {"HTTPS and TLS listeners use a policy that requires TLS 1.2 or later.",
+    return {"HTTPS and TLS listeners use a policy that requires TLS 1.2 or later: not "
+            "ELBSecurityPolicy-2015-05, -2016-08 or -FS-2018-06, nor any policy whose name "
+            "gives TLS 1.0 or 1.1 as its lowest version (-TLS-1-0-, -TLS-1-1-, -TLS13-1-0-, "
+            "-TLS13-1-1-, -FS-1-1-).",
             "TLS 1.0 and 1.1 are deprecated and fail compliance scans.",
             "checkov CKV_AWS_103, CKV2_AWS_74; trivy AVD-AWS-0047 (aws-elb-use-secure-tls-policy).",
             "ssl_policy = \"ELBSecurityPolicy-2016-08\"",
@@ -95,24 +105,37 @@ class UnattachedSecurityGroup final : public Rule {
 public:
   UnattachedSecurityGroup() : Rule(RuleID::SEC003, {}) {}
   void checkModel(RuleContext &ctx) const override {
-    // Every security group some other resource names (a member's list, or
-    // another group's rule).
-    llvm::DenseSet<const Resource *> used;
+    // Every security group a member names (a load balancer, launch template,
+    // ensemble, session store). A rule of another group that names it does not
+    // attach it: it admits the group's members, and an unattached group has none.
+    llvm::DenseSet<const Resource *> attached, named;
     std::vector<const Resource *> groups;
     ctx.model.forEach([&](const Resource &r) {
       if (r.kind() == "security_group")
         groups.push_back(&r);
       const Resource *owner = r.topLevel();
-      r.forEachAttr([&](const Attr &a) { note(a.value, owner, used); });
+      bool inGroup = owner->kind() == "security_group";
+      r.forEachAttr(
+          [&](const Attr &a) { note(a.value, owner, inGroup ? named : attached); });
     });
-    for (const Resource *g : groups)
-      if (!used.count(g))
+    for (const Resource *g : groups) {
+      if (attached.count(g))
+        continue;
+      if (named.count(g))
         ctx.report(*this, g->nameRange,
-                   "security group '{}' is attached to nothing; remove it or attach it", g->name);
+                   "security group '{}' is attached to nothing, so the rules that admit it "
+                   "admit no one; attach it to the resources it stands for, or remove it",
+                   g->name);
+      else
+        ctx.report(*this, g->nameRange,
+                   "security group '{}' is attached to nothing; attach it or remove it",
+                   g->name);
+    }
   }
   RuleDoc doc() const override {
-    return {"Every security group is used: by a load balancer, launch template, ensemble or "
-            "session store, or by another group's rule (checkov CKV2_AWS_5). Rule "
+    return {"Every security group is attached: to a load balancer, launch template, ensemble "
+            "or session store (checkov CKV2_AWS_5). Being named in another group's rule does "
+            "not count: such a rule admits the group's members, and it has none. Rule "
             "descriptions and unrestricted egress (the catalogue's informational part) are not "
             "flagged: every example needs egress to reach its dependencies.",
             "An unattached group is dead configuration that reviewers still have to read, "
@@ -140,7 +163,7 @@ public:
     if (lb.getBool("cross_zone") == false)
       ctx.report(*this, rangeOf(lb, "cross_zone"),
                  "cross-zone load balancing is off on '{}': a zone with fewer healthy targets "
-                 "gets the same share of traffic",
+                 "gets the same share of traffic; set 'cross_zone = true'",
                  lb.name);
   }
   RuleDoc doc() const override {
@@ -159,12 +182,13 @@ class HealthCheckPathGiven final : public Rule {
 public:
   HealthCheckPathGiven() : Rule(RuleID::SEC011, {"target_group"}) {}
   void check(const Resource &tg, RuleContext &ctx) const override {
-    StringRef p = tg.getEnum("protocol");
+    // The check's protocol: written, or the group's if HTTP(S) (the default).
+    const Resource *hc = tg.child("health_check");
+    StringRef p =
+        hc && written(*hc, "protocol") ? hc->getEnum("protocol") : tg.getEnum("protocol");
     if (p != "http" && p != "https")
       return;
-    const Resource *hc = tg.child("health_check");
-    if (hc && (hc->getBool("enabled") == false || hc->getEnum("protocol") == "tcp" ||
-               written(*hc, "path")))
+    if (hc && (hc->getBool("enabled") == false || written(*hc, "path")))
       return;
     ctx.report(*this, hc && !hc->implicit ? hc->nameRange : tg.nameRange,
                "target group '{}' checks health at \"/\", the default; give the app's health "
@@ -172,9 +196,10 @@ public:
                tg.name);
   }
   RuleDoc doc() const override {
-    return {"An HTTP or HTTPS target group's health check names its path (checkov "
-            "CKV_AWS_261). Plain HTTP to the targets (CKV_AWS_378) is not flagged: TLS usually "
-            "ends at the load balancer.",
+    return {"An HTTP or HTTPS health check names its path (checkov CKV_AWS_261): that of an "
+            "HTTP(S) target group, or an HTTP(S) check of a TCP, TLS or UDP group. Plain HTTP "
+            "to the targets (CKV_AWS_378) is not flagged: TLS usually ends at the load "
+            "balancer.",
             "\"/\" often answers 200 from a cache or a static page while the application "
             "behind it is down.",
             "checkov CKV_AWS_261 (LBTargetGroupsDefinesHealthcheck).",
