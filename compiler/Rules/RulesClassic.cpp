@@ -149,6 +149,12 @@ public:
                  "'connection_draining' is a classic load balancer's; a {} load balancer "
                  "drains through its target groups' 'deregistration_delay'",
                  type);
+    if (type != "network" && written(lb, "security_groups_at_creation"))
+      ctx.report(*this, attrRange(lb, "security_groups_at_creation"),
+                 "'security_groups_at_creation' is a network load balancer's (ELB004); {} is "
+                 "{}",
+                 describe(lb), type)
+          .fixit(attrRange(lb, "security_groups_at_creation"), "");
     if (type != "application")
       for (const char *attr : {"drop_invalid_header_fields", "desync_mitigation_mode", "http2"})
         if (written(lb, attr))
@@ -160,7 +166,7 @@ public:
     return {"Attributes of one load balancer type are set only on that type: "
             "`connection_draining` (1..3600 s, ELB007) on classic; "
             "`drop_invalid_header_fields`, `desync_mitigation_mode` and `http2` on "
-            "application. Classic stickiness policies apply to HTTP and HTTPS listeners only "
+            "application; `security_groups_at_creation` on network. Classic stickiness policies apply to HTTP and HTTPS listeners only "
             "and are not in the language (use an application load balancer).",
             "ModifyLoadBalancerAttributes rejects attributes of another type.",
             "CLB guide, config-conn-drain; ALB guide, \"Load balancer attributes\".",
