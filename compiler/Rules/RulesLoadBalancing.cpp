@@ -108,8 +108,10 @@ public:
       return;
     }
     ctx.report(*this, sgs->range,
-               "a network load balancer has no security groups; remove them, or write "
-               "'security_groups_at_creation = true' if they are attached when it is created")
+               "network load balancer '{}' has security groups, which an NLB can only get when "
+               "it is created; remove them, or write 'security_groups_at_creation = true' if "
+               "they are attached at creation",
+               lb.name)
         .fixit(attrRange(lb, "security_groups"), "");
   }
   RuleDoc doc() const override {
@@ -139,7 +141,9 @@ public:
   void check(const Resource &lb, RuleContext &ctx) const override {
     const Value *sgs = lb.get("security_groups");
     if (lb.getEnum("type") == "gateway" && sgs && !sgs->items.empty())
-      ctx.report(*this, sgs->range, "a gateway load balancer cannot have security groups")
+      ctx.report(*this, sgs->range,
+                 "a gateway load balancer cannot have security groups, not even at creation; "
+                 "remove them")
           .fixit(attrRange(lb, "security_groups"), "");
   }
   RuleDoc doc() const override {
@@ -374,8 +378,9 @@ public:
     const Value *certs = l.get("certificates");
     if (tls && (!certs || certs->items.empty()))
       ctx.report(*this, rangeOf(l, "protocol"),
-                 "a {} listener needs a certificate; add 'certificates = [\"arn:aws:acm:...\"]'",
-                 upper(proto));
+                 "{} {} listener needs a certificate; add 'certificates = "
+                 "[\"arn:aws:acm:...\"]'",
+                 proto == "tls" ? "a" : "an", upper(proto));
     if (!tls && l.get("ssl_policy"))
       ctx.report(*this, attrRange(l, "ssl_policy"),
                  "'ssl_policy' only applies to HTTPS and TLS listeners");
@@ -436,7 +441,8 @@ public:
       size_t limit = type == "gateway" ? 1 : 5;
       if (n > limit)
         ctx.report(*this, action->items[limit].range,
-                   "a weighted forward takes at most {} target groups here", limit);
+                   "a weighted forward on {} takes at most {} target group{}; this one has {}",
+                   typeName(type), limit, limit == 1 ? "" : "s", n);
       for (const Value &w : action->items)
         if (w.items.size() == 2 && w.items[1].kind == Value::Kind::Int &&
             (w.items[1].i < 0 || w.items[1].i > 999))
@@ -491,8 +497,6 @@ std::string fittingProtocols(StringRef lbType, StringRef listener, const Resourc
     return "HTTP or HTTPS target groups (or lambda)";
   if (lbType == "gateway")
     return "a GENEVE target group on port 6081";
-  if (tg.getEnum("target_type") == "alb")
-    return "an alb-type target group only behind a TCP listener";
   static const std::map<std::string, std::string> fits = {
       {"tcp", "TCP or TCP_UDP target groups"},   {"tls", "TCP or TLS target groups"},
       {"udp", "UDP or TCP_UDP target groups"},   {"tcp_udp", "TCP_UDP target groups"},
@@ -524,9 +528,12 @@ public:
       std::string what = tg.getEnum("target_type") == "alb" ? "alb-type"
                          : tgProto.empty()                 ? "this"
                                                            : tgProto.upper();
-      ctx.report(*this, f.at->range,
-                 "{} target group '{}' cannot serve {}, which forwards to {}", what, tg.name,
-                 listenerPhrase(type, proto), fittingProtocols(type, proto, tg))
+      std::string phrase = listenerPhrase(type, proto);
+      std::string why = tg.getEnum("target_type") == "alb" && type == "network"
+                            ? "an alb-type target group sits only behind a TCP listener"
+                            : phrase + " forwards to " + fittingProtocols(type, proto, tg);
+      ctx.report(*this, f.at->range, "{} target group '{}' cannot serve {}; {}", what, tg.name,
+                 phrase, why)
           .note(rangeOf(tg, "protocol"), "'{}' is declared here", tg.name);
     }
   }
@@ -670,9 +677,12 @@ public:
     StringRef type = lbType(r);
     if (!type.empty() && type != "application")
       ctx.report(*this, r.nameRange,
-                 "only application load balancers have listener rules; {} listener has only "
-                 "its default action",
-                 type == "network" ? "a network load balancer's" : "this load balancer's");
+                 "only application load balancers have listener rules; {}'s listener sends "
+                 "everything to {}",
+                 typeName(type),
+                 type == "classic" ? "its instance port (route on an ALB instead)"
+                                   : "its default action (use one listener per port, or route "
+                                     "on an ALB)");
   }
   RuleDoc doc() const override {
     return {"Listener rules exist only on application load balancers (HTTP and HTTPS "
@@ -775,8 +785,12 @@ public:
 
 class ConditionLimits final : public Rule {
 public:
-  ConditionLimits() : Rule(RuleID::LRL004, {"listener_rule"}) {}
+  ConditionLimits() : Rule(RuleID::LRL004, {"listener_rule", "load_balancer"}) {}
   void check(const Resource &r, RuleContext &ctx) const override {
+    if (r.kind() == "load_balancer") {
+      checkRuleQuota(r, ctx);
+      return;
+    }
     const Value *when = r.get("when");
     if (!when)
       return;
@@ -785,11 +799,12 @@ public:
     size_t total = 0, wildcards = 0;
     for (const Value *c : calls) {
       auto values = conditionValues(*c);
-      if (values.size() > 3)
+      if (values.size() > 3 && c->str != "query")
         ctx.report(*this, values[3]->range,
                    "a '{}' condition matches at most 3 values; this one has {}", c->str,
                    values.size());
-      total += values.size();
+      // query(key, value) is one key/value pair: one match evaluation.
+      total += c->str == "query" ? 1 : values.size();
       for (const Value *v : values)
         if (v->kind == Value::Kind::String)
           wildcards += std::count_if(v->str.begin(), v->str.end(),
@@ -802,9 +817,25 @@ public:
       ctx.report(*this, when->range, "a rule has at most 5 wildcards ('*', '?'); this one has {}",
                  wildcards);
   }
+  /// The adjustable quota of 100 rules per ALB (default rules excluded).
+  void checkRuleQuota(const Resource &lb, RuleContext &ctx) const {
+    if (lb.getEnum("type") != "application")
+      return;
+    size_t count = 0;
+    for (const Resource *l : lb.childrenOf("listener"))
+      for (const Resource *rule : l->childrenOf("rule"))
+        if (++count == 101)
+          ctx.reportAs(*this, Severity::Warning, rule->nameRange,
+                       "{} has more than 100 listener rules, the default quota; ask AWS for "
+                       "more or split the routing",
+                       describe(lb));
+  }
   RuleDoc doc() const override {
     return {"Per rule: at most 3 values per condition, 5 values in all, and 5 wildcards "
-            "('*' or '?'). These limits are not adjustable.",
+            "('*' or '?'). A header condition's name is not a value; a query condition's "
+            "key/value pair is one. These limits are not adjustable. An application load "
+            "balancer has at most 100 rules besides the default ones (an adjustable quota: a "
+            "warning).",
             "CreateRule rejects the rule.", "ALB guide, \"Listener rules\"; ALB quotas.",
             "when = path(\"/a\", \"/b\", \"/c\", \"/d\")",
             "when = path(\"/a\", \"/b\", \"/c\")"};
@@ -830,19 +861,27 @@ public:
         if (v->kind != Value::Kind::String)
           continue;
         StringRef s = v->str;
-        if (c->str == "path" && (!s.startswith("/") || s.size() > 128))
-          ctx.report(*this, v->range, "a path pattern starts with '/' and has at most 128 "
-                                      "characters");
-        else if (c->str == "host" &&
-                 (s.size() > 128 || !std::all_of(s.begin(), s.end(), hostChar)))
+        std::string shown = s.size() > 40 ? s.take_front(40).str() + "..." : s.str();
+        if (c->str == "path" && !s.startswith("/"))
+          ctx.report(*this, v->range, "path pattern '{}' must start with '/'", shown);
+        else if ((c->str == "path" || c->str == "host" || c->str == "query" ||
+                  c->str == "header") &&
+                 s.size() > 128)
+          ctx.report(*this, v->range, "a {} {} has at most 128 characters; '{}' has {}",
+                     c->str, c->str == "path" || c->str == "host" ? "pattern" : "value", shown,
+                     s.size());
+        else if (c->str == "host" && !std::all_of(s.begin(), s.end(), hostChar)) {
+          char bad = *std::find_if_not(s.begin(), s.end(), hostChar);
           ctx.report(*this, v->range,
-                     "a host pattern has at most 128 characters from A-Z, a-z, 0-9, - . * ?");
-        else if (c->str == "method" && (s.contains('*') || s.contains('?')))
-          ctx.report(*this, v->range, "a method matches exactly; wildcards are not allowed");
+                     "host pattern '{}' has '{}'; a host pattern takes only A-Z, a-z, 0-9, - . * "
+                     "and ?",
+                     shown, bad);
+        } else if (c->str == "method" && (s.contains('*') || s.contains('?')))
+          ctx.report(*this, v->range,
+                     "method '{}' has a wildcard; a method matches exactly: list the methods",
+                     shown);
         else if (c->str == "source_ip" && s == "255.255.255.255/32")
           ctx.report(*this, v->range, "255.255.255.255/32 is not allowed as a source IP");
-        else if ((c->str == "query" || c->str == "header") && s.size() > 128)
-          ctx.report(*this, v->range, "a {} value has at most 128 characters", c->str);
       }
   }
   RuleDoc doc() const override {
@@ -897,9 +936,12 @@ public:
         if (a.key == b.key || a.catchAll) {
           ctx.report(*this, rangeOf(*b.rule, "when"),
                      "rule '{}' never matches: rule '{}' (priority {}) {} and is evaluated "
-                     "first",
+                     "first; {}",
                      b.rule->name, a.rule->name, a.priority,
-                     a.key == b.key ? "has the same conditions" : "matches every path")
+                     a.key == b.key ? "has the same conditions" : "matches every path",
+                     a.key == b.key ? "remove one of them or make their conditions differ"
+                                    : fmt::format("give '{}' a priority below {}", b.rule->name,
+                                                  a.priority))
               .note(rangeOf(*a.rule, "when"), "'{}' is here", a.rule->name);
           break;
         }
@@ -932,7 +974,8 @@ public:
           firstUdp = l;
         if (firstQuic)
           ctx.report(*this, rangeOf(*l, "protocol"),
-                     "an NLB with a QUIC listener cannot have {} listeners", p.upper())
+                     "an NLB with a QUIC listener cannot have {} listeners; move them to another NLB",
+                     p.upper())
               .note(rangeOf(*firstQuic, "protocol"), "QUIC listener here");
         continue;
       }
@@ -940,24 +983,26 @@ public:
         continue;
       if (firstQuic) {
         ctx.report(*this, rangeOf(*l, "protocol"),
-                   "an NLB has at most one QUIC or TCP_QUIC listener")
+                   "an NLB has at most one QUIC or TCP_QUIC listener; put this one on another NLB")
             .note(rangeOf(*firstQuic, "protocol"), "the first is here");
         continue;
       }
       firstQuic = l;
       if (firstUdp)
         ctx.report(*this, rangeOf(*l, "protocol"),
-                   "an NLB with {} listeners cannot have a QUIC listener",
+                   "an NLB with {} listeners cannot have a QUIC listener; move it to another NLB",
                    firstUdp->getEnum("protocol").upper())
             .note(rangeOf(*firstUdp, "protocol"), "{} listener here",
                   firstUdp->getEnum("protocol").upper());
       if (lb.getEnum("ip_address_type") != "ipv4")
         ctx.report(*this, rangeOf(*l, "protocol"),
-                   "QUIC listeners are not allowed on a dualstack NLB")
+                   "QUIC listeners are not allowed on a dualstack NLB; use 'ip_address_type = ipv4' "
+                   "or another NLB")
             .note(rangeOf(lb, "ip_address_type"), "ip address type here");
       if (const Value *sgs = lb.get("security_groups"); sgs && !sgs->items.empty())
         ctx.report(*this, rangeOf(*l, "protocol"),
-                   "QUIC listeners are not allowed on an NLB with security groups")
+                   "QUIC listeners are not allowed on an NLB with security groups; remove the "
+                   "groups or move QUIC to another NLB")
             .note(sgs->range, "security groups here");
     }
   }
@@ -987,14 +1032,15 @@ public:
       if (l.getEnum("protocol") != "https")
         ctx.report(*this, f.at->range,
                    "target group '{}' speaks {} to its targets, which needs an HTTPS listener; "
-                   "{} is {}",
+                   "{} is {}: forward from an HTTPS listener, or use 'protocol_version = http1'",
                    tg->name, version == "grpc" ? "gRPC" : "HTTP/2", describe(l),
                    l.getEnum("protocol").upper())
             .note(rangeOf(*tg, "protocol_version"), "protocol version set here");
       StringRef tt = tg->getEnum("target_type");
       if (version == "grpc" && tt != "instance" && tt != "ip")
         ctx.report(*this, rangeOf(*tg, "target_type"),
-                   "a gRPC target group takes instance or ip targets, not {}", tt);
+                   "a gRPC target group takes instance or ip targets, not {}", tt)
+            .note(f.at->range, "forwarded to from {} here", describe(l));
     }
   }
   RuleDoc doc() const override {
