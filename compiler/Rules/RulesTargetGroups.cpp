@@ -42,6 +42,15 @@ bool wholeSeconds(const Rule &rule, const Resource &r, llvm::StringRef attr, con
   return false;
 }
 
+/// The protocol a target group's health check uses. AWS checks an alb-type
+/// group over HTTP unless told otherwise, where the model's derived default
+/// follows the group's own TCP.
+StringRef checkProtocol(const Resource &hc) {
+  if (hc.parent && hc.parent->getEnum("target_type") == "alb" && !written(hc, "protocol"))
+    return "http";
+  return hc.getEnum("protocol");
+}
+
 /// Whether a health check is a target group's (not a classic load balancer's).
 bool ofTargetGroup(const Resource &hc) {
   return hc.parent && hc.parent->kind() == "target_group";
@@ -70,7 +79,7 @@ public:
         v = static_cast<double>(*i);
       if (v && (*v < c.lo || *v > c.hi))
         ctx.report(*this, rangeOf(r, c.attr), "{} is {}{}; AWS allows {}..{}{}", c.what, *v,
-                   c.unit, c.lo, c.hi, c.unit);
+                   *c.unit ? " s" : "", c.lo, c.hi, *c.unit ? " s" : "");
     }
   }
   RuleDoc doc() const override { return d; }
@@ -87,14 +96,16 @@ public:
     if (tg.getEnum("target_type") == "lambda")
       return; // TG003.
     if (tg.getEnum("protocol").empty())
-      ctx.report(*this, tg.nameRange, "target group '{}' needs a protocol", tg.name);
+      ctx.report(*this, tg.nameRange, "target group '{}' needs a protocol, e.g. 'protocol = http'", tg.name);
     auto port = tg.getInt("port");
     if (!port)
-      ctx.report(*this, tg.nameRange, "target group '{}' needs a port", tg.name);
+      ctx.report(*this, tg.nameRange, "target group '{}' needs a port: the one its targets listen on",
+                 tg.name);
     else if (*port < 1 || *port > 65535)
       ctx.report(*this, rangeOf(tg, "port"), "port {} is outside 1..65535", *port);
     if (!tg.getRef("vpc"))
-      ctx.report(*this, tg.nameRange, "target group '{}' needs a vpc", tg.name);
+      ctx.report(*this, tg.nameRange, "target group '{}' needs a vpc: the one its targets are in",
+                 tg.name);
   }
   RuleDoc doc() const override {
     return {"Every target group except lambda ones has a protocol, a port in 1..65535 and a "
@@ -251,7 +262,9 @@ public:
     if (targets) {
       for (const Value &t : targets->items) {
         if (t.kind != Value::Kind::Ref || !t.ref || t.ref->kind() != "load_balancer")
-          ctx.report(*this, t.range, "an alb-type target group's target is a load balancer");
+          ctx.report(*this, t.range,
+                     "an alb-type target group's target is an application load balancer, "
+                     "named by reference (e.g. 'targets = [web_alb]')");
         else if (t.ref->getEnum("type") != "application")
           ctx.report(*this, t.range,
                      "the target of an alb-type target group is an application load balancer; "
@@ -277,9 +290,9 @@ public:
       bool n = nlb->getBool("cross_zone").value_or(false);
       if (a != n)
         ctx.reportAs(*this, Severity::Warning, rangeOf(*nlb, "cross_zone"),
-                     "cross-zone load balancing is {} on '{}' but {} on its target '{}'; "
-                     "traffic is uneven across zones",
-                     n ? "on" : "off", nlb->name, a ? "on" : "off", alb->name);
+                     "'{}' has cross-zone load balancing {} but its target '{}' has it {}; "
+                     "traffic is uneven across zones: set the same 'cross_zone' on both",
+                     nlb->name, n ? "on" : "off", alb->name, a ? "on" : "off");
     }
   }
   RuleDoc doc() const override {
@@ -302,7 +315,8 @@ public:
     bool v6 = tg.getEnum("ip_address_type") == "ipv6";
     if (v6 && tg.getEnum("target_type") != "ip")
       ctx.report(*this, rangeOf(tg, "ip_address_type"),
-                 "an ipv6 target group takes ip targets only; this one has {} targets",
+                 "an ipv6 target group takes ip targets only; this one has {} targets: set "
+                 "'target_type = ip'",
                  tg.getEnum("target_type"))
           .note(rangeOf(tg, "target_type"), "target type here");
     if (v6)
@@ -310,7 +324,8 @@ public:
         const Resource *lb = f.from->topLevel();
         if (lb->getEnum("ip_address_type") == "ipv4") {
           ctx.report(*this, f.at->range,
-                     "ipv6 target group '{}' needs a dualstack load balancer; '{}' is ipv4",
+                     "ipv6 target group '{}' needs a dualstack load balancer; '{}' is ipv4: set "
+                     "'ip_address_type = dualstack' on it",
                      tg.name, lb->name)
               .note(rangeOf(*lb, "ip_address_type"), "'{}' declared here", lb->name);
           break;
@@ -345,7 +360,8 @@ public:
   void check(const Resource &tg, RuleContext &ctx) const override {
     if (const Value *targets = tg.get("targets"); targets && targets->items.size() > 1000)
       ctx.report(*this, targets->items[1000].range,
-                 "target group '{}' registers {} targets; the quota is 1,000", tg.name,
+                 "target group '{}' registers {} targets; the quota is 1,000: split them "
+                 "over several groups", tg.name,
                  targets->items.size());
     const Resource *vpc = tg.getRef("vpc");
     if (!vpc)
@@ -357,7 +373,8 @@ public:
       for (const Value &s : subnets->items)
         if (s.ref && s.ref->getRef("vpc") && s.ref->getRef("vpc") != vpc) {
           ctx.report(*this, rangeOf(tg, "vpc"),
-                     "target group '{}' is in VPC '{}' but load balancer '{}' is in '{}'",
+                     "target group '{}' is in VPC '{}' but load balancer '{}' is in '{}'; a load "
+                     "balancer reaches targets in its own VPC only",
                      tg.name, vpc->name, lb->name, s.ref->getRef("vpc")->name)
               .note(s.range, "subnet of '{}' here", lb->name);
           break;
@@ -452,9 +469,12 @@ public:
       ctx.report(*this, rangeOf(hc, "protocol"),
                  "an {} target group is health-checked over HTTP or HTTPS, not TCP",
                  tgProto.upper());
-    else if (proto == "tcp" && tg.getEnum("target_type") == "alb")
+    // AWS's default check of an alb-type group is HTTP (the model's derived
+    // default follows the group's TCP protocol): only a written tcp is wrong.
+    else if (proto == "tcp" && tg.getEnum("target_type") == "alb" && written(hc, "protocol"))
       ctx.report(*this, rangeOf(hc, "protocol"),
-                 "an alb-type target group is health-checked over HTTP or HTTPS");
+                 "an alb-type target group is health-checked over HTTP or HTTPS, not TCP: the "
+                 "check goes to the ALB's listener");
   }
   RuleDoc doc() const override {
     return {"The health-check protocol fits the target group: HTTP or HTTPS for HTTP(S) and "
@@ -494,7 +514,7 @@ public:
     const Attr *m = hc.attr("matcher");
     if (!m || m->isDefault || m->value.kind != Value::Kind::String)
       return;
-    StringRef proto = hc.getEnum("protocol");
+    StringRef proto = checkProtocol(hc);
     if (proto == "tcp") {
       ctx.report(*this, m->range(), "a matcher applies to HTTP and HTTPS health checks only")
           .fixit(m->range(), "");
@@ -541,12 +561,17 @@ public:
     if (auto port = hc.getInt("port"); port && (*port < 1 || *port > 65535))
       ctx.report(*this, rangeOf(hc, "port"), "health-check port {} is outside 1..65535", *port);
     const Value *p = hc.get("path");
-    if (!p || p->kind != Value::Kind::String || hc.getEnum("protocol") == "tcp")
+    if (!p || p->kind != Value::Kind::String || checkProtocol(hc) == "tcp")
       return;
-    if (!p->str.startswith("/") || p->str.size() > 1024)
-      ctx.report(*this, p->range,
-                 "health-check path '{}' must start with '/' and have at most 1024 characters",
-                 p->str.size() > 40 ? p->str.take_front(40).str() + "..." : p->str.str());
+    std::string shown = p->str.size() > 40 ? p->str.take_front(40).str() + "..." : p->str.str();
+    if (!p->str.startswith("/")) {
+      auto d = ctx.report(*this, p->range, "health-check path '{}' must start with '/'", shown);
+      if (p->str.find_first_of("\"\\") == StringRef::npos && p->str.size() < 1024)
+        d.fixit(p->range, "\"/" + p->str.str() + "\"");
+    }
+    else if (p->str.size() > 1024)
+      ctx.report(*this, p->range, "health-check path '{}' has {} characters; at most 1024",
+                 shown, p->str.size());
   }
   RuleDoc doc() const override {
     return {"A health-check path starts with '/' and has 1..1024 characters; the port is "
@@ -566,7 +591,10 @@ public:
     if (hc.getBool("enabled") == false &&
         targetGroupOf(hc).getEnum("target_type") != "lambda")
       ctx.report(*this, attrRange(hc, "enabled"),
-                 "only lambda target groups may disable health checks");
+                 "only lambda target groups may disable health checks; {} targets are always "
+                 "checked",
+                 targetGroupOf(hc).getEnum("target_type"))
+          .fixit(attrRange(hc, "enabled"), "");
   }
   RuleDoc doc() const override {
     return {"Health checks are always on for instance, ip and alb targets; only lambda "
@@ -626,7 +654,8 @@ public:
     const Resource &tg = targetGroupOf(st);
     StringRef type = st.getEnum("type"), family = familyOf(tg, ctx.topology);
     if (tg.getEnum("target_type") == "lambda") {
-      ctx.report(*this, st.nameRange, "lambda target groups have no stickiness");
+      ctx.report(*this, st.nameRange,
+                 "lambda target groups have no stickiness; remove the stickiness block");
       return;
     }
     bool ok = (family == "application" && (type == "lb_cookie" || type == "app_cookie")) ||
@@ -729,7 +758,7 @@ public:
     if (cz && cz->kind == Value::Kind::Bool && !cz->b)
       ctx.report(*this, st.nameRange,
                  "sticky sessions need cross-zone load balancing, which target group '{}' "
-                 "turns off",
+                 "turns off; remove 'cross_zone = false' or the stickiness",
                  tg.name)
           .note(rangeOf(tg, "cross_zone"), "turned off here");
   }
@@ -752,7 +781,9 @@ public:
     StringRef p = tg.getEnum("protocol");
     if ((p == "udp" || p == "tcp_udp") && tg.getBool("preserve_client_ip") == false)
       ctx.report(*this, attrRange(tg, "preserve_client_ip"),
-                 "client IP preservation cannot be turned off for {} target groups", p.upper());
+                 "client IP preservation cannot be turned off for {} target groups",
+                 p.upper())
+          .fixit(attrRange(tg, "preserve_client_ip"), "");
   }
   RuleDoc doc() const override {
     return {"A UDP or TCP_UDP target group keeps client IP preservation on.",
