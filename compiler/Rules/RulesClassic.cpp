@@ -171,7 +171,8 @@ public:
     return {"Attributes of one load balancer type are set only on that type: "
             "`connection_draining` (1..3600 s, ELB007) on classic; "
             "`drop_invalid_header_fields`, `desync_mitigation_mode` and `http2` on "
-            "application; `security_groups_at_creation` on network. Classic stickiness policies apply to HTTP and HTTPS listeners only "
+            "application; `security_groups_at_creation` on network. Classic stickiness "
+            "policies apply to HTTP and HTTPS listeners only "
             "and are not in the language (use an application load balancer).",
             "ModifyLoadBalancerAttributes rejects attributes of another type.",
             "CLB guide, config-conn-drain; ALB guide, \"Load balancer attributes\".",

@@ -104,7 +104,8 @@ public:
                  "network load balancer '{}' gets security groups at creation: they can be "
                  "changed later but never all removed, and it can have no QUIC listeners",
                  lb.name)
-          .note(rangeOf(lb, "security_groups_at_creation"), "declared here");
+          .note(rangeOf(lb, "security_groups_at_creation"),
+                "attachment at creation declared here");
       return;
     }
     ctx.report(*this, sgs->range,
@@ -305,7 +306,8 @@ public:
       return; // LSN007.
     StringRef proto = l.getEnum("protocol");
     if (proto.empty()) {
-      ctx.report(*this, l.nameRange, "listener '{}' needs a protocol", l.name);
+      ctx.report(*this, l.nameRange, "listener '{}' needs a protocol, e.g. 'protocol = {}'",
+                 l.name, type == "application" ? "https" : type == "network" ? "tcp" : "http");
       return;
     }
     if (!allowedProtocol(type, proto))
@@ -632,7 +634,8 @@ public:
     if (!changes)
       ctx.report(*this, a.range,
                  "this redirect changes neither protocol, host, port nor path: it sends the "
-                 "client back to the same URL (a loop); e.g. redirect to 'protocol = https'");
+                 "client back to the same URL (a loop); give it a new protocol, host, port or "
+                 "path");
     if (proto && proto->value.str == "http" && from == "https")
       ctx.report(*this, proto->value.range, "a redirect from HTTPS to HTTP is not allowed");
     if (const NamedValue *st = a.field("status"); st && st->value.kind == Value::Kind::Int &&
@@ -974,7 +977,8 @@ public:
           firstUdp = l;
         if (firstQuic)
           ctx.report(*this, rangeOf(*l, "protocol"),
-                     "an NLB with a QUIC listener cannot have {} listeners; move them to another NLB",
+                     "an NLB with a QUIC listener cannot have {} listeners; move them to "
+                     "another NLB",
                      p.upper())
               .note(rangeOf(*firstQuic, "protocol"), "QUIC listener here");
         continue;
@@ -996,8 +1000,8 @@ public:
                   firstUdp->getEnum("protocol").upper());
       if (lb.getEnum("ip_address_type") != "ipv4")
         ctx.report(*this, rangeOf(*l, "protocol"),
-                   "QUIC listeners are not allowed on a dualstack NLB; use 'ip_address_type = ipv4' "
-                   "or another NLB")
+                   "QUIC listeners are not allowed on a dualstack NLB; use "
+                   "'ip_address_type = ipv4' or another NLB")
             .note(rangeOf(lb, "ip_address_type"), "ip address type here");
       if (const Value *sgs = lb.get("security_groups"); sgs && !sgs->items.empty())
         ctx.report(*this, rangeOf(*l, "protocol"),

@@ -240,7 +240,9 @@ public:
     if (!d || d->kind != Value::Kind::String)
       return;
     if (d->str.empty())
-      ctx.report(*this, rangeOf(r, "description"), "a security group's description is required");
+      ctx.report(*this, rangeOf(r, "description"),
+                 "a security group's description is required; say what the group admits "
+                 "(1..255 characters)");
     else if (d->str.size() > 255)
       ctx.report(*this, rangeOf(r, "description"),
                  "description is {} characters; AWS allows at most 255", d->str.size());
@@ -477,15 +479,15 @@ public:
 /// SEC001 and SEC002: a port open to the world.
 class OpenToWorld final : public Rule {
 public:
-  OpenToWorld(RuleID id, std::vector<int64_t> ports, bool allPorts, const char *what,
-              RuleDoc d)
-      : Rule(id, {"ingress_rule"}), ports(std::move(ports)), allPorts(allPorts), what(what),
-        d(d) {}
+  OpenToWorld(RuleID id, std::vector<int64_t> ports, bool udpToo, bool allPorts,
+              const char *what, RuleDoc d)
+      : Rule(id, {"ingress_rule"}), ports(std::move(ports)), udpToo(udpToo),
+        allPorts(allPorts), what(what), d(d) {}
   void check(const Resource &r, RuleContext &ctx) const override {
     // An icmp rule's "ports" are the ICMP type and code; SSH is TCP only, RDP
     // also uses UDP.
     StringRef proto = r.getEnum("protocol");
-    if (proto != "all" && proto != "tcp" && !(allPorts && proto == "udp"))
+    if (proto != "all" && proto != "tcp" && !(udpToo && proto == "udp"))
       return;
     auto [lo, hi] = portRange(r);
     if (lo < 0)
@@ -511,7 +513,8 @@ public:
 
 private:
   std::vector<int64_t> ports;
-  bool allPorts;
+  bool udpToo;   ///< The service also listens on UDP (RDP does, SSH does not).
+  bool allPorts; ///< Every port open is a finding of its own.
   const char *what;
   RuleDoc d;
 };
@@ -529,7 +532,8 @@ void rules::addNetworkRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<LoadBalancerToTargets>());
   out.push_back(std::make_unique<NetworkLoadBalancerClients>());
   out.push_back(std::make_unique<OpenToWorld>(
-      RuleID::SEC001, std::vector<int64_t>{22}, false, "SSH (port 22)",
+      RuleID::SEC001, std::vector<int64_t>{22}, /*udpToo=*/false, /*allPorts=*/false,
+      "SSH (port 22)",
       RuleDoc{"An ingress rule admitting 0.0.0.0/0 or ::/0 on TCP port 22, a range containing "
               "it, or protocol all.",
               "SSH open to the internet is scanned and brute-forced within minutes. Use SSM "
@@ -538,7 +542,8 @@ void rules::addNetworkRules(std::vector<std::unique_ptr<Rule>> &out) {
               "ingress { protocol = tcp; port = 22; from = \"0.0.0.0/0\" }",
               "ingress { protocol = tcp; port = 22; from = bastion_sg }"}));
   out.push_back(std::make_unique<OpenToWorld>(
-      RuleID::SEC002, std::vector<int64_t>{3389}, true, "RDP (port 3389)",
+      RuleID::SEC002, std::vector<int64_t>{3389}, /*udpToo=*/true, /*allPorts=*/true,
+      "RDP (port 3389)",
       RuleDoc{"An ingress rule admitting 0.0.0.0/0 or ::/0 on TCP or UDP port 3389 (RDP), or "
               "on every port (protocol all, or tcp or udp 0..65535).",
               "RDP and all-port exposure are the commonest ways in for attackers.",

@@ -96,10 +96,12 @@ public:
     if (tg.getEnum("target_type") == "lambda")
       return; // TG003.
     if (tg.getEnum("protocol").empty())
-      ctx.report(*this, tg.nameRange, "target group '{}' needs a protocol, e.g. 'protocol = http'", tg.name);
+      ctx.report(*this, tg.nameRange,
+                 "target group '{}' needs a protocol, e.g. 'protocol = http'", tg.name);
     auto port = tg.getInt("port");
     if (!port)
-      ctx.report(*this, tg.nameRange, "target group '{}' needs a port: the one its targets listen on",
+      ctx.report(*this, tg.nameRange,
+                 "target group '{}' needs a port: the one its targets listen on",
                  tg.name);
     else if (*port < 1 || *port > 65535)
       ctx.report(*this, rangeOf(tg, "port"), "port {} is outside 1..65535", *port);
@@ -723,7 +725,8 @@ public:
   RuleDoc doc() const override {
     return {"lb_cookie and app_cookie stickiness last 1 s to 7 days (604,800 s; default 1 "
             "day), and so does a weighted forward's group stickiness "
-            "(`forward(a: 80, b: 20, stickiness = 1h)`). app_cookie names the application's cookie, which must not start with "
+            "(`forward(a: 80, b: 20, stickiness = 1h)`). app_cookie names the application's "
+            "cookie, which must not start with "
             "AWSALB, AWSALBAPP or AWSALBTG.",
             "The API rejects other durations and reserved names.",
             "ALB guide, target group attributes; ELBv2 API TargetGroupStickinessConfig.",
