@@ -35,8 +35,10 @@ public:
       for (const char *attr : {"instance_port", "instance_protocol"})
         if (written(r, attr))
           ctx.report(*this, attrRange(r, attr),
-                     "'{}' is for classic load balancers; {} is of type {}", attr,
-                     describe(*lb), lb->getEnum("type"));
+                     "'{}' is for classic load balancers; {} is of type {} and sends to its "
+                     "target groups' ports",
+                     attr, describe(*lb), lb->getEnum("type"))
+              .fixit(attrRange(r, attr), "");
       return;
     }
     auto port = r.getInt("instance_port");
@@ -50,9 +52,9 @@ public:
     StringRef front = r.getEnum("protocol"), back = r.getEnum("instance_protocol");
     if (!front.empty() && !back.empty() && isLayer7(front) != isLayer7(back))
       ctx.report(*this, rangeOf(r, "instance_protocol"),
-                 "a {} listener cannot send {} to the instances; pair HTTP/HTTPS with "
+                 "{} {} listener cannot send {} to the instances; pair HTTP/HTTPS with "
                  "HTTP/HTTPS and TCP/SSL with TCP/SSL",
-                 llvm::StringRef(front).upper(), back.upper())
+                 front == "tcp" ? "a" : "an", front.upper(), back.upper())
           .note(rangeOf(r, "protocol"), "front-end protocol here");
   }
   RuleDoc doc() const override {
@@ -95,10 +97,11 @@ public:
     if (!lb || lb->kind() != "load_balancer")
       return;
     if (!isClassic(*lb)) {
+      StringRef type = lb->getEnum("type");
       ctx.report(*this, hc.nameRange,
-                 "only a classic load balancer has its own health check; an {} load balancer's "
-                 "health checks belong to its target groups",
-                 lb->getEnum("type"));
+                 "only a classic load balancer has its own health check; {} {} load balancer's "
+                 "health checks belong to its target groups: move this one into them",
+                 type == "application" ? "an" : "a", type);
       return;
     }
     struct Bound {
@@ -146,21 +149,30 @@ public:
     StringRef type = lb.getEnum("type");
     if (type != "classic" && written(lb, "connection_draining"))
       ctx.report(*this, attrRange(lb, "connection_draining"),
-                 "'connection_draining' is a classic load balancer's; a {} load balancer "
+                 "'connection_draining' is a classic load balancer's; {} {} load balancer "
                  "drains through its target groups' 'deregistration_delay'",
-                 type);
+                 type == "application" ? "an" : "a", type)
+          .fixit(attrRange(lb, "connection_draining"), "");
+    if (type != "network" && written(lb, "security_groups_at_creation"))
+      ctx.report(*this, attrRange(lb, "security_groups_at_creation"),
+                 "'security_groups_at_creation' is a network load balancer's (ELB004); {} is "
+                 "{}",
+                 describe(lb), type)
+          .fixit(attrRange(lb, "security_groups_at_creation"), "");
     if (type != "application")
       for (const char *attr : {"drop_invalid_header_fields", "desync_mitigation_mode", "http2"})
         if (written(lb, attr))
           ctx.report(*this, attrRange(lb, attr),
                      "'{}' is an application load balancer's attribute; {} is {}", attr,
-                     describe(lb), type);
+                     describe(lb), type)
+              .fixit(attrRange(lb, attr), "");
   }
   RuleDoc doc() const override {
     return {"Attributes of one load balancer type are set only on that type: "
             "`connection_draining` (1..3600 s, ELB007) on classic; "
             "`drop_invalid_header_fields`, `desync_mitigation_mode` and `http2` on "
-            "application. Classic stickiness policies apply to HTTP and HTTPS listeners only "
+            "application; `security_groups_at_creation` on network. Classic stickiness "
+            "policies apply to HTTP and HTTPS listeners only "
             "and are not in the language (use an application load balancer).",
             "ModifyLoadBalancerAttributes rejects attributes of another type.",
             "CLB guide, config-conn-drain; ALB guide, \"Load balancer attributes\".",

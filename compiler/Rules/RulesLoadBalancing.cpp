@@ -104,12 +104,15 @@ public:
                  "network load balancer '{}' gets security groups at creation: they can be "
                  "changed later but never all removed, and it can have no QUIC listeners",
                  lb.name)
-          .note(rangeOf(lb, "security_groups_at_creation"), "declared here");
+          .note(rangeOf(lb, "security_groups_at_creation"),
+                "attachment at creation declared here");
       return;
     }
     ctx.report(*this, sgs->range,
-               "a network load balancer has no security groups; remove them, or write "
-               "'security_groups_at_creation = true' if they are attached when it is created")
+               "network load balancer '{}' has security groups, which an NLB can only get when "
+               "it is created; remove them, or write 'security_groups_at_creation = true' if "
+               "they are attached at creation",
+               lb.name)
         .fixit(attrRange(lb, "security_groups"), "");
   }
   RuleDoc doc() const override {
@@ -139,7 +142,9 @@ public:
   void check(const Resource &lb, RuleContext &ctx) const override {
     const Value *sgs = lb.get("security_groups");
     if (lb.getEnum("type") == "gateway" && sgs && !sgs->items.empty())
-      ctx.report(*this, sgs->range, "a gateway load balancer cannot have security groups")
+      ctx.report(*this, sgs->range,
+                 "a gateway load balancer cannot have security groups, not even at creation; "
+                 "remove them")
           .fixit(attrRange(lb, "security_groups"), "");
   }
   RuleDoc doc() const override {
@@ -162,13 +167,22 @@ public:
     if (auto t = seconds(lb, "connection_draining"); t && (*t < 1 || *t > 3600))
       ctx.report(*this, rangeOf(lb, "connection_draining"),
                  "connection draining timeout is {} s; AWS allows 1..3600 s", *t);
+    if (lb.getEnum("type") == "application" && written(lb, "cross_zone") &&
+        lb.getBool("cross_zone") == false)
+      ctx.report(*this, rangeOf(lb, "cross_zone"),
+                 "an application load balancer always balances across zones; turn it off per "
+                 "target group instead ('cross_zone = false' on the target group)")
+          .fixit(attrRange(lb, "cross_zone"), "");
   }
   RuleDoc doc() const override {
     return {"Load balancer attributes are within AWS's bounds: idle timeout 1..4000 s "
-            "(default 60), classic connection draining 1..3600 s (default 300).",
-            "ModifyLoadBalancerAttributes rejects other values.",
-            "ALB guide, \"Load balancer attributes\"; CLB guide, config-conn-drain and "
-            "config-idle-timeout.",
+            "(default 60), classic connection draining 1..3600 s (default 300). An "
+            "application load balancer cannot turn cross-zone load balancing off (only its "
+            "target groups can).",
+            "ModifyLoadBalancerAttributes rejects other values; an ALB has no "
+            "load_balancing.cross_zone.enabled attribute.",
+            "ALB guide, \"Load balancer attributes\" and \"Cross-zone load balancing\"; CLB "
+            "guide, config-conn-drain and config-idle-timeout.",
             "load_balancer web { subnets = [a, c]; idle_timeout = 2h }",
             "load_balancer web { subnets = [a, c]; idle_timeout = 60s }"};
   }
@@ -193,33 +207,79 @@ public:
 
 class OneLoadBalancerPerTargetGroup final : public Rule {
 public:
-  OneLoadBalancerPerTargetGroup() : Rule(RuleID::ELB009, {"target_group"}) {}
-  void check(const Resource &tg, RuleContext &ctx) const override {
-    const ForwardTarget *first = nullptr;
+  OneLoadBalancerPerTargetGroup()
+      : Rule(RuleID::ELB009, {"target_group", "load_balancer"}) {}
+  void check(const Resource &r, RuleContext &ctx) const override {
+    if (r.kind() == "target_group")
+      checkTargetGroup(r, ctx);
+    else if (r.getEnum("type") == "application")
+      checkAlbTarget(r, ctx);
+  }
+  /// Every load balancer after the first that forwards to the group.
+  void checkTargetGroup(const Resource &tg, RuleContext &ctx) const {
+    std::vector<const ForwardTarget *> firsts; // The first forward of each load balancer.
     for (const ForwardTarget &f : ctx.topology.forwardsTo(&tg)) {
-      if (!first) {
-        first = &f;
+      const Resource *lb = f.from->topLevel();
+      if (std::any_of(firsts.begin(), firsts.end(), [&](const ForwardTarget *x) {
+            return x->from->topLevel() == lb;
+          }))
         continue;
-      }
-      if (f.from->topLevel() == first->from->topLevel())
+      firsts.push_back(&f);
+      if (firsts.size() == 1)
         continue;
+      const Resource *first = firsts.front()->from->topLevel();
       ctx.report(*this, f.at->range,
                  "target group '{}' is already attached to load balancer '{}'; a target group "
-                 "belongs to one load balancer",
-                 tg.name, first->from->topLevel()->name)
-          .note(first->at->range, "attached to '{}' here", first->from->topLevel()->name);
-      return;
+                 "belongs to one load balancer: give '{}' a target group of its own",
+                 tg.name, first->name, lb->name)
+          .note(firsts.front()->at->range, "attached to '{}' here", first->name);
+    }
+  }
+  /// An ALB is the target of at most two NLBs (through alb-type groups).
+  void checkAlbTarget(const Resource &alb, RuleContext &ctx) const {
+    struct Use {
+      const Resource *nlb;
+      const Value *at; ///< The ALB in the alb-type group's targets.
+    };
+    std::vector<Use> uses;
+    for (const Resource *tg : ctx.model.resources) {
+      if (tg->kind() != "target_group" || tg->getEnum("target_type") != "alb")
+        continue;
+      const Value *targets = tg->get("targets");
+      const Value *at = nullptr;
+      if (targets)
+        for (const Value &t : targets->items)
+          if (t.kind == Value::Kind::Ref && t.ref == &alb && !at)
+            at = &t;
+      if (!at)
+        continue;
+      for (const Resource *nlb : ctx.topology.loadBalancersOf(tg))
+        if (std::none_of(uses.begin(), uses.end(), [&](const Use &u) { return u.nlb == nlb; }))
+          uses.push_back({nlb, at});
+    }
+    for (size_t i = 2; i < uses.size(); ++i) {
+      auto b = ctx.report(*this, uses[i].at->range,
+                          "application load balancer '{}' is already the target of network "
+                          "load balancers '{}' and '{}'; an ALB can be the target of at most 2 "
+                          "NLBs, so '{}' cannot reach it",
+                          alb.name, uses[0].nlb->name, uses[1].nlb->name, uses[i].nlb->name);
+      for (size_t j = 0; j < 2; ++j)
+        b.note(uses[j].at->range, "the target of '{}' here", uses[j].nlb->name);
     }
   }
   RuleDoc doc() const override {
     return {"A target group is attached to at most one load balancer: every listener and rule "
-            "forwarding to it belongs to the same load balancer. The error points at the "
-            "second attachment, with a note at the first.",
+            "forwarding to it belongs to the same load balancer (two listeners of one load "
+            "balancer may share it). The error points at the attachment by each further load "
+            "balancer, with a note at the first. Likewise an application load balancer is the "
+            "target (through alb-type target groups) of at most two network load balancers.",
             "AWS's quota \"load balancers per target group\" is 1; registering the same group "
-            "behind a second load balancer fails.",
-            "ALB quotas (\"Load balancers per target group: 1\").",
-            "load_balancer a { ... listener l { protocol = http; port = 80; default = "
-            "forward(web) } }\nload_balancer b { ... listener l { protocol = http; port = 80; "
+            "behind a second load balancer fails. An ALB can be registered with at most two "
+            "NLBs.",
+            "ALB quotas (\"Load balancers per target group: 1\"); NLB guide, \"Use an "
+            "Application Load Balancer as a target\".",
+            "load_balancer a { ... listener l { protocol = https; port = 443; default = "
+            "forward(web) } }\nload_balancer b { ... listener l { protocol = https; port = 443; "
             "default = forward(web) } }",
             "(give load balancer b its own target group)"};
   }
@@ -246,7 +306,8 @@ public:
       return; // LSN007.
     StringRef proto = l.getEnum("protocol");
     if (proto.empty()) {
-      ctx.report(*this, l.nameRange, "listener '{}' needs a protocol", l.name);
+      ctx.report(*this, l.nameRange, "listener '{}' needs a protocol, e.g. 'protocol = {}'",
+                 l.name, type == "application" ? "https" : type == "network" ? "tcp" : "http");
       return;
     }
     if (!allowedProtocol(type, proto))
@@ -319,8 +380,9 @@ public:
     const Value *certs = l.get("certificates");
     if (tls && (!certs || certs->items.empty()))
       ctx.report(*this, rangeOf(l, "protocol"),
-                 "a {} listener needs a certificate; add 'certificates = [\"arn:aws:acm:...\"]'",
-                 upper(proto));
+                 "{} {} listener needs a certificate; add 'certificates = "
+                 "[\"arn:aws:acm:...\"]'",
+                 proto == "tls" ? "a" : "an", upper(proto));
     if (!tls && l.get("ssl_policy"))
       ctx.report(*this, attrRange(l, "ssl_policy"),
                  "'ssl_policy' only applies to HTTPS and TLS listeners");
@@ -356,9 +418,13 @@ public:
     if (action->kind != Value::Kind::Call)
       return;
     if (action->str != "forward") {
-      if (type == "network" || type == "gateway")
-        ctx.report(*this, action->range, "{} listener's default action must be a forward",
-                   type == "network" ? "a network load balancer" : "a gateway load balancer");
+      // A rule's action on an NLB or GWLB is LRL001's: they have no rules.
+      if (r.kind() == "listener" && (type == "network" || type == "gateway"))
+        ctx.report(*this, action->range,
+                   "{} listener's default action must be a forward to a target group; {} "
+                   "is for application load balancers",
+                   type == "network" ? "a network load balancer" : "a gateway load balancer",
+                   action->str);
       return;
     }
     size_t n = action->items.size();
@@ -377,7 +443,8 @@ public:
       size_t limit = type == "gateway" ? 1 : 5;
       if (n > limit)
         ctx.report(*this, action->items[limit].range,
-                   "a weighted forward takes at most {} target groups here", limit);
+                   "a weighted forward on {} takes at most {} target group{}; this one has {}",
+                   typeName(type), limit, limit == 1 ? "" : "s", n);
       for (const Value &w : action->items)
         if (w.items.size() == 2 && w.items[1].kind == Value::Kind::Int &&
             (w.items[1].i < 0 || w.items[1].i > 999))
@@ -413,6 +480,8 @@ bool protocolFits(StringRef lbType, StringRef listener, const Resource &tg) {
     return proto == "geneve";
   if (lbType != "network")
     return true;
+  if (tt == "lambda")
+    return true; // TG002: lambda targets are for ALBs only.
   if (tt == "alb")
     return listener == "tcp" && proto == "tcp";
   static const std::map<std::string, std::set<std::string>> fits = {
@@ -424,22 +493,50 @@ bool protocolFits(StringRef lbType, StringRef listener, const Resource &tg) {
   return it == fits.end() || it->second.count(proto.str());
 }
 
+/// "HTTP or HTTPS", "TCP, TLS or ..." : the groups a listener may forward to.
+std::string fittingProtocols(StringRef lbType, StringRef listener, const Resource &tg) {
+  if (lbType == "application")
+    return "HTTP or HTTPS target groups (or lambda)";
+  if (lbType == "gateway")
+    return "a GENEVE target group on port 6081";
+  static const std::map<std::string, std::string> fits = {
+      {"tcp", "TCP or TCP_UDP target groups"},   {"tls", "TCP or TLS target groups"},
+      {"udp", "UDP or TCP_UDP target groups"},   {"tcp_udp", "TCP_UDP target groups"},
+      {"quic", "QUIC or TCP_QUIC target groups"}, {"tcp_quic", "TCP_QUIC target groups"},
+  };
+  auto it = fits.find(listener.str());
+  return it == fits.end() ? std::string("other target groups") : it->second;
+}
+
+/// "an HTTP listener", "a TCP listener", "a gateway load balancer's listener".
+std::string listenerPhrase(StringRef lbType, StringRef proto) {
+  if (proto.empty())
+    return lbType == "gateway" ? "a gateway load balancer's listener" : "this listener";
+  std::string p = proto.upper();
+  bool vowel = p == "HTTP" || p == "HTTPS" || p == "SSL";
+  return (vowel ? "an " : "a ") + p + " listener";
+}
+
 class TargetGroupProtocol final : public Rule {
 public:
   TargetGroupProtocol() : Rule(RuleID::LSN006, {"listener"}) {}
   void check(const Resource &l, RuleContext &ctx) const override {
     StringRef type = lbType(l), proto = l.getEnum("protocol");
     for (const ForwardTarget &f : ctx.topology.forwardsOf(&l)) {
-      if (protocolFits(type, proto, *f.targetGroup))
+      const Resource &tg = *f.targetGroup;
+      if (protocolFits(type, proto, tg))
         continue;
-      StringRef tgProto = f.targetGroup->getEnum("protocol");
-      ctx.report(*this, f.at->range, "{} target group '{}' cannot serve {} {} listener",
-                 tgProto.empty() ? std::string("a") : upper(tgProto), f.targetGroup->name,
-                 proto.empty() ? std::string("a gateway load balancer's")
-                               : "a" + std::string(proto == "http" ? "n " : " ") + upper(proto),
-                 type == "gateway" ? "(it needs GENEVE on 6081)" : "")
-          .note(rangeOf(*f.targetGroup, "protocol"), "'{}' is declared here",
-                f.targetGroup->name);
+      StringRef tgProto = tg.getEnum("protocol");
+      std::string what = tg.getEnum("target_type") == "alb" ? "alb-type"
+                         : tgProto.empty()                 ? "this"
+                                                           : tgProto.upper();
+      std::string phrase = listenerPhrase(type, proto);
+      std::string why = tg.getEnum("target_type") == "alb" && type == "network"
+                            ? "an alb-type target group sits only behind a TCP listener"
+                            : phrase + " forwards to " + fittingProtocols(type, proto, tg);
+      ctx.report(*this, f.at->range, "{} target group '{}' cannot serve {}; {}", what, tg.name,
+                 phrase, why)
+          .note(rangeOf(tg, "protocol"), "'{}' is declared here", tg.name);
     }
   }
   RuleDoc doc() const override {
@@ -499,17 +596,46 @@ public:
   }
   void checkRedirect(const Value &a, const Resource &listener, RuleContext &ctx) const {
     StringRef from = listener.getEnum("protocol");
-    const NamedValue *proto = a.field("protocol");
+    auto listenerPort = listener.getInt("port");
+    // A redirect must change the protocol, host, port or path; the query
+    // alone does not count (AWS rejects it as a loop).
     bool changes = false;
-    for (StringRef f : {"host", "port", "path", "query"})
-      if (const NamedValue *nv = a.field(f); nv && !(nv->value.kind == Value::Kind::Enum &&
-                                                    nv->value.str == "keep"))
-        changes = true;
-    if (proto && proto->value.str != "keep" && proto->value.str != from)
+    const NamedValue *proto = a.field("protocol");
+    if (proto && proto->value.kind == Value::Kind::Enum && proto->value.str != "keep" &&
+        proto->value.str != from)
       changes = true;
+    if (const NamedValue *port = a.field("port"); port && port->value.kind == Value::Kind::Int) {
+      if (!listenerPort || port->value.i != *listenerPort)
+        changes = true;
+      if (port->value.i < 1 || port->value.i > 65535)
+        ctx.report(*this, port->value.range, "redirect port {} is outside 1..65535",
+                   port->value.i);
+    }
+    if (const NamedValue *host = a.field("host"); host && host->value.kind == Value::Kind::String) {
+      if (host->value.str != "#{host}")
+        changes = true;
+      if (host->value.str.empty() || host->value.str.size() > 128)
+        ctx.report(*this, host->value.range, "a redirect host has 1..128 characters; this one "
+                                             "has {}",
+                   host->value.str.size());
+    }
+    if (const NamedValue *path = a.field("path"); path && path->value.kind == Value::Kind::String) {
+      if (path->value.str != "/#{path}")
+        changes = true;
+      if (!path->value.str.startswith("/") || path->value.str.size() > 128)
+        ctx.report(*this, path->value.range,
+                   "a redirect path starts with '/' and has at most 128 characters");
+    }
+    if (const NamedValue *q = a.field("query");
+        q && q->value.kind == Value::Kind::String && q->value.str.size() > 128)
+      ctx.report(*this, q->value.range, "a redirect query has at most 128 characters; this one "
+                                        "has {}",
+                 q->value.str.size());
     if (!changes)
       ctx.report(*this, a.range,
-                 "this redirect changes neither protocol, host, port nor path: it loops");
+                 "this redirect changes neither protocol, host, port nor path: it sends the "
+                 "client back to the same URL (a loop); give it a new protocol, host, port or "
+                 "path");
     if (proto && proto->value.str == "http" && from == "https")
       ctx.report(*this, proto->value.range, "a redirect from HTTPS to HTTP is not allowed");
     if (const NamedValue *st = a.field("status"); st && st->value.kind == Value::Kind::Int &&
@@ -531,8 +657,11 @@ public:
                  c->value.str.size());
   }
   RuleDoc doc() const override {
-    return {"A redirect changes at least one of protocol, host, port or path (else it loops), "
-            "never goes from HTTPS to HTTP, and uses status 301 or 302. A fixed response has a "
+    return {"A redirect changes at least one of protocol, host, port or path (else it loops; "
+            "a new query alone does not count, nor a port or protocol equal to the listener's), "
+            "never goes from HTTPS to HTTP, and uses status 301 or 302; its host and path have "
+            "1..128 characters (the path starting with '/'), its query at most 128 and its "
+            "port is 1..65535. A fixed response has a "
             "2XX, 4XX or 5XX status, a body of at most 1024 characters and a content type of "
             "at most 32.",
             "The API rejects these actions.",
@@ -551,9 +680,12 @@ public:
     StringRef type = lbType(r);
     if (!type.empty() && type != "application")
       ctx.report(*this, r.nameRange,
-                 "only application load balancers have listener rules; {} listener has only "
-                 "its default action",
-                 type == "network" ? "a network load balancer's" : "this load balancer's");
+                 "only application load balancers have listener rules; {}'s listener sends "
+                 "everything to {}",
+                 typeName(type),
+                 type == "classic" ? "its instance port (route on an ALB instead)"
+                                   : "its default action (use one listener per port, or route "
+                                     "on an ALB)");
   }
   RuleDoc doc() const override {
     return {"Listener rules exist only on application load balancers (HTTP and HTTPS "
@@ -656,8 +788,12 @@ public:
 
 class ConditionLimits final : public Rule {
 public:
-  ConditionLimits() : Rule(RuleID::LRL004, {"listener_rule"}) {}
+  ConditionLimits() : Rule(RuleID::LRL004, {"listener_rule", "load_balancer"}) {}
   void check(const Resource &r, RuleContext &ctx) const override {
+    if (r.kind() == "load_balancer") {
+      checkRuleQuota(r, ctx);
+      return;
+    }
     const Value *when = r.get("when");
     if (!when)
       return;
@@ -666,11 +802,12 @@ public:
     size_t total = 0, wildcards = 0;
     for (const Value *c : calls) {
       auto values = conditionValues(*c);
-      if (values.size() > 3)
+      if (values.size() > 3 && c->str != "query")
         ctx.report(*this, values[3]->range,
                    "a '{}' condition matches at most 3 values; this one has {}", c->str,
                    values.size());
-      total += values.size();
+      // query(key, value) is one key/value pair: one match evaluation.
+      total += c->str == "query" ? 1 : values.size();
       for (const Value *v : values)
         if (v->kind == Value::Kind::String)
           wildcards += std::count_if(v->str.begin(), v->str.end(),
@@ -683,9 +820,25 @@ public:
       ctx.report(*this, when->range, "a rule has at most 5 wildcards ('*', '?'); this one has {}",
                  wildcards);
   }
+  /// The adjustable quota of 100 rules per ALB (default rules excluded).
+  void checkRuleQuota(const Resource &lb, RuleContext &ctx) const {
+    if (lb.getEnum("type") != "application")
+      return;
+    size_t count = 0;
+    for (const Resource *l : lb.childrenOf("listener"))
+      for (const Resource *rule : l->childrenOf("rule"))
+        if (++count == 101)
+          ctx.reportAs(*this, Severity::Warning, rule->nameRange,
+                       "{} has more than 100 listener rules, the default quota; ask AWS for "
+                       "more or split the routing",
+                       describe(lb));
+  }
   RuleDoc doc() const override {
     return {"Per rule: at most 3 values per condition, 5 values in all, and 5 wildcards "
-            "('*' or '?'). These limits are not adjustable.",
+            "('*' or '?'). A header condition's name is not a value; a query condition's "
+            "key/value pair is one. These limits are not adjustable. An application load "
+            "balancer has at most 100 rules besides the default ones (an adjustable quota: a "
+            "warning).",
             "CreateRule rejects the rule.", "ALB guide, \"Listener rules\"; ALB quotas.",
             "when = path(\"/a\", \"/b\", \"/c\", \"/d\")",
             "when = path(\"/a\", \"/b\", \"/c\")"};
@@ -711,19 +864,27 @@ public:
         if (v->kind != Value::Kind::String)
           continue;
         StringRef s = v->str;
-        if (c->str == "path" && (!s.startswith("/") || s.size() > 128))
-          ctx.report(*this, v->range, "a path pattern starts with '/' and has at most 128 "
-                                      "characters");
-        else if (c->str == "host" &&
-                 (s.size() > 128 || !std::all_of(s.begin(), s.end(), hostChar)))
+        std::string shown = s.size() > 40 ? s.take_front(40).str() + "..." : s.str();
+        if (c->str == "path" && !s.startswith("/"))
+          ctx.report(*this, v->range, "path pattern '{}' must start with '/'", shown);
+        else if ((c->str == "path" || c->str == "host" || c->str == "query" ||
+                  c->str == "header") &&
+                 s.size() > 128)
+          ctx.report(*this, v->range, "a {} {} has at most 128 characters; '{}' has {}",
+                     c->str, c->str == "path" || c->str == "host" ? "pattern" : "value", shown,
+                     s.size());
+        else if (c->str == "host" && !std::all_of(s.begin(), s.end(), hostChar)) {
+          char bad = *std::find_if_not(s.begin(), s.end(), hostChar);
           ctx.report(*this, v->range,
-                     "a host pattern has at most 128 characters from A-Z, a-z, 0-9, - . * ?");
-        else if (c->str == "method" && (s.contains('*') || s.contains('?')))
-          ctx.report(*this, v->range, "a method matches exactly; wildcards are not allowed");
+                     "host pattern '{}' has '{}'; a host pattern takes only A-Z, a-z, 0-9, - . * "
+                     "and ?",
+                     shown, bad);
+        } else if (c->str == "method" && (s.contains('*') || s.contains('?')))
+          ctx.report(*this, v->range,
+                     "method '{}' has a wildcard; a method matches exactly: list the methods",
+                     shown);
         else if (c->str == "source_ip" && s == "255.255.255.255/32")
           ctx.report(*this, v->range, "255.255.255.255/32 is not allowed as a source IP");
-        else if ((c->str == "query" || c->str == "header") && s.size() > 128)
-          ctx.report(*this, v->range, "a {} value has at most 128 characters", c->str);
       }
   }
   RuleDoc doc() const override {
@@ -778,9 +939,12 @@ public:
         if (a.key == b.key || a.catchAll) {
           ctx.report(*this, rangeOf(*b.rule, "when"),
                      "rule '{}' never matches: rule '{}' (priority {}) {} and is evaluated "
-                     "first",
+                     "first; {}",
                      b.rule->name, a.rule->name, a.priority,
-                     a.key == b.key ? "has the same conditions" : "matches every path")
+                     a.key == b.key ? "has the same conditions" : "matches every path",
+                     a.key == b.key ? "remove one of them or make their conditions differ"
+                                    : fmt::format("give '{}' a priority below {}", b.rule->name,
+                                                  a.priority))
               .note(rangeOf(*a.rule, "when"), "'{}' is here", a.rule->name);
           break;
         }
@@ -813,7 +977,9 @@ public:
           firstUdp = l;
         if (firstQuic)
           ctx.report(*this, rangeOf(*l, "protocol"),
-                     "an NLB with a QUIC listener cannot have {} listeners", p.upper())
+                     "an NLB with a QUIC listener cannot have {} listeners; move them to "
+                     "another NLB",
+                     p.upper())
               .note(rangeOf(*firstQuic, "protocol"), "QUIC listener here");
         continue;
       }
@@ -821,24 +987,26 @@ public:
         continue;
       if (firstQuic) {
         ctx.report(*this, rangeOf(*l, "protocol"),
-                   "an NLB has at most one QUIC or TCP_QUIC listener")
+                   "an NLB has at most one QUIC or TCP_QUIC listener; put this one on another NLB")
             .note(rangeOf(*firstQuic, "protocol"), "the first is here");
         continue;
       }
       firstQuic = l;
       if (firstUdp)
         ctx.report(*this, rangeOf(*l, "protocol"),
-                   "an NLB with {} listeners cannot have a QUIC listener",
+                   "an NLB with {} listeners cannot have a QUIC listener; move it to another NLB",
                    firstUdp->getEnum("protocol").upper())
             .note(rangeOf(*firstUdp, "protocol"), "{} listener here",
                   firstUdp->getEnum("protocol").upper());
       if (lb.getEnum("ip_address_type") != "ipv4")
         ctx.report(*this, rangeOf(*l, "protocol"),
-                   "QUIC listeners are not allowed on a dualstack NLB")
+                   "QUIC listeners are not allowed on a dualstack NLB; use "
+                   "'ip_address_type = ipv4' or another NLB")
             .note(rangeOf(lb, "ip_address_type"), "ip address type here");
       if (const Value *sgs = lb.get("security_groups"); sgs && !sgs->items.empty())
         ctx.report(*this, rangeOf(*l, "protocol"),
-                   "QUIC listeners are not allowed on an NLB with security groups")
+                   "QUIC listeners are not allowed on an NLB with security groups; remove the "
+                   "groups or move QUIC to another NLB")
             .note(sgs->range, "security groups here");
     }
   }
@@ -868,14 +1036,15 @@ public:
       if (l.getEnum("protocol") != "https")
         ctx.report(*this, f.at->range,
                    "target group '{}' speaks {} to its targets, which needs an HTTPS listener; "
-                   "{} is {}",
+                   "{} is {}: forward from an HTTPS listener, or use 'protocol_version = http1'",
                    tg->name, version == "grpc" ? "gRPC" : "HTTP/2", describe(l),
                    l.getEnum("protocol").upper())
             .note(rangeOf(*tg, "protocol_version"), "protocol version set here");
       StringRef tt = tg->getEnum("target_type");
       if (version == "grpc" && tt != "instance" && tt != "ip")
         ctx.report(*this, rangeOf(*tg, "target_type"),
-                   "a gRPC target group takes instance or ip targets, not {}", tt);
+                   "a gRPC target group takes instance or ip targets, not {}", tt)
+            .note(f.at->range, "forwarded to from {} here", describe(l));
     }
   }
   RuleDoc doc() const override {

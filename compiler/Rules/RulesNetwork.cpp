@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 using namespace infrac;
 using namespace infrac::rules;
@@ -157,18 +158,33 @@ class PortRange final : public Rule {
 public:
   PortRange() : Rule(RuleID::SG001, {"ingress_rule", "egress_rule"}) {}
   void check(const Resource &r, RuleContext &ctx) const override {
+    StringRef proto = r.getEnum("protocol");
+    if (proto == "all")
+      return; // Ports are ignored: SG002.
+    if (proto == "icmp" || proto == "icmpv6") {
+      // AWS reads an ICMP rule's ports as the ICMP type and code (-1: any).
+      for (auto [attr, what] : {std::pair<StringRef, const char *>{"port", "ICMP type"},
+                                {"to_port", "ICMP code"}})
+        if (auto p = r.getInt(attr); p && (*p < -1 || *p > 255))
+          ctx.report(*this, rangeOf(r, attr),
+                     "an {} rule's '{}' is the {}: {} is outside -1..255 (-1 is any)",
+                     proto, attr, what, *p);
+      return;
+    }
     for (StringRef attr : {"port", "to_port"})
       if (auto p = r.getInt(attr); p && (*p < 0 || *p > 65535))
         ctx.report(*this, rangeOf(r, attr), "port {} is outside 0..65535", *p);
     auto from = r.getInt("port"), to = r.getInt("to_port");
     if (from && to && *from > *to)
-      ctx.report(*this, rangeOf(r, "to_port"), "port range {}..{} ends before it starts", *from,
+      ctx.report(*this, rangeOf(r, "to_port"),
+                 "port range {}..{} ends before it starts; write the lower port first", *from,
                  *to)
           .note(rangeOf(r, "port"), "the range starts here");
   }
   RuleDoc doc() const override {
-    return {"Security-group rule ports are 0..65535 and `port` (the start) is not above "
-            "`to_port` (the end).",
+    return {"tcp and udp rule ports are 0..65535 and `port` (the start) is not above "
+            "`to_port` (the end). An icmp or icmpv6 rule's `port` and `to_port` are the ICMP "
+            "type and code, each -1..255 (-1 for any).",
             "The EC2 API rejects the rule.",
             "CloudFormation schema (FromPort/ToPort); cfn-lint E3688.",
             "ingress { protocol = tcp; port = 9000; to_port = 8000; from = \"10.0.0.0/8\" }",
@@ -181,18 +197,38 @@ public:
   ProtocolPorts() : Rule(RuleID::SG002, {"ingress_rule", "egress_rule"}) {}
   void check(const Resource &r, RuleContext &ctx) const override {
     StringRef proto = r.getEnum("protocol");
-    if ((proto == "tcp" || proto == "udp") && !r.getInt("port"))
+    if ((proto == "tcp" || proto == "udp") && !r.getInt("port")) {
       ctx.report(*this, r.nameRange, "a {} rule needs a port; write e.g. 'port = 443'", proto);
+      return;
+    }
+    // AWS ignores the ports of a rule for every protocol (-1): the rule opens
+    // all of them, whatever the port says.
+    if (proto == "all")
+      for (StringRef attr : {"port", "to_port"})
+        if (written(r, attr)) {
+          ctx.reportAs(*this, Severity::Warning, attrRange(r, attr),
+                       "protocol all opens every port; AWS ignores '{}' here. Use protocol "
+                       "tcp or udp to open only port {}",
+                       attr, *r.getInt(attr))
+              .fixit(attrRange(r, attr), "");
+          break;
+        }
   }
   RuleDoc doc() const override {
-    return {"A tcp or udp rule gives its port (`port`, optionally `to_port`). For protocol "
-            "`all` the ports are ignored by AWS (cfn-lint W3687); infrac's language has no port "
-            "on such rules to ignore, so that half of the catalogue row needs no check.",
-            "AWS requires FromPort and ToPort for TCP and UDP.",
-            "cfn-lint E3687 (SecurityGroupProtocolsAndPortsInclusive); tflint "
+    return {"A tcp or udp rule gives its port (`port`, optionally `to_port`): an error without "
+            "one. A rule of protocol `all` opens every port and AWS ignores its ports "
+            "(cfn-lint W3687): a `port` or `to_port` there is a warning, since it reads as if "
+            "only that port were open. icmp and icmpv6 rules may give ports (AWS reads them as "
+            "the ICMP type and code) or none (every type).",
+            "AWS requires FromPort and ToPort for TCP and UDP, and silently widens a rule of "
+            "every protocol to every port.",
+            "cfn-lint E3687 (SecurityGroupProtocolsAndPortsInclusive), W3687 "
+            "(SecurityGroupProtocolsAndPortsExclusive); tflint "
             "aws_security_group_invalid_protocol.",
-            "ingress { protocol = tcp; from = \"10.0.0.0/8\" }",
-            "ingress { protocol = tcp; port = 443; from = \"10.0.0.0/8\" }"};
+            "ingress { protocol = tcp; from = \"10.0.0.0/8\" }\n"
+            "ingress { protocol = all; port = 22; from = \"10.0.0.0/8\" }",
+            "ingress { protocol = tcp; port = 443; from = \"10.0.0.0/8\" }\n"
+            "ingress { protocol = tcp; port = 22; from = \"10.0.0.0/8\" }"};
   }
 };
 
@@ -204,7 +240,9 @@ public:
     if (!d || d->kind != Value::Kind::String)
       return;
     if (d->str.empty())
-      ctx.report(*this, rangeOf(r, "description"), "a security group's description is required");
+      ctx.report(*this, rangeOf(r, "description"),
+                 "a security group's description is required; say what the group admits "
+                 "(1..255 characters)");
     else if (d->str.size() > 255)
       ctx.report(*this, rangeOf(r, "description"),
                  "description is {} characters; AWS allows at most 255", d->str.size());
@@ -241,17 +279,30 @@ public:
 };
 
 
-/// Does one of the groups admit `peer` (a group, or a CIDR containing `cidr`)
-/// on `port`?
-bool admits(const std::vector<const Resource *> &groups, int64_t port,
+/// The IP protocols a target group's traffic uses on its port.
+std::vector<StringRef> trafficProtocols(const Resource &tg) {
+  StringRef p = tg.getEnum("protocol");
+  if (p == "udp" || p == "quic" || p == "geneve")
+    return {"udp"};
+  if (p == "tcp_udp" || p == "tcp_quic")
+    return {"tcp", "udp"};
+  return {"tcp"};
+}
+
+/// Does one of the groups admit a peer (as `peerMatches` decides) over
+/// `protocol` on `port`? A rule of protocol all admits every protocol and port.
+bool admits(const std::vector<const Resource *> &groups, StringRef protocol, int64_t port,
             llvm::function_ref<bool(const Value &)> peerMatches) {
   for (const Resource *sg : groups)
     for (const Resource *in : sg->childrenOf("ingress")) {
+      StringRef p = in->getEnum("protocol");
+      if (p != "all" && p != protocol)
+        continue;
       auto [lo, hi] = portRange(*in);
       if (port < lo || port > hi)
         continue;
       bool ok = false;
-      forEachPeer(*in, [&](const Value &p) { ok |= peerMatches(p); });
+      forEachPeer(*in, [&](const Value &peer) { ok |= peerMatches(peer); });
       if (ok)
         return true;
     }
@@ -288,34 +339,71 @@ class LoadBalancerToTargets final : public Rule {
 public:
   LoadBalancerToTargets() : Rule(RuleID::SG005, {}) {}
   void checkModel(RuleContext &ctx) const override {
-    std::set<std::pair<const Resource *, const Resource *>> seen;
+    std::set<std::tuple<const Resource *, const Resource *, const Resource *>> seen;
     forEachPath(ctx, [&](const Resource &lb, const ForwardTarget &f, const Resource &asg,
                          const Resource &lt) {
+      const Resource &tg = *f.targetGroup;
       std::vector<const Resource *> lbGroups = refsOf(lb, "security_groups");
       std::vector<const Resource *> ltGroups = refsOf(lt, "security_groups");
-      auto port = f.targetGroup->getInt("port");
-      if (lbGroups.empty() || ltGroups.empty() || !port || !seen.insert({&lt, &lb}).second)
+      auto port = tg.getInt("port");
+      if (lbGroups.empty() || ltGroups.empty() || !port || !seen.insert({&lt, &lb, &tg}).second)
         return;
-      bool ok = admits(ltGroups, *port, [&](const Value &p) {
+      // The load balancer's nodes sit in its subnets: a block holding every one
+      // of them admits it as well as its security group does.
+      std::vector<Cidr4> lbSubnets;
+      if (const Value *subnets = lb.get("subnets"))
+        for (const Value &sn : subnets->items)
+          if (auto c = sn.ref ? parseCidr4(sn.ref->getString("cidr")) : std::nullopt)
+            lbSubnets.push_back(*c);
+      auto fromLoadBalancer = [&](const Value &p) {
         if (p.kind == Value::Kind::Ref)
           return std::find(lbGroups.begin(), lbGroups.end(), p.ref) != lbGroups.end();
-        return p.kind == Value::Kind::String && isWorld(p.str);
-      });
-      if (!ok)
+        if (p.kind != Value::Kind::String)
+          return false;
+        auto c = parseCidr4(p.str);
+        return isWorld(p.str) ||
+               (c && !lbSubnets.empty() &&
+                std::all_of(lbSubnets.begin(), lbSubnets.end(),
+                            [&](const Cidr4 &sn) { return c->contains(sn); }));
+      };
+      for (StringRef proto : trafficProtocols(tg))
+        if (!admits(ltGroups, proto, *port, fromLoadBalancer)) {
+          ctx.report(*this, rangeOf(lt, "security_groups"),
+                     "the security groups of launch template '{}' do not admit load balancer "
+                     "'{}' on {} port {}; its instances (in '{}') get no traffic from it. Add "
+                     "e.g. 'ingress {{ protocol = {}; port = {}; from = {} }}'",
+                     lt.name, lb.name, upper(proto), *port, asg.name, proto, *port,
+                     lbGroups.front()->name)
+              .note(rangeOf(lb, "security_groups"), "'{}' sends from these security groups",
+                    lb.name)
+              .note(rangeOf(tg, "port"), "target group '{}' uses port {}", tg.name, *port);
+          return;
+        }
+      // Health checks (HTTP, HTTPS or TCP) on a port of their own.
+      const Resource *hc = tg.child("health_check");
+      auto hcPort = hc ? hc->getInt("port") : std::nullopt;
+      if (!hc || hc->getBool("enabled") == false || !hcPort || *hcPort == *port)
+        return;
+      if (!admits(ltGroups, "tcp", *hcPort, fromLoadBalancer))
         ctx.report(*this, rangeOf(lt, "security_groups"),
                    "the security groups of launch template '{}' do not admit load balancer "
-                   "'{}' on port {}; its instances (in '{}') will fail health checks",
-                   lt.name, lb.name, *port, asg.name)
+                   "'{}' on health-check port {}; its instances (in '{}') never become "
+                   "healthy. Add e.g. 'ingress {{ protocol = tcp; port = {}; from = {} }}'",
+                   lt.name, lb.name, *hcPort, asg.name, *hcPort, lbGroups.front()->name)
             .note(rangeOf(lb, "security_groups"), "'{}' sends from these security groups",
                   lb.name)
-            .note(rangeOf(*f.targetGroup, "port"), "target group '{}' uses port {}",
-                  f.targetGroup->name, *port);
+            .note(rangeOf(*hc, "port"), "target group '{}' checks health on port {}",
+                  tg.name, *hcPort);
     });
   }
+  static std::string upper(StringRef s) { return s.upper(); }
   RuleDoc doc() const override {
     return {"When a load balancer with security groups forwards to a target group that an Auto "
             "Scaling group fills, the instances' security groups (from the launch template) "
-            "admit one of the load balancer's groups on the target group's port.",
+            "admit one of the load balancer's groups (or a CIDR block holding all of its "
+            "subnets, or the world) on the target group's port "
+            "and protocol (TCP; UDP for UDP groups; both for TCP_UDP), and on the health-check "
+            "port when the check has a port of its own.",
             "Otherwise every health check and request from the load balancer is dropped: the "
             "targets never become healthy.",
             "ALB guide, \"Security groups for your Application Load Balancer\" (recommended "
@@ -329,42 +417,57 @@ class NetworkLoadBalancerClients final : public Rule {
 public:
   NetworkLoadBalancerClients() : Rule(RuleID::SG006, {}) {}
   void checkModel(RuleContext &ctx) const override {
-    std::set<std::pair<const Resource *, const Resource *>> seen;
+    std::set<std::tuple<const Resource *, const Resource *, const Resource *>> seen;
     forEachPath(ctx, [&](const Resource &lb, const ForwardTarget &f, const Resource &asg,
                          const Resource &lt) {
-      if (lb.getEnum("type") != "network" || f.targetGroup->getBool("preserve_client_ip") != true)
+      const Resource &tg = *f.targetGroup;
+      if (lb.getEnum("type") != "network" || tg.getBool("preserve_client_ip") != true)
         return;
       std::vector<const Resource *> ltGroups = refsOf(lt, "security_groups");
-      auto port = f.targetGroup->getInt("port");
-      if (ltGroups.empty() || !port || !seen.insert({&lt, &lb}).second)
+      auto port = tg.getInt("port");
+      if (ltGroups.empty() || !port || !seen.insert({&lt, &lb, &tg}).second)
         return;
       bool internet = lb.getEnum("scheme") == "internet_facing";
-      const Resource *vpc = f.targetGroup->getRef("vpc");
+      const Resource *vpc = tg.getRef("vpc");
       auto vpcCidr = vpc ? parseCidr4(vpc->getString("cidr")) : std::nullopt;
-      bool ok = admits(ltGroups, *port, [&](const Value &p) {
+      auto fromClients = [&](const Value &p) {
         if (p.kind != Value::Kind::String)
           return false;
+        if (isWorld(p.str))
+          return true;
         auto c = parseCidr4(p.str);
-        if (internet)
-          return isWorld(p.str);
-        return c && vpcCidr && c->contains(*vpcCidr);
-      });
-      if (!ok)
-        ctx.report(*this, rangeOf(lt, "security_groups"),
-                   "network load balancer '{}' keeps the client's IP address, so the instances "
-                   "of '{}' see {} on port {}, and their security groups do not admit them",
-                   lb.name, asg.name, internet ? "internet clients" : "clients from the VPC",
-                   *port)
-            .note(rangeOf(*f.targetGroup, "preserve_client_ip"),
-                  "target group '{}' preserves client IPs", f.targetGroup->name);
+        return !internet && c && vpcCidr && c->contains(*vpcCidr);
+      };
+      const char *clients = internet ? "internet clients" : "clients from the VPC";
+      std::string fix = internet ? "\"0.0.0.0/0\""
+                                 : "\"" + (vpc ? vpc->getString("cidr").str() : "") + "\"";
+      for (StringRef proto : trafficProtocols(tg))
+        if (!admits(ltGroups, proto, *port, fromClients)) {
+          auto b = ctx.report(*this, rangeOf(lt, "security_groups"),
+                              "network load balancer '{}' keeps the client's IP address, so the "
+                              "instances of '{}' see {} on {} port {}, and their security "
+                              "groups do not admit them. Add e.g. 'ingress {{ protocol = {}; "
+                              "port = {}; from = {} }}'",
+                              lb.name, asg.name, clients, StringRef(proto).upper(), *port, proto,
+                              *port, fix);
+          if (written(tg, "preserve_client_ip"))
+            b.note(rangeOf(tg, "preserve_client_ip"), "target group '{}' preserves client IPs",
+                   tg.name);
+          else
+            b.note(tg.nameRange,
+                   "target group '{}' preserves client IPs (the default for its targets)",
+                   tg.name);
+          return;
+        }
     });
   }
   RuleDoc doc() const override {
     return {"A network load balancer forwarding to instance targets (client IP preservation "
             "on, the default) delivers packets with the client's source address. The "
-            "instances' security groups must admit the clients themselves on the target port: "
-            "the world (0.0.0.0/0) for an internet-facing NLB, the VPC's CIDR for an internal "
-            "one. Admitting only the NLB's subnets does not work.",
+            "instances' security groups must admit the clients themselves on the target port "
+            "and protocol: the world (0.0.0.0/0) for an internet-facing NLB, the VPC's CIDR (or "
+            "a block containing it) for an internal one. Admitting only the NLB's subnets or "
+            "TCP where the group speaks UDP does not work.",
             "Traffic is silently dropped at the instance; health checks (from the NLB's own "
             "addresses) may still pass, so the failure looks like a timeout for clients only.",
             "NLB guide, \"Target groups\" (client IP preservation) and \"Security groups\".",
@@ -376,11 +479,16 @@ public:
 /// SEC001 and SEC002: a port open to the world.
 class OpenToWorld final : public Rule {
 public:
-  OpenToWorld(RuleID id, std::vector<int64_t> ports, bool allPorts, const char *what,
-              RuleDoc d)
-      : Rule(id, {"ingress_rule"}), ports(std::move(ports)), allPorts(allPorts), what(what),
-        d(d) {}
+  OpenToWorld(RuleID id, std::vector<int64_t> ports, bool udpToo, bool allPorts,
+              const char *what, RuleDoc d)
+      : Rule(id, {"ingress_rule"}), ports(std::move(ports)), udpToo(udpToo),
+        allPorts(allPorts), what(what), d(d) {}
   void check(const Resource &r, RuleContext &ctx) const override {
+    // An icmp rule's "ports" are the ICMP type and code; SSH is TCP only, RDP
+    // also uses UDP.
+    StringRef proto = r.getEnum("protocol");
+    if (proto != "all" && proto != "tcp" && !(udpToo && proto == "udp"))
+      return;
     auto [lo, hi] = portRange(r);
     if (lo < 0)
       return;
@@ -392,15 +500,21 @@ public:
       return;
     forEachPeer(r, [&](const Value &p) {
       if (p.kind == Value::Kind::String && isWorld(p.str))
-        ctx.report(*this, p.range, "{} is open to the world ({})",
-                   everything ? "every port" : what, p.str);
+        ctx.report(*this, p.range,
+                   "{} is open to the world ({}); admit a narrower CIDR block or a security "
+                   "group such as a bastion's",
+                   !everything ? std::string(what)
+                   : allPorts  ? std::string("every port")
+                               : "every port, " + std::string(what) + " included,",
+                   p.str);
     });
   }
   RuleDoc doc() const override { return d; }
 
 private:
   std::vector<int64_t> ports;
-  bool allPorts;
+  bool udpToo;   ///< The service also listens on UDP (RDP does, SSH does not).
+  bool allPorts; ///< Every port open is a finding of its own.
   const char *what;
   RuleDoc d;
 };
@@ -418,18 +532,20 @@ void rules::addNetworkRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<LoadBalancerToTargets>());
   out.push_back(std::make_unique<NetworkLoadBalancerClients>());
   out.push_back(std::make_unique<OpenToWorld>(
-      RuleID::SEC001, std::vector<int64_t>{22}, false, "SSH (port 22)",
-      RuleDoc{"An ingress rule admitting 0.0.0.0/0 or ::/0 on port 22, a range containing it, "
-              "or protocol all.",
+      RuleID::SEC001, std::vector<int64_t>{22}, /*udpToo=*/false, /*allPorts=*/false,
+      "SSH (port 22)",
+      RuleDoc{"An ingress rule admitting 0.0.0.0/0 or ::/0 on TCP port 22, a range containing "
+              "it, or protocol all.",
               "SSH open to the internet is scanned and brute-forced within minutes. Use SSM "
               "Session Manager or a bastion's security group.",
               "checkov CKV_AWS_24; trivy AVD-AWS-0107 (aws-ec2-no-public-ingress-sgr).",
               "ingress { protocol = tcp; port = 22; from = \"0.0.0.0/0\" }",
               "ingress { protocol = tcp; port = 22; from = bastion_sg }"}));
   out.push_back(std::make_unique<OpenToWorld>(
-      RuleID::SEC002, std::vector<int64_t>{3389}, true, "RDP (port 3389)",
-      RuleDoc{"An ingress rule admitting 0.0.0.0/0 or ::/0 on port 3389 (RDP), or on every port "
-              "(protocol all or 0..65535).",
+      RuleID::SEC002, std::vector<int64_t>{3389}, /*udpToo=*/true, /*allPorts=*/true,
+      "RDP (port 3389)",
+      RuleDoc{"An ingress rule admitting 0.0.0.0/0 or ::/0 on TCP or UDP port 3389 (RDP), or "
+              "on every port (protocol all, or tcp or udp 0..65535).",
               "RDP and all-port exposure are the commonest ways in for attackers.",
               "checkov CKV_AWS_25 (3389), CKV_AWS_277 (all ports); trivy AVD-AWS-0107.",
               "ingress { protocol = all; from = \"0.0.0.0/0\" }",

@@ -30,7 +30,27 @@ StringRef familyOf(const Resource &tg, const Topology &topo) {
 
 const Resource &targetGroupOf(const Resource &child) { return *child.parent; }
 
-/// A bounds check of one attribute; the table of the catalogue's ranges.
+/// AWS takes these durations in whole seconds: reports a fraction (1.5s,
+/// 2500ms) and returns false.
+bool wholeSeconds(const Rule &rule, const Resource &r, llvm::StringRef attr, const char *what,
+                  RuleContext &ctx) {
+  const Value *v = r.get(attr);
+  if (!v || v->kind != Value::Kind::Duration || v->i % 1000 == 0)
+    return true;
+  ctx.report(rule, rangeOf(r, attr), "{} is {} s; AWS takes whole seconds", what,
+             static_cast<double>(v->i) / 1000.0);
+  return false;
+}
+
+/// The protocol a target group's health check uses. AWS checks an alb-type
+/// group over HTTP unless told otherwise, where the model's derived default
+/// follows the group's own TCP.
+StringRef checkProtocol(const Resource &hc) {
+  if (hc.parent && hc.parent->getEnum("target_type") == "alb" && !written(hc, "protocol"))
+    return "http";
+  return hc.getEnum("protocol");
+}
+
 /// Whether a health check is a target group's (not a classic load balancer's).
 bool ofTargetGroup(const Resource &hc) {
   return hc.parent && hc.parent->kind() == "target_group";
@@ -51,13 +71,15 @@ public:
       return; // A classic load balancer's own check: CLB002.
     for (const Check &c : checks) {
       std::optional<double> v;
+      if (*c.unit && !wholeSeconds(*this, r, c.attr, c.what, ctx))
+        continue;
       if (*c.unit)
         v = seconds(r, c.attr);
       else if (auto i = r.getInt(c.attr))
         v = static_cast<double>(*i);
       if (v && (*v < c.lo || *v > c.hi))
         ctx.report(*this, rangeOf(r, c.attr), "{} is {}{}; AWS allows {}..{}{}", c.what, *v,
-                   c.unit, c.lo, c.hi, c.unit);
+                   *c.unit ? " s" : "", c.lo, c.hi, *c.unit ? " s" : "");
     }
   }
   RuleDoc doc() const override { return d; }
@@ -74,14 +96,18 @@ public:
     if (tg.getEnum("target_type") == "lambda")
       return; // TG003.
     if (tg.getEnum("protocol").empty())
-      ctx.report(*this, tg.nameRange, "target group '{}' needs a protocol", tg.name);
+      ctx.report(*this, tg.nameRange,
+                 "target group '{}' needs a protocol, e.g. 'protocol = http'", tg.name);
     auto port = tg.getInt("port");
     if (!port)
-      ctx.report(*this, tg.nameRange, "target group '{}' needs a port", tg.name);
+      ctx.report(*this, tg.nameRange,
+                 "target group '{}' needs a port: the one its targets listen on",
+                 tg.name);
     else if (*port < 1 || *port > 65535)
       ctx.report(*this, rangeOf(tg, "port"), "port {} is outside 1..65535", *port);
     if (!tg.getRef("vpc"))
-      ctx.report(*this, tg.nameRange, "target group '{}' needs a vpc", tg.name);
+      ctx.report(*this, tg.nameRange, "target group '{}' needs a vpc: the one its targets are in",
+                 tg.name);
   }
   RuleDoc doc() const override {
     return {"Every target group except lambda ones has a protocol, a port in 1..65535 and a "
@@ -132,15 +158,19 @@ public:
   void check(const Resource &tg, RuleContext &ctx) const override {
     if (tg.getEnum("target_type") != "lambda")
       return;
-    for (StringRef attr : {"protocol", "port", "vpc"})
+    for (StringRef attr : {"protocol", "port", "vpc", "protocol_version"})
       if (const Attr *a = tg.attr(attr); a && !a->isDefault)
-        ctx.report(*this, a->range(), "a lambda target group takes no {}", attr)
+        ctx.report(*this, a->range(),
+                   "a lambda target group takes no {}: the load balancer invokes the function "
+                   "directly",
+                   attr)
             .fixit(a->range(), "");
     if (const Value *t = tg.get("targets"); t && t->items.size() > 1)
       ctx.report(*this, t->items[1].range, "a lambda target group has at most one function");
   }
   RuleDoc doc() const override {
-    return {"A lambda target group has no protocol, port or VPC, and at most one function.",
+    return {"A lambda target group has no protocol, port, VPC or protocol version, and at most "
+            "one function.",
             "The API rejects them (cfn-lint E3681).",
             "ALB guide, \"Lambda functions as targets\"; cfn-lint E3681; ALB quotas.",
             "target_group fn { target_type = lambda; protocol = http; port = 80 }",
@@ -157,24 +187,39 @@ public:
       return;
     static const char *const privateRanges[] = {"10.0.0.0/8", "172.16.0.0/12",
                                                 "192.168.0.0/16", "100.64.0.0/10"};
+    // A VPC may use a publicly routable block; addresses of its subnets are
+    // fine targets.
+    std::vector<Cidr4> vpcBlocks;
+    if (const Resource *vpc = tg.getRef("vpc")) {
+      if (auto c = parseCidr4(vpc->getString("cidr")))
+        vpcBlocks.push_back(*c);
+      if (const Value *sec = vpc->get("secondary_cidrs"))
+        for (const Value &v : sec->items)
+          if (auto c = v.kind == Value::Kind::String ? parseCidr4(v.str) : std::nullopt)
+            vpcBlocks.push_back(*c);
+    }
     for (const Value &t : targets->items) {
-      if (t.kind != Value::Kind::String)
+      if (t.kind != Value::Kind::String || ipFamily(targetAddress(t.str)) != 4)
         continue;
       auto ip = parseCidr4(targetAddress(t.str));
       if (!ip)
         continue;
       bool ok = std::any_of(std::begin(privateRanges), std::end(privateRanges),
-                            [&](const char *r) { return parseCidr4(r)->contains(*ip); });
+                            [&](const char *r) { return parseCidr4(r)->contains(*ip); }) ||
+                std::any_of(vpcBlocks.begin(), vpcBlocks.end(),
+                            [&](const Cidr4 &b) { return b.contains(*ip); });
       if (!ok)
         ctx.report(*this, t.range,
-                   "ip target {} is publicly routable; ip targets must be in 10.0.0.0/8, "
-                   "172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10",
+                   "ip target {} is publicly routable; ip targets must be in the target "
+                   "group's VPC or in 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or "
+                   "100.64.0.0/10",
                    t.str);
     }
   }
   RuleDoc doc() const override {
-    return {"The IPv4 targets of an ip target group are in the private ranges 10.0.0.0/8, "
-            "172.16.0.0/12, 192.168.0.0/16 (RFC 1918) or 100.64.0.0/10 (RFC 6598).",
+    return {"The IPv4 targets of an ip target group are in the target group's VPC (its "
+            "primary or secondary CIDRs) or in the private ranges 10.0.0.0/8, 172.16.0.0/12, "
+            "192.168.0.0/16 (RFC 1918) or 100.64.0.0/10 (RFC 6598).",
             "RegisterTargets rejects publicly routable addresses.",
             "ALB guide, \"Target type\", register targets.",
             "targets = [\"8.8.8.8\"]", "targets = [\"10.0.1.15\"]"};
@@ -219,7 +264,9 @@ public:
     if (targets) {
       for (const Value &t : targets->items) {
         if (t.kind != Value::Kind::Ref || !t.ref || t.ref->kind() != "load_balancer")
-          ctx.report(*this, t.range, "an alb-type target group's target is a load balancer");
+          ctx.report(*this, t.range,
+                     "an alb-type target group's target is an application load balancer, "
+                     "named by reference (e.g. 'targets = [web_alb]')");
         else if (t.ref->getEnum("type") != "application")
           ctx.report(*this, t.range,
                      "the target of an alb-type target group is an application load balancer; "
@@ -245,9 +292,9 @@ public:
       bool n = nlb->getBool("cross_zone").value_or(false);
       if (a != n)
         ctx.reportAs(*this, Severity::Warning, rangeOf(*nlb, "cross_zone"),
-                     "cross-zone load balancing is {} on '{}' but {} on its target '{}'; "
-                     "traffic is uneven across zones",
-                     n ? "on" : "off", nlb->name, a ? "on" : "off", alb->name);
+                     "'{}' has cross-zone load balancing {} but its target '{}' has it {}; "
+                     "traffic is uneven across zones: set the same 'cross_zone' on both",
+                     nlb->name, n ? "on" : "off", alb->name, a ? "on" : "off");
     }
   }
   RuleDoc doc() const override {
@@ -270,7 +317,8 @@ public:
     bool v6 = tg.getEnum("ip_address_type") == "ipv6";
     if (v6 && tg.getEnum("target_type") != "ip")
       ctx.report(*this, rangeOf(tg, "ip_address_type"),
-                 "an ipv6 target group takes ip targets only; this one has {} targets",
+                 "an ipv6 target group takes ip targets only; this one has {} targets: set "
+                 "'target_type = ip'",
                  tg.getEnum("target_type"))
           .note(rangeOf(tg, "target_type"), "target type here");
     if (v6)
@@ -278,7 +326,8 @@ public:
         const Resource *lb = f.from->topLevel();
         if (lb->getEnum("ip_address_type") == "ipv4") {
           ctx.report(*this, f.at->range,
-                     "ipv6 target group '{}' needs a dualstack load balancer; '{}' is ipv4",
+                     "ipv6 target group '{}' needs a dualstack load balancer; '{}' is ipv4: set "
+                     "'ip_address_type = dualstack' on it",
                      tg.name, lb->name)
               .note(rangeOf(*lb, "ip_address_type"), "'{}' declared here", lb->name);
           break;
@@ -313,7 +362,8 @@ public:
   void check(const Resource &tg, RuleContext &ctx) const override {
     if (const Value *targets = tg.get("targets"); targets && targets->items.size() > 1000)
       ctx.report(*this, targets->items[1000].range,
-                 "target group '{}' registers {} targets; the quota is 1,000", tg.name,
+                 "target group '{}' registers {} targets; the quota is 1,000: split them "
+                 "over several groups", tg.name,
                  targets->items.size());
     const Resource *vpc = tg.getRef("vpc");
     if (!vpc)
@@ -325,7 +375,8 @@ public:
       for (const Value &s : subnets->items)
         if (s.ref && s.ref->getRef("vpc") && s.ref->getRef("vpc") != vpc) {
           ctx.report(*this, rangeOf(tg, "vpc"),
-                     "target group '{}' is in VPC '{}' but load balancer '{}' is in '{}'",
+                     "target group '{}' is in VPC '{}' but load balancer '{}' is in '{}'; a load "
+                     "balancer reaches targets in its own VPC only",
                      tg.name, vpc->name, lb->name, s.ref->getRef("vpc")->name)
               .note(s.range, "subnet of '{}' here", lb->name);
           break;
@@ -377,14 +428,30 @@ public:
     if (!ofTargetGroup(hc))
       return; // A classic load balancer's own check: CLB002.
     auto timeout = seconds(hc, "timeout"), interval = seconds(hc, "interval");
-    if (timeout && interval && *timeout >= *interval)
-      ctx.report(*this, rangeOf(hc, "timeout"),
-                 "health-check timeout ({} s) must be less than the interval ({} s)", *timeout,
-                 *interval)
-          .note(rangeOf(hc, "interval"), "the interval is here");
+    if (!timeout || !interval || *timeout < *interval)
+      return;
+    // The GWLB guide words it as interval >= timeout: equal is only a warning there.
+    bool gateway = familyOf(targetGroupOf(hc), ctx.topology) == "gateway";
+    std::optional<Severity> severity;
+    if (gateway && *timeout == *interval)
+      severity = Severity::Warning;
+    bool wroteTimeout = written(hc, "timeout"), wroteInterval = written(hc, "interval");
+    std::string message = fmt::format(
+        "{} health-check timeout ({} s) must be less than the {}interval ({} s){}",
+        wroteTimeout ? "the" : "the default", *timeout, wroteInterval ? "" : "default ",
+        *interval,
+        wroteTimeout ? "" : "; set 'timeout' below the interval");
+    // Point at what was written: the timeout, else the interval.
+    auto b = ctx.reportMessage(*this, rangeOf(hc, wroteTimeout ? "timeout" : "interval"),
+                               message, severity);
+    if (wroteTimeout && wroteInterval)
+      b.note(rangeOf(hc, "interval"), "the interval is here");
   }
   RuleDoc doc() const override {
-    return {"A health check's timeout is less than its interval.",
+    return {"A health check's timeout is less than its interval, defaults included (an NLB's "
+            "TCP check times out after 10 s by default, so an interval of 10 s fails). Behind a "
+            "gateway load balancer an equal timeout and interval is a warning (the GWLB guide "
+            "asks for interval >= timeout).",
             "The API rejects it: \"Health check interval must be greater than the timeout\".",
             "ELBv2 ValidationError text; GWLB guide.",
             "health_check { interval = 5s; timeout = 5s }",
@@ -404,9 +471,12 @@ public:
       ctx.report(*this, rangeOf(hc, "protocol"),
                  "an {} target group is health-checked over HTTP or HTTPS, not TCP",
                  tgProto.upper());
-    else if (proto == "tcp" && tg.getEnum("target_type") == "alb")
+    // AWS's default check of an alb-type group is HTTP (the model's derived
+    // default follows the group's TCP protocol): only a written tcp is wrong.
+    else if (proto == "tcp" && tg.getEnum("target_type") == "alb" && written(hc, "protocol"))
       ctx.report(*this, rangeOf(hc, "protocol"),
-                 "an alb-type target group is health-checked over HTTP or HTTPS");
+                 "an alb-type target group is health-checked over HTTP or HTTPS, not TCP: the "
+                 "check goes to the ALB's listener");
   }
   RuleDoc doc() const override {
     return {"The health-check protocol fits the target group: HTTP or HTTPS for HTTP(S) and "
@@ -446,7 +516,7 @@ public:
     const Attr *m = hc.attr("matcher");
     if (!m || m->isDefault || m->value.kind != Value::Kind::String)
       return;
-    StringRef proto = hc.getEnum("protocol");
+    StringRef proto = checkProtocol(hc);
     if (proto == "tcp") {
       ctx.report(*this, m->range(), "a matcher applies to HTTP and HTTPS health checks only")
           .fixit(m->range(), "");
@@ -461,16 +531,22 @@ public:
                  m->value.str);
       return;
     }
-    int lo = 200, hi = family == "application" ? 499 : 599;
+    bool grpc = targetGroupOf(hc).getEnum("protocol_version") == "grpc";
+    int lo = grpc ? 0 : 200, hi = grpc ? 99 : family == "application" ? 499 : 599;
     if (family == "gateway" && m->value.str != "200-399")
       ctx.report(*this, m->value.range, "a gateway load balancer's matcher must be \"200-399\"");
     else if (b->first < lo || b->second > hi)
-      ctx.report(*this, m->value.range, "matcher codes must be within {}..{} here", lo, hi);
+      ctx.report(*this, m->value.range, "matcher '{}' is outside {}..{}, the {} {} allows",
+                 m->value.str, lo, hi,
+                 grpc ? "gRPC codes" : "HTTP codes",
+                 grpc                      ? "a gRPC target group"
+                 : family == "application" ? "an application load balancer"
+                                           : "a network load balancer");
   }
   RuleDoc doc() const override {
     return {"A matcher is given only for HTTP and HTTPS health checks, as codes or ranges "
             "(\"200,202\", \"200-299\") within 200..499 (ALB) or 200..599 (NLB); a GWLB's is "
-            "\"200-399\".",
+            "\"200-399\"; a gRPC target group's matcher gives gRPC codes 0..99.",
             "The API rejects other matchers (cfn-lint E3684).",
             "cfn-lint E3684; ALB and NLB health-check guides.",
             "health_check { protocol = http; matcher = \"100-600\" }",
@@ -484,15 +560,20 @@ public:
   void check(const Resource &hc, RuleContext &ctx) const override {
     if (!ofTargetGroup(hc))
       return; // A classic load balancer's own check: CLB002.
-    const Value *p = hc.get("path");
-    if (!p || p->kind != Value::Kind::String || hc.getEnum("protocol") == "tcp")
-      return;
-    if (!p->str.startswith("/") || p->str.size() > 1024)
-      ctx.report(*this, p->range,
-                 "health-check path '{}' must start with '/' and have at most 1024 characters",
-                 p->str);
     if (auto port = hc.getInt("port"); port && (*port < 1 || *port > 65535))
       ctx.report(*this, rangeOf(hc, "port"), "health-check port {} is outside 1..65535", *port);
+    const Value *p = hc.get("path");
+    if (!p || p->kind != Value::Kind::String || checkProtocol(hc) == "tcp")
+      return;
+    std::string shown = p->str.size() > 40 ? p->str.take_front(40).str() + "..." : p->str.str();
+    if (!p->str.startswith("/")) {
+      auto d = ctx.report(*this, p->range, "health-check path '{}' must start with '/'", shown);
+      if (p->str.find_first_of("\"\\") == StringRef::npos && p->str.size() < 1024)
+        d.fixit(p->range, "\"/" + p->str.str() + "\"");
+    }
+    else if (p->str.size() > 1024)
+      ctx.report(*this, p->range, "health-check path '{}' has {} characters; at most 1024",
+                 shown, p->str.size());
   }
   RuleDoc doc() const override {
     return {"A health-check path starts with '/' and has 1..1024 characters; the port is "
@@ -512,7 +593,10 @@ public:
     if (hc.getBool("enabled") == false &&
         targetGroupOf(hc).getEnum("target_type") != "lambda")
       ctx.report(*this, attrRange(hc, "enabled"),
-                 "only lambda target groups may disable health checks");
+                 "only lambda target groups may disable health checks; {} targets are always "
+                 "checked",
+                 targetGroupOf(hc).getEnum("target_type"))
+          .fixit(attrRange(hc, "enabled"), "");
   }
   RuleDoc doc() const override {
     return {"Health checks are always on for instance, ip and alb targets; only lambda "
@@ -527,8 +611,26 @@ class SlowStart final : public Rule {
 public:
   SlowStart() : Rule(RuleID::TG018, {"target_group"}) {}
   void check(const Resource &tg, RuleContext &ctx) const override {
+    StringRef family = familyOf(tg, ctx.topology);
+    bool alb = family == "application" || family.empty();
+    if (!alb && written(tg, "algorithm") && tg.getEnum("algorithm") != "round_robin")
+      ctx.report(*this, rangeOf(tg, "algorithm"),
+                 "the routing algorithm is an application load balancer's; {} target group "
+                 "'{}' is flow-hashed by its load balancer",
+                 tg.getEnum("protocol").upper(), tg.name)
+          .fixit(attrRange(tg, "algorithm"), "");
     auto s = seconds(tg, "slow_start");
     if (!s || *s == 0)
+      return;
+    if (!alb) {
+      ctx.report(*this, rangeOf(tg, "slow_start"),
+                 "slow start is for the HTTP and HTTPS target groups of application load "
+                 "balancers; {} target group '{}' cannot have it",
+                 tg.getEnum("protocol").upper(), tg.name)
+          .fixit(attrRange(tg, "slow_start"), "");
+      return;
+    }
+    if (!wholeSeconds(*this, tg, "slow_start", "slow start", ctx))
       return;
     if (*s < 30 || *s > 900)
       ctx.report(*this, rangeOf(tg, "slow_start"),
@@ -539,8 +641,9 @@ public:
           .note(rangeOf(tg, "algorithm"), "the algorithm is set here");
   }
   RuleDoc doc() const override {
-    return {"Slow start is 0 (off) or 30..900 s, and never combined with the "
-            "least_outstanding_requests algorithm.",
+    return {"Slow start is 0 (off) or 30..900 s in whole seconds, and never combined with "
+            "the least_outstanding_requests algorithm. Slow start and the routing algorithm are "
+            "attributes of application load balancers' target groups only.",
             "ModifyTargetGroupAttributes rejects both.", "ALB guide, target group attributes.",
             "target_group web { slow_start = 10s }", "target_group web { slow_start = 60s }"};
   }
@@ -553,7 +656,8 @@ public:
     const Resource &tg = targetGroupOf(st);
     StringRef type = st.getEnum("type"), family = familyOf(tg, ctx.topology);
     if (tg.getEnum("target_type") == "lambda") {
-      ctx.report(*this, st.nameRange, "lambda target groups have no stickiness");
+      ctx.report(*this, st.nameRange,
+                 "lambda target groups have no stickiness; remove the stickiness block");
       return;
     }
     bool ok = (family == "application" && (type == "lb_cookie" || type == "app_cookie")) ||
@@ -582,8 +686,14 @@ public:
 
 class StickinessDuration final : public Rule {
 public:
-  StickinessDuration() : Rule(RuleID::TG020, {"stickiness"}) {}
-  void check(const Resource &st, RuleContext &ctx) const override {
+  StickinessDuration()
+      : Rule(RuleID::TG020, {"stickiness", "listener", "listener_rule"}) {}
+  void check(const Resource &r, RuleContext &ctx) const override {
+    if (r.kind() != "stickiness") {
+      checkForward(r, ctx);
+      return;
+    }
+    const Resource &st = r;
     StringRef type = st.getEnum("type");
     if (type == "lb_cookie" || type == "app_cookie")
       if (auto d = seconds(st, "duration"); d && (*d < 1 || *d > 604800))
@@ -599,9 +709,24 @@ public:
       ctx.report(*this, rangeOf(st, "cookie_name"),
                  "cookie name '{}' is reserved (AWSALB, AWSALBAPP and AWSALBTG prefixes)", name);
   }
+  /// forward(a: 80, b: 20, stickiness = 1h): the group stickiness of a split.
+  void checkForward(const Resource &r, RuleContext &ctx) const {
+    const Value *a = r.get(r.kind() == "listener" ? "default" : "then");
+    if (!a || a->kind != Value::Kind::Call || a->str != "forward")
+      return;
+    const NamedValue *st = a->field("stickiness");
+    if (!st || st->value.kind != Value::Kind::Duration)
+      return;
+    double d = static_cast<double>(st->value.i) / 1000.0;
+    if (d < 1 || d > 604800)
+      ctx.report(*this, st->value.range,
+                 "forward stickiness is {} s; AWS allows 1 s to 7 days", d);
+  }
   RuleDoc doc() const override {
     return {"lb_cookie and app_cookie stickiness last 1 s to 7 days (604,800 s; default 1 "
-            "day). app_cookie names the application's cookie, which must not start with "
+            "day), and so does a weighted forward's group stickiness "
+            "(`forward(a: 80, b: 20, stickiness = 1h)`). app_cookie names the application's "
+            "cookie, which must not start with "
             "AWSALB, AWSALBAPP or AWSALBTG.",
             "The API rejects other durations and reserved names.",
             "ALB guide, target group attributes; ELBv2 API TargetGroupStickinessConfig.",
@@ -615,32 +740,38 @@ public:
   StickyNeedsCrossZone() : Rule(RuleID::TG021, {"stickiness"}) {}
   void check(const Resource &st, RuleContext &ctx) const override {
     const Resource &tg = targetGroupOf(st);
-    if (st.getBool("enabled") == false || familyOf(tg, ctx.topology) != "application")
+    StringRef family = familyOf(tg, ctx.topology);
+    if (st.getBool("enabled") == false)
       return;
-    const Value *cz = tg.get("cross_zone");
-    if (cz && cz->kind == Value::Kind::Bool && !cz->b) {
-      ctx.report(*this, st.nameRange,
-                 "sticky sessions need cross-zone load balancing, which target group '{}' "
-                 "turns off",
-                 tg.name)
-          .note(rangeOf(tg, "cross_zone"), "turned off here");
+    if (family == "network" && tg.getEnum("protocol") == "tls") {
+      for (const ForwardTarget &f : ctx.topology.forwardsTo(&tg))
+        if (f.from->kind() == "listener" && f.from->getEnum("protocol") == "tls") {
+          ctx.report(*this, st.nameRange,
+                     "a network load balancer has no sticky sessions for a TLS target group "
+                     "behind a TLS listener; use a TCP target group or drop the stickiness")
+              .note(f.at->range, "forwarded to from TLS {} here", describe(*f.from));
+          return;
+        }
       return;
     }
-    for (const Resource *lb : ctx.topology.loadBalancersOf(&tg))
-      if (lb->getBool("cross_zone") == false && (!cz || cz->kind == Value::Kind::Enum)) {
-        ctx.report(*this, st.nameRange,
-                   "sticky sessions need cross-zone load balancing, which load balancer '{}' "
-                   "turns off",
-                   lb->name)
-            .note(rangeOf(*lb, "cross_zone"), "turned off here");
-        return;
-      }
+    if (family != "application")
+      return;
+    // An ALB always balances across zones (ELB007); only the group can turn it off.
+    const Value *cz = tg.get("cross_zone");
+    if (cz && cz->kind == Value::Kind::Bool && !cz->b)
+      ctx.report(*this, st.nameRange,
+                 "sticky sessions need cross-zone load balancing, which target group '{}' "
+                 "turns off; remove 'cross_zone = false' or the stickiness",
+                 tg.name)
+          .note(rangeOf(tg, "cross_zone"), "turned off here");
   }
   RuleDoc doc() const override {
-    return {"Sticky sessions on an ALB target group need cross-zone load balancing on (the "
-            "group's own setting, or the load balancer's when the group uses it).",
-            "Enabling stickiness on a group with cross-zone off fails.",
-            "ALB guide, \"Sticky sessions\".",
+    return {"Sticky sessions on an ALB target group need cross-zone load balancing on (an "
+            "ALB always has it; the group may turn it off). A network load balancer has no "
+            "sticky sessions for a TLS target group behind a TLS listener.",
+            "Enabling stickiness on a group with cross-zone off fails, and so does stickiness "
+            "on an NLB's TLS-to-TLS group.",
+            "ALB guide, \"Sticky sessions\"; NLB guide, target groups, \"Sticky sessions\".",
             "target_group web { cross_zone = false; stickiness { type = lb_cookie } }",
             "target_group web { stickiness { type = lb_cookie } }"};
   }
@@ -653,7 +784,9 @@ public:
     StringRef p = tg.getEnum("protocol");
     if ((p == "udp" || p == "tcp_udp") && tg.getBool("preserve_client_ip") == false)
       ctx.report(*this, attrRange(tg, "preserve_client_ip"),
-                 "client IP preservation cannot be turned off for {} target groups", p.upper());
+                 "client IP preservation cannot be turned off for {} target groups",
+                 p.upper())
+          .fixit(attrRange(tg, "preserve_client_ip"), "");
   }
   RuleDoc doc() const override {
     return {"A UDP or TCP_UDP target group keeps client IP preservation on.",
