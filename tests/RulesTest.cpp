@@ -69,6 +69,32 @@ TEST(RulesTest, EveryRowHasOneDocumentedClass) {
     EXPECT_TRUE(seen.count(info.id.str())) << info.id.str() << " has no rule class";
 }
 
+/// Every rule has tests/check/rules/<ID>/ with ok_ and fail_ inputs (what
+/// each fail_ file must expect is enforced by VerifyTest); every folder there
+/// is a rule's.
+TEST(RulesTest, EveryRuleHasOkAndFailTests) {
+  std::string root = sourceDir() + "/tests/check/rules";
+  std::set<std::string> ids;
+  for (const rules::RuleInfo &info : rules::allRuleInfos()) {
+    std::string id = info.id.str();
+    ids.insert(id);
+    bool ok = false, fail = false;
+    std::error_code ec;
+    for (llvm::sys::fs::directory_iterator it(root + "/" + id, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      llvm::StringRef name = llvm::sys::path::filename(it->path());
+      ok |= name.startswith("ok_") && name.endswith(".infra");
+      fail |= name.startswith("fail_") && name.endswith(".infra");
+    }
+    EXPECT_TRUE(ok) << "rule " << id << " has no tests/check/rules/" << id << "/ok_*.infra";
+    EXPECT_TRUE(fail) << "rule " << id << " has no tests/check/rules/" << id << "/fail_*.infra";
+  }
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec))
+    EXPECT_TRUE(ids.count(llvm::sys::path::filename(it->path()).str()))
+        << it->path() << " is not a rule's folder";
+}
+
 TEST(RulesTest, DocsAreGeneratedFromTheTable) {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -181,7 +207,7 @@ TEST(RulesTest, DisableWarnErrorAndWerror) {
   std::string f = fixture("flags/nlb.infra", nlbFile);
   ProcessResult plain = runProcess({bin, "check", f});
   EXPECT_EQ(plain.exitCode, 1);
-  EXPECT_TRUE(contains(plain.err, "error: a network load balancer has no security groups"))
+  EXPECT_TRUE(contains(plain.err, "error: network load balancer 'nlb' has security groups"))
       << plain.err;
   EXPECT_TRUE(contains(plain.err, "warning: load balancer 'nlb': no access logs")) << plain.err;
 
@@ -191,7 +217,7 @@ TEST(RulesTest, DisableWarnErrorAndWerror) {
 
   ProcessResult lowered = runProcess({bin, "check", "--warn=ELB004", f});
   EXPECT_EQ(lowered.exitCode, 0) << lowered.err;
-  EXPECT_TRUE(contains(lowered.err, "warning: a network load balancer has no security groups"))
+  EXPECT_TRUE(contains(lowered.err, "warning: network load balancer 'nlb' has security groups"))
       << lowered.err;
 
   ProcessResult raised = runProcess({bin, "check", "--disable=ELB004", "--error=SEC008", f});
@@ -218,7 +244,7 @@ TEST(RulesTest, ConfigurationFileIsFoundAndFlagsWin) {
           "# the project's choices\nrules:\n  disable: [SEC008]\n  warn: [ELB004]\n");
   ProcessResult r = runProcess({bin, "check", f});
   EXPECT_EQ(r.exitCode, 0) << r.err;
-  EXPECT_TRUE(contains(r.err, "warning: a network load balancer has no security groups"))
+  EXPECT_TRUE(contains(r.err, "warning: network load balancer 'nlb' has security groups"))
       << r.err;
   EXPECT_FALSE(contains(r.err, "SEC008")) << r.err;
 

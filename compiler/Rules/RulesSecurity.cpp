@@ -238,9 +238,12 @@ void rules::addSecurityRules(std::vector<std::unique_ptr<Rule>> &out) {
               "desync_mitigation_mode = defensive"}));
   out.push_back(std::make_unique<LoadBalancerSetting>(
       RuleID::SEC007, "deletion_protection", false, false,
-      [](const Resource &lb) { return lb.getBool("deletion_protection") != true; },
+      [](const Resource &lb) {
+        return lb.getEnum("type") != "classic" && lb.getBool("deletion_protection") != true;
+      },
       "deletion protection is off; set 'deletion_protection = true'",
-      RuleDoc{"Load balancers have deletion protection on (default off).",
+      RuleDoc{"Load balancers have deletion protection on (default off). Classic load "
+              "balancers have no such attribute and are skipped.",
               "One mistaken delete takes the service's entry point, and its DNS name, away.",
               "checkov CKV_AWS_150.", "load_balancer web { subnets = [a, c] }",
               "load_balancer web { subnets = [a, c]; deletion_protection = true }"}));
