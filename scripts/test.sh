@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh default
+bash scripts/setup-cfn-tools.sh   # node, @aws-cdk/cfnspec, cfn-lint for tests/BuildTest.cpp
 ctest --preset default -j2 --output-on-failure
