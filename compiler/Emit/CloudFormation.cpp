@@ -208,12 +208,16 @@ const Resource *Emitter::vpcOfSubnets(const Resource &r, StringRef attr) {
 //===----------------------------------------------------------------------===//
 
 Node &Emitter::add(StringRef id, StringRef type, std::vector<std::string> dependsOn) {
-  resources.emplace_back();
-  CfnResource &r = resources.back();
-  r.id = id.str();
-  r.type = type.str();
-  r.dependsOn = std::move(dependsOn);
-  return r.properties;
+  Node &r = resources.add(id, Node::map());
+  r.add("Type", Node::string(type));
+  if (dependsOn.size() == 1) {
+    r.add("DependsOn", Node::string(dependsOn[0]));
+  } else if (!dependsOn.empty()) {
+    Node &deps = r.add("DependsOn", Node::list());
+    for (const std::string &d : dependsOn)
+      deps.push(Node::string(d));
+  }
+  return r.add("Properties", Node::map());
 }
 
 void Emitter::output(StringRef id, Node value, StringRef description) {
@@ -231,7 +235,8 @@ void Emitter::fail(const llvm::Twine &msg) {
 Node Emitter::scalar(const Value &v) {
   // A param is substituted by Sema, and the value keeps the range of the
   // name that stood for it: that name tells us to emit a Ref instead.
-  if ((v.kind == VK::String || v.kind == VK::Int) && v.range.isValid()) {
+  if ((v.kind == VK::String || v.kind == VK::Int) && v.range.isValid() && !paramIds.empty() &&
+      llvm::isAlpha(*v.range.Start.getPointer())) {
     StringRef text(v.range.Start.getPointer(),
                    v.range.End.getPointer() - v.range.Start.getPointer());
     auto it = paramIds.find(text);
@@ -400,23 +405,7 @@ llvm::Expected<Node> Emitter::run() {
   Node params = parameters();
   if (!params.empty())
     root.add("Parameters", std::move(params));
-  Node res = Node::map();
-  for (CfnResource &r : resources) {
-    Node n = Node::map();
-    n.add("Type", Node::string(r.type));
-    if (r.dependsOn.size() == 1) {
-      n.add("DependsOn", Node::string(r.dependsOn[0]));
-    } else if (!r.dependsOn.empty()) {
-      Node deps = Node::list();
-      for (const std::string &d : r.dependsOn)
-        deps.push(Node::string(d));
-      n.add("DependsOn", std::move(deps));
-    }
-    if (!r.properties.empty())
-      n.add("Properties", std::move(r.properties));
-    res.add(r.id, std::move(n));
-  }
-  root.add("Resources", std::move(res));
+  root.add("Resources", resources);
   if (!outputs.empty())
     root.add("Outputs", std::move(outputs));
   return root;

@@ -145,7 +145,7 @@ public:
   llvm::StringRef save(llvm::StringRef s);
 
 private:
-  llvm::BumpPtrAllocator alloc;
+  llvm::BumpPtrAllocatorImpl<llvm::MallocAllocator, 1 << 16> alloc;
 };
 
 /// A built template: the root map and the memory of all its nodes.

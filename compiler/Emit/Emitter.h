@@ -15,20 +15,11 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 
-#include <deque>
 
 namespace infrac::emit {
 
 using sema::Resource;
 using sema::Value;
-
-/// One resource of the template.
-struct CfnResource {
-  std::string id;
-  std::string type;
-  std::vector<std::string> dependsOn;
-  Node properties = Node::map();
-};
 
 class Emitter {
 public:
@@ -42,7 +33,7 @@ public:
   std::string uniqueId(llvm::StringRef base);
 
   //===--- Template parts -------------------------------------------------===//
-  /// Adds a resource and returns its Properties (stable: resources live in a deque).
+  /// Adds a resource and returns its Properties (nodes never move).
   Node &add(llvm::StringRef id, llvm::StringRef type,
             std::vector<std::string> dependsOn = {});
   void output(llvm::StringRef id, Node value, llvm::StringRef description);
@@ -102,7 +93,7 @@ private:
 
   llvm::DenseMap<const Resource *, std::string> ids;
   llvm::StringSet<> taken;
-  std::deque<CfnResource> resources;
+  Node resources = Node::map();
   Node outputs = Node::map();
 
 public:
