@@ -38,9 +38,6 @@ cl::opt<bool> yaml("yaml",
                    cl::desc("Also write <name>.template.yaml (with -o -, YAML instead of JSON)"),
                    cl::init(false), cl::sub(buildCmd), cl::cat(optionCategory()));
 
-/// CloudFormation's limit on the resources of one stack.
-constexpr size_t maxStackResources = 500;
-
 struct Output {
   std::string path;
   const emit::Node *root;
@@ -128,12 +125,14 @@ int runBuild() {
       llvm::errs() << unit.root << ": error: " << llvm::toString(built.takeError()) << "\n";
       return 1;
     }
+    // What deploys but may not work as designed: warnings, errors under --Werror.
+    for (const std::string &w : built->warnings)
+      llvm::errs() << unit.root << (options.warningsAsErrors ? ": error: " : ": warning: ") << w
+                   << "\n";
+    if (options.warningsAsErrors && !built->warnings.empty())
+      return 1;
     templates.push_back(std::move(*built));
     const emit::Node &root = templates.back().root;
-    if (const emit::Node *res = root.get("Resources"); res && res->size() > maxStackResources)
-      llvm::errs() << unit.root << ": warning: the template has " << res->size()
-                   << " resources; CloudFormation takes at most " << maxStackResources
-                   << " in one stack\n";
     llvm::SmallString<256> base(toStdout ? "" : outDir.getValue());
     llvm::sys::path::append(base, stem + ".template");
     if (!toStdout || !yaml)

@@ -406,6 +406,9 @@ llvm::Expected<Node> Emitter::run() {
   if (!params.empty())
     root.add("Parameters", std::move(params));
   root.add("Resources", resources);
+  if (resources.size() > 500)
+    warn("the template has " + llvm::Twine(resources.size()) +
+         " resources; CloudFormation takes at most 500 in one stack");
   if (!outputs.empty())
     root.add("Outputs", std::move(outputs));
   return root;
@@ -421,5 +424,6 @@ llvm::Expected<Template> emit::buildCloudFormation(const sema::Model &model,
   if (!root)
     return root.takeError();
   t.root = *root;
+  t.warnings = std::move(e.warnings);
   return t;
 }

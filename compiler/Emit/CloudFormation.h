@@ -24,6 +24,7 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace infrac::emit {
 
@@ -152,6 +153,9 @@ private:
 struct Template {
   std::unique_ptr<NodeArena> arena;
   Node root;
+  /// What deploys but may not work as designed (one sentence each, in the
+  /// style of diagnostics), for the driver to show.
+  std::vector<std::string> warnings;
 };
 
 struct CfnOptions {

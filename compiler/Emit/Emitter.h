@@ -39,6 +39,9 @@ public:
   void output(llvm::StringRef id, Node value, llvm::StringRef description);
   /// The first failure wins; later mappings go on so the code stays simple.
   void fail(const llvm::Twine &msg);
+  /// A template that deploys but may not work as designed.
+  void warn(const llvm::Twine &msg) { warnings.push_back(msg.str()); }
+  std::vector<std::string> warnings;
 
   //===--- Values ---------------------------------------------------------===//
   /// A string or integer as written: a `param` becomes {"Ref": Param}.
