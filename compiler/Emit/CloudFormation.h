@@ -60,7 +60,9 @@ public:
   bool asBool() const { return d->b; }
   int64_t asInt() const { return d->i; }
   double asNumber() const { return d->num; }
-  llvm::StringRef asString() const { return d ? d->s : llvm::StringRef(); }
+  llvm::StringRef asString() const {
+    return kind() == Kind::String ? llvm::StringRef(d->str.data, d->str.size) : llvm::StringRef();
+  }
 
   /// Map: appends `key` (not checked for duplicates); returns the new value,
   /// which stays where it is.
@@ -70,7 +72,7 @@ public:
   /// Map: the value of `key`, or null.
   const Node *get(llvm::StringRef key) const;
   Node *get(llvm::StringRef key);
-  size_t size() const { return d ? d->size : 0; }
+  size_t size() const { return isCollection() ? d->size : 0; }
   bool empty() const { return size() == 0; }
 
   /// The entries of a list or map, in order.
@@ -91,19 +93,30 @@ public:
   private:
     const Entry *e;
   };
-  iterator begin() const { return iterator(d ? d->first : nullptr); }
+  iterator begin() const { return iterator(isCollection() ? d->list.first : nullptr); }
   iterator end() const { return iterator(); }
 
 private:
+  /// 24 bytes: a template of 7,500 resources has about 300,000 of them.
   struct Data {
     Kind kind;
-    bool b = false;
-    int64_t i = 0;
-    double num = 0;
-    llvm::StringRef s;
-    Entry *first = nullptr, *last = nullptr;
-    uint32_t size = 0;
+    uint32_t size; ///< List and Map: the number of entries.
+    union {
+      bool b;
+      int64_t i;
+      double num;
+      struct {
+        const char *data;
+        size_t size;
+      } str;
+      struct {
+        Entry *first, *last;
+      } list;
+    };
   };
+  bool isCollection() const {
+    return d && (d->kind == Kind::List || d->kind == Kind::Map);
+  }
   static Node make(Kind k);
   Node &append(llvm::StringRef key, Node value);
   Data *d = nullptr;

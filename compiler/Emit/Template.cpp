@@ -54,6 +54,8 @@ Node Node::make(Kind k) {
   Node n;
   n.d = new (arena.allocate(sizeof(Data), alignof(Data))) Data();
   n.d->kind = k;
+  n.d->size = 0;
+  n.d->list.first = n.d->list.last = nullptr;
   return n;
 }
 
@@ -79,7 +81,9 @@ Node Node::number(double d) {
 
 Node Node::string(StringRef s) {
   Node n = make(Kind::String);
-  n.d->s = NodeArena::current().save(s);
+  StringRef saved = NodeArena::current().save(s);
+  n.d->str.data = saved.data();
+  n.d->str.size = saved.size();
   return n;
 }
 
@@ -107,11 +111,11 @@ Node &Node::append(StringRef key, Node value) {
   Entry *e = new (arena.allocate(sizeof(Entry), alignof(Entry))) Entry();
   e->key = arena.save(key);
   e->value = value;
-  if (d->last)
-    d->last->next = e;
+  if (d->list.last)
+    d->list.last->next = e;
   else
-    d->first = e;
-  d->last = e;
+    d->list.first = e;
+  d->list.last = e;
   ++d->size;
   return e->value;
 }
