@@ -15,6 +15,8 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 
+#include <string>
+#include <vector>
 
 namespace infrac::emit {
 
@@ -86,32 +88,11 @@ public:
   /// An ELBv2 action (forward, redirect, fixed_response).
   Node action(const Value &v);
 
+  //===--- State the families share --------------------------------------===//
   const sema::Model &model;
   const CfnOptions &opts;
-
-private:
-  void assignIds();
-  void collectForwards();
-  Node parameters();
-
-  llvm::DenseMap<const Resource *, std::string> ids;
-  llvm::StringSet<> taken;
-  Node resources = Node::map();
-  Node outputs = Node::map();
-
-public:
   /// Parameters the mappings add (AMIs from SSM), after the user's params.
   Node extraParameters = Node::map();
-
-private:
-  /// Params referenced from the template: name -> (id, default value).
-  struct UsedParam {
-    std::string id;
-    Value value;
-  };
-  std::vector<std::pair<llvm::StringRef, UsedParam>> usedParams;
-  llvm::StringMap<std::string> paramIds;
-public:
   /// The resources that connect a VPC to the internet (VPCs with public
   /// subnets or internet-facing load balancers); ids reserved up front.
   struct Internet {
@@ -129,6 +110,22 @@ public:
   llvm::DenseMap<const Resource *, std::vector<std::string>> cidrBlocks;
 
 private:
+  void assignIds();
+  void collectForwards();
+  Node parameters();
+
+  llvm::DenseMap<const Resource *, std::string> ids;
+  llvm::StringSet<> taken;
+  Node resources = Node::map();
+  Node outputs = Node::map();
+  /// Params referenced from the template, in order of first use.
+  struct UsedParam {
+    std::string id;
+    Value value;
+  };
+  std::vector<std::pair<llvm::StringRef, UsedParam>> usedParams;
+  /// Every param of the model -> its logical id.
+  llvm::StringMap<std::string> paramIds;
   /// Target group -> (load balancer, listener/rule ids forwarding to it).
   struct Forwarding {
     const Resource *lb = nullptr;
@@ -150,8 +147,7 @@ std::string camel(llvm::StringRef name);
 int64_t seconds(int64_t ms);
 /// Bytes to whole GiB (rounded up).
 int64_t gibibytes(int64_t bytes);
-/// The enum symbol in AWS's spelling: "least_outstanding_requests" stays,
-/// "http" -> "HTTP" for protocols.
+/// An enum symbol in upper case, as AWS spells protocols: "http" -> "HTTP".
 std::string upper(llvm::StringRef s);
 
 } // namespace infrac::emit
