@@ -7,7 +7,8 @@
 #   * cfn-lint 1.51 when no cfn-lint is on PATH or in ~/.local/bin: with
 #     `pip install --user` where python3 has pip and allows it, else with
 #     Debian's pipx (Debian packages no cfn-lint, and its python3 refuses
-#     pip --user installs);
+#     pip --user installs); both fetch from PyPI, which project machines do
+#     not reach: there cfn-lint comes with the machine (pyenv's python3);
 #   * PyYAML for python3 (Debian's python3-yaml), which reads the YAML
 #     templates back in the tests.
 set -euo pipefail
@@ -41,7 +42,11 @@ if ! command -v cfn-lint >/dev/null; then
   echo "setup-cfn-tools: installing cfn-lint 1.51"
   if ! python3 -m pip install --user --quiet 'cfn-lint==1.51.*' 2>/dev/null; then
     command -v pipx >/dev/null || apt_install pipx
-    pipx install 'cfn-lint==1.51.*'
+    if ! pipx install 'cfn-lint==1.51.*'; then
+      echo "setup-cfn-tools: cannot install cfn-lint (both need PyPI); install cfn-lint 1.51" \
+        "and run this again" >&2
+      exit 1
+    fi
   fi
 fi
 
