@@ -397,6 +397,24 @@ TEST(BuildCliTest, WritesTheTemplateAndNothingElse) {
   EXPECT_NE(readFile(out + "/main.template.json").find("\"Default\": \"dev\""), std::string::npos);
 }
 
+TEST(BuildCliTest, EachFileIsAStackWithItsImports) {
+  TempDir dir;
+  writeFile(dir.path + "/net.infra", "vpc main { cidr = \"10.0.0.0/16\" }\n");
+  writeFile(dir.path + "/app.infra",
+            "import \"net.infra\"\n"
+            "subnet a { vpc = main; zone = \"us-east-1a\"; cidr = \"10.0.1.0/24\" }\n");
+  writeFile(dir.path + "/other.infra", cleanDesign);
+  ProcessResult r = runProcess({bin, "build", dir.path + "/app.infra", dir.path + "/other.infra",
+                                "-o", dir.path + "/out"});
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_EQ(filesIn(dir.path + "/out"),
+            (std::vector<std::string>{"app.template.json", "other.template.json"}));
+  std::string app = readFile(dir.path + "/out/app.template.json");
+  EXPECT_NE(app.find("\"MainVpc\": {"), std::string::npos) << app;
+  EXPECT_NE(app.find("\"VpcId\": {\n          \"Ref\": \"MainVpc\""), std::string::npos) << app;
+  EXPECT_NE(app.find("\"Description\": \"Built by infrac from app.infra\""), std::string::npos);
+}
+
 TEST(BuildCliTest, ErrorsFromSemaStopTheBuild) {
   TempDir dir;
   writeFile(dir.path + "/bad.infra", "vpc main { cidr = \"10.0.0.0/16\" }\n"
