@@ -9,6 +9,7 @@ packages=(
   llvm-14-dev zlib1g-dev libtinfo-dev libz3-dev        # LLVM Support
   libfmt-dev
   googletest libgtest-dev
+  libmimalloc-dev                                      # the allocator infrac links (optional)
 )
 # The fuzzer and the sanitizer preset use clang's runtime.
 if [[ "${INFRAC_SETUP_FUZZ:-0}" == 1 ]]; then
