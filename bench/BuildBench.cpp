@@ -47,10 +47,9 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 int usage() {
-  std::fprintf(stderr,
-               "usage: infrac-bench-build [--sizes=N,N,...] [--repeat=R] [--cdk-repeat=R] "
-               "[--infrac=PATH] [--cdk=DIR] [--keep=DIR] [--no-cdk]\n"
-               "       infrac-bench-build gen N [-o FILE]\n");
+  std::fprintf(stderr, "usage: infrac-bench-build [--sizes=N,N,...] [--repeat=R] [--cdk-repeat=R] "
+                       "[--infrac=PATH] [--cdk=DIR] [--keep=DIR] [--no-cdk]\n"
+                       "       infrac-bench-build gen N [-o FILE]\n");
   return 2;
 }
 
@@ -172,8 +171,9 @@ int runTable(const Options &opts) {
     struct stat st;
     if (!found ||
         stat((opts.cdkDir + "/node_modules/aws-cdk-lib/package.json").c_str(), &st) != 0) {
-      std::fprintf(stderr, "infrac-bench-build: node or aws-cdk-lib missing in %s; run "
-                           "scripts/bench-build.sh (or npm ci there), or pass --no-cdk\n",
+      std::fprintf(stderr,
+                   "infrac-bench-build: node or aws-cdk-lib missing in %s; run "
+                   "scripts/bench-build.sh (or npm ci there), or pass --no-cdk\n",
                    opts.cdkDir.c_str());
       return 2;
     }
@@ -213,8 +213,8 @@ int runTable(const Options &opts) {
                      opts.repeat);
     Census mine;
     if (!build.ok || !census(fmt::format("{}/build_{}.template.json", out, n), mine)) {
-      std::fprintf(stderr, "infrac-bench-build: infrac build on %s exited with %d\n",
-                   path.c_str(), build.exitCode);
+      std::fprintf(stderr, "infrac-bench-build: infrac build on %s exited with %d\n", path.c_str(),
+                   build.exitCode);
       rc = 1;
       continue;
     }

@@ -149,8 +149,8 @@ struct LintFinding {
 /// ("file:line:col:line:col:RULE:message").
 std::vector<LintFinding> cfnLint(const std::string &cfnLintPath, const std::string &region,
                                  const std::vector<std::string> &files, int *exitCode) {
-  std::vector<std::string> args = {cfnLintPath, "--format", "parseable", "--regions", region,
-                                   "--template"};
+  std::vector<std::string> args = {cfnLintPath, "--format", "parseable",
+                                   "--regions", region,     "--template"};
   args.insert(args.end(), files.begin(), files.end());
   ProcessResult r = runProcess(args);
   *exitCode = r.exitCode;
@@ -349,15 +349,14 @@ TEST(BuildTest, YamlIsTheSameTreeAsJson) {
   files.push_back(out.path + "/tricky.template.json");
   files.push_back(out.path + "/tricky.template.yaml");
 
-  std::vector<std::string> args = {
-      python, "-c",
-      "import json, sys, yaml\n"
-      "bad = 0\n"
-      "for j, y in zip(sys.argv[1::2], sys.argv[2::2]):\n"
-      "    if json.load(open(j)) != yaml.safe_load(open(y)):\n"
-      "        print('differs:', y); bad += 1\n"
-      "print(len(sys.argv[1:]) // 2, 'pairs,', bad, 'differ')\n"
-      "sys.exit(1 if bad else 0)\n"};
+  std::vector<std::string> args = {python, "-c",
+                                   "import json, sys, yaml\n"
+                                   "bad = 0\n"
+                                   "for j, y in zip(sys.argv[1::2], sys.argv[2::2]):\n"
+                                   "    if json.load(open(j)) != yaml.safe_load(open(y)):\n"
+                                   "        print('differs:', y); bad += 1\n"
+                                   "print(len(sys.argv[1:]) // 2, 'pairs,', bad, 'differ')\n"
+                                   "sys.exit(1 if bad else 0)\n"};
   args.insert(args.end(), files.begin(), files.end());
   ProcessResult check = runProcess(args);
   EXPECT_EQ(check.exitCode, 0) << check.out << check.err;
@@ -404,8 +403,8 @@ TEST(BuildCliTest, EachFileIsAStackWithItsImports) {
             "import \"net.infra\"\n"
             "subnet a { vpc = main; zone = \"us-east-1a\"; cidr = \"10.0.1.0/24\" }\n");
   writeFile(dir.path + "/other.infra", cleanDesign);
-  ProcessResult r = runProcess({bin, "build", dir.path + "/app.infra", dir.path + "/other.infra",
-                                "-o", dir.path + "/out"});
+  ProcessResult r = runProcess(
+      {bin, "build", dir.path + "/app.infra", dir.path + "/other.infra", "-o", dir.path + "/out"});
   EXPECT_EQ(r.exitCode, 0) << r.err;
   EXPECT_EQ(filesIn(dir.path + "/out"),
             (std::vector<std::string>{"app.template.json", "other.template.json"}));
@@ -417,8 +416,9 @@ TEST(BuildCliTest, EachFileIsAStackWithItsImports) {
 
 TEST(BuildCliTest, ErrorsFromSemaStopTheBuild) {
   TempDir dir;
-  writeFile(dir.path + "/bad.infra", "vpc main { cidr = \"10.0.0.0/16\" }\n"
-                                     "subnet a { vpc = mian; zone = \"z\"; cidr = \"10.0.1.0/24\" }\n");
+  writeFile(dir.path + "/bad.infra",
+            "vpc main { cidr = \"10.0.0.0/16\" }\n"
+            "subnet a { vpc = mian; zone = \"z\"; cidr = \"10.0.1.0/24\" }\n");
   ProcessResult r = runProcess({bin, "build", dir.path + "/bad.infra", "-o", dir.path + "/out"});
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_NE(r.err.find("[REF001]"), std::string::npos) << r.err;
@@ -428,17 +428,15 @@ TEST(BuildCliTest, ErrorsFromSemaStopTheBuild) {
 TEST(BuildCliTest, ErrorsFromRulesStopTheBuild) {
   TempDir dir;
   // Clean for sema; the rule catalogue rejects the health check (TG012).
-  writeFile(dir.path + "/rule.infra",
-            "vpc main { cidr = \"10.0.0.0/16\" }\n"
-            "target_group web { protocol = http; port = 80; vpc = main\n"
-            "  health_check { interval = 5s; timeout = 10s } }\n");
+  writeFile(dir.path + "/rule.infra", "vpc main { cidr = \"10.0.0.0/16\" }\n"
+                                      "target_group web { protocol = http; port = 80; vpc = main\n"
+                                      "  health_check { interval = 5s; timeout = 10s } }\n");
   ProcessResult r = runProcess({bin, "build", dir.path + "/rule.infra", "-o", dir.path + "/out"});
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_NE(r.err.find("[TG012]"), std::string::npos) << r.err;
   EXPECT_FALSE(llvm::sys::fs::exists(dir.path + "/out"));
   // Turned into a warning, the same design builds.
-  r = runProcess({bin, "build", dir.path + "/rule.infra", "-o", dir.path + "/out",
-                  "--warn=TG012"});
+  r = runProcess({bin, "build", dir.path + "/rule.infra", "-o", dir.path + "/out", "--warn=TG012"});
   EXPECT_EQ(r.exitCode, 0) << r.err;
 }
 
@@ -465,7 +463,8 @@ TEST(BuildCliTest, UsageErrors) {
   writeFile(sub + "/a.infra", cleanDesign);
   // -o is required; -o - takes one file; two files may not write one name.
   EXPECT_EQ(runProcess({bin, "build", dir.path + "/a.infra"}).exitCode, 2);
-  ProcessResult two = runProcess({bin, "build", dir.path + "/a.infra", sub + "/a.infra", "-o", "-"});
+  ProcessResult two =
+      runProcess({bin, "build", dir.path + "/a.infra", sub + "/a.infra", "-o", "-"});
   EXPECT_EQ(two.exitCode, 2);
   EXPECT_NE(two.err.find("-o - takes one file"), std::string::npos) << two.err;
   ProcessResult same =
@@ -529,8 +528,7 @@ TEST(BuildCliTest, DesignsInfracCannotDeployFail) {
 //===----------------------------------------------------------------------===//
 
 /// The template of a design, or the error.
-std::string build(const std::string &text, bool *ok = nullptr,
-                  Stages stages = Stages::WithRules) {
+std::string build(const std::string &text, bool *ok = nullptr, Stages stages = Stages::WithRules) {
   TempDir dir;
   writeFile(dir.path + "/t.infra", text);
   auto run = runFrontEnd({dir.path + "/t.infra"}, {}, 0, stages);
@@ -558,13 +556,14 @@ TEST(BuildTest, LogicalIdsAreReadableAndUnique) {
 }
 
 TEST(BuildTest, OnlyUsedParamsBecomeParameters) {
-  std::string json = build("param cidr = \"10.0.0.0/16\"\nparam unused = 3\n"
-                           "param size = 4\n"
-                           "vpc main { cidr = cidr }\n"
-                           "subnet a { vpc = main; zone = \"us-east-1a\"; cidr = \"10.0.1.0/24\" }\n"
-                           "launch_template lt { image = \"ami-1\"; instance_type = \"t3.micro\" }\n"
-                           "auto_scaling_group g { launch_template = lt; subnets = [a]; "
-                           "min = 1; max = size }\n");
+  std::string json =
+      build("param cidr = \"10.0.0.0/16\"\nparam unused = 3\n"
+            "param size = 4\n"
+            "vpc main { cidr = cidr }\n"
+            "subnet a { vpc = main; zone = \"us-east-1a\"; cidr = \"10.0.1.0/24\" }\n"
+            "launch_template lt { image = \"ami-1\"; instance_type = \"t3.micro\" }\n"
+            "auto_scaling_group g { launch_template = lt; subnets = [a]; "
+            "min = 1; max = size }\n");
   EXPECT_NE(json.find("\"Cidr\": {\n      \"Type\": \"String\",\n      \"Default\": "
                       "\"10.0.0.0/16\""),
             std::string::npos)

@@ -69,9 +69,9 @@ llvm::Error writeAll(const std::vector<Output> &outputs) {
   for (const Output &out : outputs) {
     auto temp = llvm::sys::fs::TempFile::create(out.path + ".tmp-%%%%%%");
     if (!temp)
-      return discardAll(llvm::createStringError(
-          llvm::errorToErrorCode(temp.takeError()), "cannot create a file beside '%s'",
-          out.path.c_str()));
+      return discardAll(llvm::createStringError(llvm::errorToErrorCode(temp.takeError()),
+                                                "cannot create a file beside '%s'",
+                                                out.path.c_str()));
     temps.push_back(std::move(*temp));
     llvm::raw_fd_ostream os(temps.back().FD, /*shouldClose=*/false);
     os.SetBufferSize(1 << 20);
@@ -79,8 +79,8 @@ llvm::Error writeAll(const std::vector<Output> &outputs) {
     os.flush();
     if (std::error_code ec = os.error()) {
       os.clear_error();
-      return discardAll(llvm::createStringError(ec, "cannot write '%s': %s",
-                                                out.path.c_str(), ec.message().c_str()));
+      return discardAll(llvm::createStringError(ec, "cannot write '%s': %s", out.path.c_str(),
+                                                ec.message().c_str()));
     }
   }
   for (size_t i = 0; i < temps.size(); ++i)
@@ -94,8 +94,7 @@ llvm::Error writeAll(const std::vector<Output> &outputs) {
 int runBuild() {
   bool toStdout = outDir == "-";
   if (toStdout && options.files.size() > 1) {
-    llvm::errs() << "infrac: error: -o - takes one file, found " << options.files.size()
-                 << "\n";
+    llvm::errs() << "infrac: error: -o - takes one file, found " << options.files.size() << "\n";
     return 2;
   }
   // 1. Check: parse, resolve, the rule catalogue. Errors stop the build.
@@ -148,15 +147,14 @@ int runBuild() {
     llvm::outs().flush();
     if (std::error_code ec = llvm::outs().error()) {
       llvm::outs().clear_error();
-      llvm::errs() << "infrac: error: cannot write to standard output: " << ec.message()
-                   << "\n";
+      llvm::errs() << "infrac: error: cannot write to standard output: " << ec.message() << "\n";
       return 2;
     }
     return 0;
   }
   if (std::error_code ec = llvm::sys::fs::create_directories(outDir.getValue())) {
-    llvm::errs() << "infrac: error: cannot create directory '" << outDir
-                 << "': " << ec.message() << "\n";
+    llvm::errs() << "infrac: error: cannot create directory '" << outDir << "': " << ec.message()
+                 << "\n";
     return 2;
   }
   if (llvm::Error err = writeAll(outputs)) {
@@ -167,7 +165,7 @@ int runBuild() {
 }
 
 CommandRegistration reg({&buildCmd, "build FILE... -o DIR",
-                         "check, then write DIR/<name>.template.json (--yaml: and .yaml)",
-                         runBuild, 20});
+                         "check, then write DIR/<name>.template.json (--yaml: and .yaml)", runBuild,
+                         20});
 
 } // namespace

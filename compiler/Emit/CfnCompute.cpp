@@ -20,9 +20,7 @@ using llvm::StringRef;
 
 namespace {
 
-double numberOf(const Value &v) {
-  return v.kind == VK::Int ? static_cast<double>(v.i) : v.d;
-}
+double numberOf(const Value &v) { return v.kind == VK::Int ? static_cast<double>(v.i) : v.d; }
 
 /// The metric an alarm of a step or simple policy watches.
 struct AlarmMetric {
@@ -218,10 +216,9 @@ void Emitter::emitAutoScalingGroup(const Resource &r) {
   for (const Resource *h : r.childrenOf("lifecycle_hook")) {
     Node &q = add(id(h), "AWS::AutoScaling::LifecycleHook");
     q.add("AutoScalingGroupName", ref(&r));
-    q.add("LifecycleTransition",
-          Node::string(h->getEnum("transition") == "launching"
-                           ? "autoscaling:EC2_INSTANCE_LAUNCHING"
-                           : "autoscaling:EC2_INSTANCE_TERMINATING"));
+    q.add("LifecycleTransition", Node::string(h->getEnum("transition") == "launching"
+                                                  ? "autoscaling:EC2_INSTANCE_LAUNCHING"
+                                                  : "autoscaling:EC2_INSTANCE_TERMINATING"));
     if (auto v = h->getInt("heartbeat_timeout"))
       q.add("HeartbeatTimeout", Node::integer(seconds(*v)));
     q.add("DefaultResult", Node::string(upper(h->getEnum("default_result"))));
@@ -261,11 +258,10 @@ void Emitter::emitScalingPolicy(const Resource &asg, const Resource &policy) {
     p.add("PolicyType", Node::string("TargetTrackingScaling"));
     Node &cfg = p.add("TargetTrackingConfiguration", Node::map());
     Node &spec = cfg.add("PredefinedMetricSpecification", Node::map());
-    StringRef predefined = metric == "network_in"    ? "ASGAverageNetworkIn"
-                           : metric == "network_out" ? "ASGAverageNetworkOut"
-                           : metric == "alb_request_count_per_target"
-                               ? "ALBRequestCountPerTarget"
-                               : "ASGAverageCPUUtilization";
+    StringRef predefined = metric == "network_in"                     ? "ASGAverageNetworkIn"
+                           : metric == "network_out"                  ? "ASGAverageNetworkOut"
+                           : metric == "alb_request_count_per_target" ? "ALBRequestCountPerTarget"
+                                                                      : "ASGAverageCPUUtilization";
     spec.add("PredefinedMetricType", Node::string(predefined));
     if (metric == "alb_request_count_per_target") {
       Node parts = Node::list();
@@ -309,10 +305,10 @@ void Emitter::emitScalingPolicy(const Resource &asg, const Resource &policy) {
 
   // The alarm that triggers a step or simple policy.
   AlarmMetric m = alarmMetric(metric);
-  Node &a = add(uniqueId(stripSuffix(id(&policy), "Policy").str() + "Alarm"),
-                "AWS::CloudWatch::Alarm");
-  a.add("AlarmDescription", Node::string(("scales '" + asg.name + "' (policy '" +
-                                          policy.name + "')").str()));
+  Node &a =
+      add(uniqueId(stripSuffix(id(&policy), "Policy").str() + "Alarm"), "AWS::CloudWatch::Alarm");
+  a.add("AlarmDescription",
+        Node::string(("scales '" + asg.name + "' (policy '" + policy.name + "')").str()));
   a.add("Namespace", Node::string(m.nameSpace));
   a.add("MetricName", Node::string(m.name));
   Node dims = Node::list();

@@ -18,16 +18,18 @@ namespace {
 
 /// EMR's spelling of an application.
 StringRef applicationName(StringRef app) {
+  // clang-format off
   static const std::pair<StringRef, StringRef> names[] = {
-      {"hadoop", "Hadoop"},       {"spark", "Spark"},         {"hive", "Hive"},
-      {"hbase", "HBase"},         {"flink", "Flink"},         {"trino", "Trino"},
-      {"presto", "Presto"},       {"tez", "Tez"},             {"pig", "Pig"},
-      {"hue", "Hue"},             {"oozie", "Oozie"},         {"livy", "Livy"},
+      {"hadoop", "Hadoop"},         {"spark", "Spark"},       {"hive", "Hive"},
+      {"hbase", "HBase"},           {"flink", "Flink"},       {"trino", "Trino"},
+      {"presto", "Presto"},         {"tez", "Tez"},           {"pig", "Pig"},
+      {"hue", "Hue"},               {"oozie", "Oozie"},       {"livy", "Livy"},
       {"jupyterhub", "JupyterHub"}, {"zeppelin", "Zeppelin"}, {"zookeeper", "ZooKeeper"},
-      {"phoenix", "Phoenix"},     {"sqoop", "Sqoop"},         {"hcatalog", "HCatalog"},
+      {"phoenix", "Phoenix"},       {"sqoop", "Sqoop"},       {"hcatalog", "HCatalog"},
       {"tensorflow", "TensorFlow"}, {"mxnet", "MXNet"},       {"mahout", "Mahout"},
-      {"ganglia", "Ganglia"},     {"hudi", "Hudi"},           {"iceberg", "Iceberg"},
+      {"ganglia", "Ganglia"},       {"hudi", "Hudi"},         {"iceberg", "Iceberg"},
       {"delta", "Delta"}};
+  // clang-format on
   for (const auto &[from, to] : names)
     if (app == from)
       return to;
@@ -103,10 +105,10 @@ void Emitter::emitEmrCluster(const Resource &r) {
       Node &launch = n.add("LaunchSpecifications", Node::map());
       Node &spotSpec = launch.add("SpotSpecification", Node::map());
       spotSpec.add("TimeoutDurationMinutes", Node::integer((*timeout + 59999) / 60000));
-      spotSpec.add("TimeoutAction", Node::string(g.getEnum("spot_timeout_action") ==
-                                                         "terminate_cluster"
-                                                     ? "TERMINATE_CLUSTER"
-                                                     : "SWITCH_TO_ON_DEMAND"));
+      spotSpec.add("TimeoutAction",
+                   Node::string(g.getEnum("spot_timeout_action") == "terminate_cluster"
+                                    ? "TERMINATE_CLUSTER"
+                                    : "SWITCH_TO_ON_DEMAND"));
     }
     return n;
   };

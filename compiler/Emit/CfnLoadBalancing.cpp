@@ -112,8 +112,7 @@ Node Emitter::action(const Value &v) {
     return a;
   if (v.str == "forward") {
     const sema::NamedValue *sticky = v.field("stickiness");
-    bool weighted = v.items.size() > 1 ||
-                    (v.items.size() == 1 && v.items[0].kind == VK::Weighted);
+    bool weighted = v.items.size() > 1 || (v.items.size() == 1 && v.items[0].kind == VK::Weighted);
     a.add("Type", Node::string("forward"));
     if (!weighted && !sticky && v.items.size() == 1 && v.items[0].ref) {
       a.add("TargetGroupArn", ref(v.items[0].ref));
@@ -148,15 +147,13 @@ Node Emitter::action(const Value &v) {
     if (const sema::NamedValue *f = v.field("host"))
       cfg.add("Host", scalar(f->value));
     if (const sema::NamedValue *f = v.field("port"))
-      cfg.add("Port", f->value.kind == VK::Int ? intString(f->value)
-                                               : Node::string("#{port}"));
+      cfg.add("Port", f->value.kind == VK::Int ? intString(f->value) : Node::string("#{port}"));
     if (const sema::NamedValue *f = v.field("path"))
       cfg.add("Path", scalar(f->value));
     if (const sema::NamedValue *f = v.field("query"))
       cfg.add("Query", scalar(f->value));
     const sema::NamedValue *status = v.field("status");
-    cfg.add("StatusCode",
-            Node::string(status && status->value.i == 302 ? "HTTP_302" : "HTTP_301"));
+    cfg.add("StatusCode", Node::string(status && status->value.i == 302 ? "HTTP_302" : "HTTP_301"));
     return a;
   }
   if (v.str == "fixed_response") {
@@ -252,8 +249,8 @@ void Emitter::emitTargetGroup(const Resource &r) {
       if (!hcProto.empty())
         p.add("HealthCheckProtocol", Node::string(upper(hcProto)));
       if (const Value *port = hc->get("port"))
-        p.add("HealthCheckPort", port->kind == VK::Int ? intString(*port)
-                                                        : Node::string("traffic-port"));
+        p.add("HealthCheckPort",
+              port->kind == VK::Int ? intString(*port) : Node::string("traffic-port"));
       if (isHttp(hcProto))
         if (const Value *path = hc->get("path"))
           p.add("HealthCheckPath", scalar(*path));
@@ -365,7 +362,8 @@ void Emitter::emitLoadBalancer(const Resource &r) {
       attrs.push(keyValue("idle_timeout.timeout_seconds", std::to_string(seconds(*v))));
     attrs.push(keyValue("routing.http.drop_invalid_header_fields.enabled",
                         boolText(r.getBool("drop_invalid_header_fields").value_or(false))));
-    attrs.push(keyValue("routing.http.desync_mitigation_mode", r.getEnum("desync_mitigation_mode")));
+    attrs.push(
+        keyValue("routing.http.desync_mitigation_mode", r.getEnum("desync_mitigation_mode")));
     attrs.push(keyValue("routing.http2.enabled", boolText(r.getBool("http2").value_or(true))));
     if (auto cz = r.getBool("cross_zone"); cz && !*cz)
       attrs.push(keyValue("load_balancing.cross_zone.enabled", "false"));
@@ -407,8 +405,10 @@ void Emitter::emitLoadBalancer(const Resource &r) {
       lp.add("SslPolicy", scalar(*policy));
     if (StringRef alpn = l->getEnum("alpn_policy"); !alpn.empty()) {
       static const std::pair<StringRef, StringRef> spellings[] = {
-          {"http1_only", "HTTP1Only"},         {"http2_only", "HTTP2Only"},
-          {"http2_optional", "HTTP2Optional"}, {"http2_preferred", "HTTP2Preferred"},
+          {"http1_only", "HTTP1Only"},
+          {"http2_only", "HTTP2Only"},
+          {"http2_optional", "HTTP2Optional"},
+          {"http2_preferred", "HTTP2Preferred"},
           {"none", "None"}};
       for (const auto &[from, to] : spellings)
         if (alpn == from) {
@@ -472,7 +472,8 @@ void Emitter::emitClassicLoadBalancer(const Resource &r) {
     const Value *instancePort = l->get("instance_port");
     n.add("LoadBalancerPort", port ? intString(*port) : Node::string("80"));
     n.add("InstancePort", instancePort ? intString(*instancePort)
-                                       : port ? intString(*port) : Node::string("80"));
+                          : port       ? intString(*port)
+                                       : Node::string("80"));
     if (!firstInstancePort)
       firstInstancePort = instancePort && instancePort->kind == VK::Int ? instancePort->i
                           : port && port->kind == VK::Int               ? port->i
@@ -501,7 +502,8 @@ void Emitter::emitClassicLoadBalancer(const Resource &r) {
           Node::string(std::to_string(hc->getInt("healthy_threshold").value_or(5))));
     h.add("UnhealthyThreshold",
           Node::string(std::to_string(hc->getInt("unhealthy_threshold").value_or(2))));
-    h.add("Interval", Node::string(std::to_string(seconds(hc->getInt("interval").value_or(30000)))));
+    h.add("Interval",
+          Node::string(std::to_string(seconds(hc->getInt("interval").value_or(30000)))));
     h.add("Timeout", Node::string(std::to_string(seconds(hc->getInt("timeout").value_or(5000)))));
     p.add("HealthCheck", std::move(h));
   }

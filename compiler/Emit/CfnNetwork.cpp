@@ -128,8 +128,7 @@ void Emitter::emitSubnet(const Resource &r) {
   const Value *cidr = r.get("cidr");
   // A subnet in a secondary CIDR block waits for that block.
   std::vector<std::string> deps;
-  if (vpc && cidr && cidr->kind == VK::String &&
-      !cidrContains(vpc->getString("cidr"), cidr->str))
+  if (vpc && cidr && cidr->kind == VK::String && !cidrContains(vpc->getString("cidr"), cidr->str))
     if (const Value *more = vpc->get("secondary_cidrs")) {
       const std::vector<std::string> &blocks = cidrBlocks[vpc];
       for (size_t n = 0; n < more->items.size() && n < blocks.size(); ++n)
@@ -213,8 +212,8 @@ void Emitter::emitSecurityGroup(const Resource &r) {
   for (const Separate &s : separate) {
     std::string base = id(&r).str() + ruleName(*s.rule, s.isIngress ? "Ingress" : "Egress") +
                        (s.isIngress ? "From" : "To") + id(s.peer).str();
-    Node &q = add(uniqueId(base), s.isIngress ? "AWS::EC2::SecurityGroupIngress"
-                                              : "AWS::EC2::SecurityGroupEgress");
+    Node &q = add(uniqueId(base),
+                  s.isIngress ? "AWS::EC2::SecurityGroupIngress" : "AWS::EC2::SecurityGroupEgress");
     q.add("GroupId", Node::getAtt(id(&r), "GroupId"));
     addProtocolAndPorts(*this, *s.rule, q);
     q.add(s.isIngress ? "SourceSecurityGroupId" : "DestinationSecurityGroupId",

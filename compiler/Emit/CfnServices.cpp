@@ -79,8 +79,8 @@ void Emitter::emitCoordination(const Resource &r) {
   if (!r.get("image"))
     for (const Server &s : servers)
       if (internetRouteOf(s.subnet).empty()) {
-        warn("coordination '" + r.name + "': server " +
-             llvm::Twine(&s - servers.data() + 1) + " is in subnet '" + s.subnet->name +
+        warn("coordination '" + r.name + "': server " + llvm::Twine(&s - servers.data() + 1) +
+             " is in subnet '" + s.subnet->name +
              "', which has no route to the internet, yet installs ZooKeeper from the Debian "
              "mirrors at boot; give the subnet a NAT route, or set 'image' to an AMI with "
              "ZooKeeper installed");
@@ -94,9 +94,9 @@ void Emitter::emitCoordination(const Resource &r) {
     std::string paramId = uniqueId(id(&r).str() + "ImageId");
     Node p = Node::map();
     p.add("Type", Node::string("AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>"));
-    p.add("Default", Node::string(isArm(instanceType)
-                                      ? "/aws/service/debian/release/12/latest/arm64"
-                                      : "/aws/service/debian/release/12/latest/amd64"));
+    p.add("Default",
+          Node::string(isArm(instanceType) ? "/aws/service/debian/release/12/latest/arm64"
+                                           : "/aws/service/debian/release/12/latest/amd64"));
     p.add("Description",
           Node::string(("AMI of the ZooKeeper servers of '" + r.name + "' (Debian 12)").str()));
     extraParameters.add(paramId, std::move(p));
@@ -111,8 +111,8 @@ void Emitter::emitCoordination(const Resource &r) {
   if (auto timeout = r.getInt("session_timeout"))
     cfg << "# clients ask for a session timeout of " << *timeout << " ms\n";
   for (size_t n = 0; n < servers.size(); ++n)
-    cfg << "server." << n + 1 << "=" << servers[n].ip << ":" << quorumPort << ":"
-        << electionPort << (servers[n].observer ? ":observer" : "") << "\n";
+    cfg << "server." << n + 1 << "=" << servers[n].ip << ":" << quorumPort << ":" << electionPort
+        << (servers[n].observer ? ":observer" : "") << "\n";
   cfg.flush();
 
   std::string connect;
@@ -123,8 +123,9 @@ void Emitter::emitCoordination(const Resource &r) {
   for (size_t n = 0; n < servers.size(); ++n) {
     const Server &s = servers[n];
     std::string script = "#!/bin/bash\n"
-                         "# ZooKeeper server " + std::to_string(n + 1) + " of ensemble '" +
-                         r.name.str() + "' (infrac build)\n"
+                         "# ZooKeeper server " +
+                         std::to_string(n + 1) + " of ensemble '" + r.name.str() +
+                         "' (infrac build)\n"
                          "set -euo pipefail\n"
                          "export DEBIAN_FRONTEND=noninteractive\n"
                          "apt-get update -q\n"
@@ -132,12 +133,14 @@ void Emitter::emitCoordination(const Resource &r) {
                          "cat > /etc/zookeeper/conf/zoo.cfg <<'EOF'\n" +
                          config + (s.observer ? "peerType=observer\n" : "") +
                          "EOF\n"
-                         "echo " + std::to_string(n + 1) + " > /var/lib/zookeeper/myid\n"
+                         "echo " +
+                         std::to_string(n + 1) +
+                         " > /var/lib/zookeeper/myid\n"
                          "systemctl restart zookeeper\n";
     // The user data installs ZooKeeper from the Debian mirrors: in a public
     // subnet the server waits for its route to the internet.
-    Node &p = add(uniqueId(id(&r).str() + "Server" + std::to_string(n + 1)),
-                  "AWS::EC2::Instance", internetRouteOf(s.subnet));
+    Node &p = add(uniqueId(id(&r).str() + "Server" + std::to_string(n + 1)), "AWS::EC2::Instance",
+                  internetRouteOf(s.subnet));
     p.add("ImageId", image);
     p.add("InstanceType", scalar(*r.get("instance_type")));
     p.add("SubnetId", ref(s.subnet));

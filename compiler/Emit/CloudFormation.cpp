@@ -52,8 +52,7 @@ std::string emit::upper(StringRef s) { return s.upper(); }
 namespace {
 
 /// `base` + `suffix`, unless `base` already ends with one of `aliases`.
-std::string withSuffix(StringRef name, StringRef suffix,
-                       std::initializer_list<StringRef> aliases) {
+std::string withSuffix(StringRef name, StringRef suffix, std::initializer_list<StringRef> aliases) {
   std::string base = camel(name);
   for (StringRef a : aliases)
     if (StringRef(base).endswith(a) && base.size() > a.size())

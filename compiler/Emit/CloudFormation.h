@@ -114,9 +114,7 @@ private:
       } list;
     };
   };
-  bool isCollection() const {
-    return d && (d->kind == Kind::List || d->kind == Kind::Map);
-  }
+  bool isCollection() const { return d && (d->kind == Kind::List || d->kind == Kind::Map); }
   static Node make(Kind k);
   Node &append(llvm::StringRef key, Node value);
   Data *d = nullptr;

@@ -36,8 +36,7 @@ public:
 
   //===--- Template parts -------------------------------------------------===//
   /// Adds a resource and returns its Properties (nodes never move).
-  Node &add(llvm::StringRef id, llvm::StringRef type,
-            std::vector<std::string> dependsOn = {});
+  Node &add(llvm::StringRef id, llvm::StringRef type, std::vector<std::string> dependsOn = {});
   void output(llvm::StringRef id, Node value, llvm::StringRef description);
   /// The first failure wins; later mappings go on so the code stays simple.
   void fail(const llvm::Twine &msg);

@@ -13,8 +13,8 @@
 #include "llvm/ADT/StringExtras.h"
 
 #include <cassert>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 
 using namespace infrac;
 using namespace infrac::emit;
