@@ -52,7 +52,9 @@ void writeTemplate(const Output &out, llvm::raw_ostream &os) {
 }
 
 /// Writes every output to a temporary beside it, then renames them all into
-/// place; on failure no temporary is left and no destination is touched.
+/// place. A failure before the renames leaves no temporary and touches no
+/// destination; a failed rename (a destination that is a directory is caught
+/// before) leaves the outputs renamed before it in place.
 llvm::Error writeAll(const std::vector<Output> &outputs) {
   std::vector<llvm::sys::fs::TempFile> temps;
   auto discardAll = [&](llvm::Error err) {
@@ -85,6 +87,8 @@ llvm::Error writeAll(const std::vector<Output> &outputs) {
   }
   for (size_t i = 0; i < temps.size(); ++i)
     if (llvm::Error err = temps[i].keep(outputs[i].path)) {
+      // keep() is done with the file even when the rename fails.
+      llvm::sys::fs::remove(temps[i].TmpName);
       temps.erase(temps.begin(), temps.begin() + i + 1);
       return discardAll(std::move(err));
     }
