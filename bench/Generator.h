@@ -21,6 +21,15 @@ struct GeneratedFile {
 /// always gives the same bytes.
 GeneratedFile generate(size_t resources);
 
+/// The topology of the build benchmark, `fragments` times over one VPC with
+/// two public subnets; the same topology as bench/cdk/synth.js. Each fragment:
+/// an internet-facing ALB with its security group, an HTTP listener whose
+/// default forwards to one target group and a `/api/*` rule to another, a
+/// launch template and an ASG registered with both (its own security group
+/// admits the ALB) tracking requests per target, and an internal NLB with a
+/// TCP listener and its target group (the same instances).
+GeneratedFile generateBuildTopology(size_t fragments);
+
 } // namespace infrac::bench
 
 #endif

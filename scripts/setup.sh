@@ -10,6 +10,7 @@ packages=(
   libfmt-dev
   googletest libgtest-dev
   graphviz                                             # infrac graph --format=svg|png, its tests
+  libmimalloc-dev                                      # the allocator infrac links (optional)
 )
 # The fuzzer and the sanitizer preset use clang's runtime.
 if [[ "${INFRAC_SETUP_FUZZ:-0}" == 1 ]]; then

@@ -1,0 +1,175 @@
+//===- BuildCommand.cpp - infrac build ------------------------------------===//
+//
+//   front end (rules included) -> no errors -> a CloudFormation template for
+//   each root file, all in memory -> write DIR/<stem>.template.json (and .yaml)
+//   through temporary files, renamed into place once all are written; or
+//   standard output for -o -
+//
+// A failed build leaves nothing behind: errors in the input stop it before
+// anything is written, a write error discards every temporary, and a signal
+// removes them (llvm::sys::fs::TempFile).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Driver/Driver.h"
+
+#include "Emit/CloudFormation.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace infrac;
+using namespace infrac::driver;
+namespace cl = llvm::cl;
+
+namespace {
+
+cl::SubCommand buildCmd("build",
+                        "Check .infra files, then write a CloudFormation template for each");
+FrontEndOptions options(buildCmd, /*withFormat=*/false);
+
+cl::opt<std::string> outDir("o", cl::desc("Output directory ('-' for standard output)"),
+                            cl::value_desc("dir"), cl::Required, cl::sub(buildCmd),
+                            cl::cat(optionCategory()));
+cl::opt<bool> yaml("yaml",
+                   cl::desc("Also write <name>.template.yaml (with -o -, YAML instead of JSON)"),
+                   cl::init(false), cl::sub(buildCmd), cl::cat(optionCategory()));
+
+struct Output {
+  std::string path;
+  const emit::Node *root;
+  bool yaml;
+};
+
+void writeTemplate(const Output &out, llvm::raw_ostream &os) {
+  if (out.yaml)
+    emit::writeYAML(*out.root, os);
+  else
+    emit::writeJSON(*out.root, os);
+}
+
+/// Writes every output to a temporary beside it, then renames them all into
+/// place. A failure before the renames leaves no temporary and touches no
+/// destination; a failed rename (a destination that is a directory is caught
+/// before) leaves the outputs renamed before it in place.
+llvm::Error writeAll(const std::vector<Output> &outputs) {
+  std::vector<llvm::sys::fs::TempFile> temps;
+  auto discardAll = [&](llvm::Error err) {
+    for (llvm::sys::fs::TempFile &t : temps)
+      llvm::consumeError(t.discard());
+    return err;
+  };
+  // A destination that is a directory would fail only at the rename, after
+  // the outputs before it were in place.
+  for (const Output &out : outputs)
+    if (llvm::sys::fs::is_directory(out.path))
+      return llvm::createStringError(std::make_error_code(std::errc::is_a_directory),
+                                     "cannot write '%s': it is a directory", out.path.c_str());
+  for (const Output &out : outputs) {
+    auto temp = llvm::sys::fs::TempFile::create(out.path + ".tmp-%%%%%%");
+    if (!temp)
+      return discardAll(llvm::createStringError(llvm::errorToErrorCode(temp.takeError()),
+                                                "cannot create a file beside '%s'",
+                                                out.path.c_str()));
+    temps.push_back(std::move(*temp));
+    llvm::raw_fd_ostream os(temps.back().FD, /*shouldClose=*/false);
+    os.SetBufferSize(1 << 20);
+    writeTemplate(out, os);
+    os.flush();
+    if (std::error_code ec = os.error()) {
+      os.clear_error();
+      return discardAll(llvm::createStringError(ec, "cannot write '%s': %s", out.path.c_str(),
+                                                ec.message().c_str()));
+    }
+  }
+  for (size_t i = 0; i < temps.size(); ++i)
+    if (llvm::Error err = temps[i].keep(outputs[i].path)) {
+      // keep() is done with the file even when the rename fails.
+      llvm::sys::fs::remove(temps[i].TmpName);
+      temps.erase(temps.begin(), temps.begin() + i + 1);
+      return discardAll(std::move(err));
+    }
+  return llvm::Error::success();
+}
+
+int runBuild() {
+  bool toStdout = outDir == "-";
+  if (toStdout && options.files.size() > 1) {
+    llvm::errs() << "infrac: error: -o - takes one file, found " << options.files.size() << "\n";
+    return 2;
+  }
+  // 1. Check: parse, resolve, the rule catalogue. Errors stop the build.
+  auto fe = runFrontEnd(options);
+  if (fe->status)
+    return fe->status;
+  reportDiagnostics(*fe, options);
+  if (int code = exitCode(*fe))
+    return code;
+
+  // 2. Every template, in memory.
+  std::vector<emit::Template> templates;
+  std::vector<Output> outputs;
+  llvm::StringSet<> stems;
+  templates.reserve(fe->units.size());
+  for (const Unit &unit : fe->units) {
+    assert(unit.model && "no errors yet no model");
+    std::string stem = llvm::sys::path::stem(unit.root).str();
+    if (!stems.insert(stem).second) {
+      llvm::errs() << "infrac: error: two files would write '" << stem << ".template.json'\n";
+      return 2;
+    }
+    emit::CfnOptions opts;
+    opts.description = "Built by infrac from " + llvm::sys::path::filename(unit.root).str();
+    auto built = emit::buildCloudFormation(*unit.model, opts);
+    if (!built) {
+      llvm::errs() << unit.root << ": error: " << llvm::toString(built.takeError()) << "\n";
+      return 1;
+    }
+    // What deploys but may not work as designed: warnings, errors under --Werror.
+    for (const std::string &w : built->warnings)
+      llvm::errs() << unit.root << (options.warningsAsErrors ? ": error: " : ": warning: ") << w
+                   << "\n";
+    if (options.warningsAsErrors && !built->warnings.empty())
+      return 1;
+    templates.push_back(std::move(*built));
+    const emit::Node &root = templates.back().root;
+    llvm::SmallString<256> base(toStdout ? "" : outDir.getValue());
+    llvm::sys::path::append(base, stem + ".template");
+    if (!toStdout || !yaml)
+      outputs.push_back({(base + ".json").str(), &root, false});
+    if (yaml)
+      outputs.push_back({(base + ".yaml").str(), &root, true});
+  }
+
+  // 3. Write them.
+  if (toStdout) {
+    for (const Output &out : outputs)
+      writeTemplate(out, llvm::outs());
+    llvm::outs().flush();
+    if (std::error_code ec = llvm::outs().error()) {
+      llvm::outs().clear_error();
+      llvm::errs() << "infrac: error: cannot write to standard output: " << ec.message() << "\n";
+      return 2;
+    }
+    return 0;
+  }
+  if (std::error_code ec = llvm::sys::fs::create_directories(outDir.getValue())) {
+    llvm::errs() << "infrac: error: cannot create directory '" << outDir << "': " << ec.message()
+                 << "\n";
+    return 2;
+  }
+  if (llvm::Error err = writeAll(outputs)) {
+    llvm::errs() << "infrac: error: " << llvm::toString(std::move(err)) << "\n";
+    return 2;
+  }
+  return 0;
+}
+
+CommandRegistration reg({&buildCmd, "build FILE... -o DIR",
+                         "check, then write DIR/<name>.template.json (--yaml: and .yaml)", runBuild,
+                         20});
+
+} // namespace
