@@ -534,6 +534,12 @@ public:
     if (!p || !usesFleets(c))
       return;
     auto od = p->getInt("target_on_demand").value_or(0), sp = p->getInt("target_spot").value_or(0);
+    // Neither given: the fleet's `count` units in its market (as infrac build
+    // emits them).
+    if (!p->get("target_on_demand") && !p->get("target_spot")) {
+      int64_t n = p->getInt("count").value_or(1);
+      (p->getEnum("market") == "spot" ? sp : od) = n;
+    }
     // Three primaries: EMR002 checks the release, EMR009 that they are on demand.
     if ((od == 3 && sp == 0) || (od == 0 && sp == 3))
       return;
@@ -545,7 +551,8 @@ public:
   }
   RuleDoc doc() const override {
     return {"The primary fleet has capacity 1: exactly one of `target_on_demand` and "
-            "`target_spot` is 1 and the other 0 or unset; EMR picks one instance type. A "
+            "`target_spot` is 1 and the other 0 or unset (neither: `count` units, default 1, "
+            "in the fleet's market); EMR picks one instance type. A "
             "high-availability cluster instead sets `target_on_demand = 3` (its primaries "
             "are on demand only).",
             "RunJobFlow rejects any other primary fleet capacity.",
