@@ -207,14 +207,8 @@ public:
 
 class OneLoadBalancerPerTargetGroup final : public Rule {
 public:
-  OneLoadBalancerPerTargetGroup()
-      : Rule(RuleID::ELB009, {"target_group", "load_balancer"}) {}
-  void check(const Resource &r, RuleContext &ctx) const override {
-    if (r.kind() == "target_group")
-      checkTargetGroup(r, ctx);
-    else if (r.getEnum("type") == "application")
-      checkAlbTarget(r, ctx);
-  }
+  OneLoadBalancerPerTargetGroup() : Rule(RuleID::ELB009, {"target_group"}) {}
+  void check(const Resource &tg, RuleContext &ctx) const override { checkTargetGroup(tg, ctx); }
   /// Every load balancer after the first that forwards to the group.
   void checkTargetGroup(const Resource &tg, RuleContext &ctx) const {
     std::vector<const ForwardTarget *> firsts; // The first forward of each load balancer.
@@ -235,28 +229,40 @@ public:
           .note(firsts.front()->at->range, "attached to '{}' here", first->name);
     }
   }
-  /// An ALB is the target of at most two NLBs (through alb-type groups).
-  void checkAlbTarget(const Resource &alb, RuleContext &ctx) const {
-    struct Use {
-      const Resource *nlb;
-      const Value *at; ///< The ALB in the alb-type group's targets.
-    };
-    std::vector<Use> uses;
+  /// An ALB is the target of at most two NLBs (through alb-type groups): one
+  /// pass over the alb-type groups, in declaration order.
+  struct Use {
+    const Resource *nlb;
+    const Value *at; ///< The ALB in the alb-type group's targets.
+  };
+  void checkModel(RuleContext &ctx) const override {
+    std::vector<const Resource *> albs;
+    llvm::DenseMap<const Resource *, std::vector<Use>> usesOf;
     for (const Resource *tg : ctx.model.resources) {
       if (tg->kind() != "target_group" || tg->getEnum("target_type") != "alb")
         continue;
       const Value *targets = tg->get("targets");
-      const Value *at = nullptr;
-      if (targets)
-        for (const Value &t : targets->items)
-          if (t.kind == Value::Kind::Ref && t.ref == &alb && !at)
-            at = &t;
-      if (!at)
+      if (!targets)
         continue;
-      for (const Resource *nlb : ctx.topology.loadBalancersOf(tg))
-        if (std::none_of(uses.begin(), uses.end(), [&](const Use &u) { return u.nlb == nlb; }))
-          uses.push_back({nlb, at});
+      llvm::SmallVector<const Resource *, 2> seen;
+      for (const Value &t : targets->items) {
+        if (t.kind != Value::Kind::Ref || !t.ref || t.ref->getEnum("type") != "application" ||
+            llvm::is_contained(seen, t.ref))
+          continue;
+        seen.push_back(t.ref);
+        auto [it, fresh] = usesOf.try_emplace(t.ref);
+        if (fresh)
+          albs.push_back(t.ref);
+        for (const Resource *nlb : ctx.topology.loadBalancersOf(tg))
+          if (std::none_of(it->second.begin(), it->second.end(),
+                           [&](const Use &u) { return u.nlb == nlb; }))
+            it->second.push_back({nlb, &t});
+      }
     }
+    for (const Resource *alb : albs)
+      reportAlb(*alb, usesOf[alb], ctx);
+  }
+  void reportAlb(const Resource &alb, const std::vector<Use> &uses, RuleContext &ctx) const {
     for (size_t i = 2; i < uses.size(); ++i) {
       auto b = ctx.report(*this, uses[i].at->range,
                           "application load balancer '{}' is already the target of network "
