@@ -39,14 +39,17 @@ static void activity(std::vector<AsgCommand> &out, std::string text) {
   out.push_back(std::move(c));
 }
 
-AutoScaler::AutoScaler(AsgConfig c) : cfg(std::move(c)) {
+AutoScaler::AutoScaler(AsgConfig c, Rng r) : cfg(std::move(c)), rng(r) {
+  if (cfg.zones == 0)
+    cfg.zones = 1;
+  if (cfg.termination.empty() || cfg.termination.back() != AsgConfig::Default)
+    cfg.termination.push_back(AsgConfig::Default);
   minCap = cfg.min;
   maxCap = cfg.max;
   desiredCap = std::clamp(cfg.desired, minCap, maxCap);
   history.resize(cfg.policies.size());
   scheduledDone.assign(cfg.scheduled.size(), false);
-  if (cfg.zones == 0)
-    cfg.zones = 1;
+  zoneUp.assign(cfg.zones, true);
 }
 
 AsgInstance *AutoScaler::get(uint32_t id) {
@@ -63,11 +66,16 @@ const AsgInstance *AutoScaler::find(uint32_t id) const {
   return nullptr;
 }
 
+bool AutoScaler::counted(const AsgInstance &i) const {
+  return (i.lifecycle == Lifecycle::Pending || i.lifecycle == Lifecycle::PendingWait ||
+          i.lifecycle == Lifecycle::InService) &&
+         !i.rebalancing;
+}
+
 int64_t AutoScaler::capacity() const {
   int64_t n = 0;
   for (const AsgInstance &i : all)
-    n += i.lifecycle == Lifecycle::Pending || i.lifecycle == Lifecycle::PendingWait ||
-         i.lifecycle == Lifecycle::InService;
+    n += counted(i);
   return n;
 }
 
@@ -99,32 +107,47 @@ bool AutoScaler::warming(Instant now, const AsgInstance &i) const {
 void AutoScaler::start(Instant now, std::vector<AsgCommand> &out) {
   activity(out, "desired capacity " + std::to_string(desiredCap) + " (min " +
                     std::to_string(minCap) + ", max " + std::to_string(maxCap) + ")");
-  reconcile(now, nullptr, out);
+  reconcile(now, out);
 }
 
-void AutoScaler::reconcile(Instant now, Rng *rng, std::vector<AsgCommand> &out) {
+void AutoScaler::reconcile(Instant now, std::vector<AsgCommand> &out) {
   int64_t have = capacity();
   while (have < desiredCap) {
-    // Launch into the zone with the fewest instances (AZ balance).
+    // Launch into the usable zone with the fewest instances (AZ balance).
     std::vector<unsigned> perZone(cfg.zones, 0);
     int64_t onDemand = 0;
     for (const AsgInstance &i : all)
-      if (i.lifecycle != Lifecycle::Terminated && i.lifecycle != Lifecycle::TerminatingWait &&
-          i.lifecycle != Lifecycle::Terminating) {
+      if (counted(i)) {
         ++perZone[i.zone];
         onDemand += !i.spot;
       }
-    uint32_t zone = uint32_t(std::min_element(perZone.begin(), perZone.end()) - perZone.begin());
+    int zone = -1;
+    for (unsigned z = 0; z < cfg.zones; ++z)
+      if (zoneUp[z] && (zone < 0 || perZone[z] < perZone[zone]))
+        zone = int(z);
+    if (zone < 0) {
+      activity(out, "cannot launch: no availability zone of the group is usable (capacity " +
+                        std::to_string(have) + ", desired " + std::to_string(desiredCap) + ")");
+      break;
+    }
     int64_t n = have + 1;
-    int64_t wantOnDemand =
-        std::min<int64_t>(n, cfg.onDemandBase +
-                                 int64_t(std::ceil(double(std::max<int64_t>(0, n - cfg.onDemandBase)) *
-                                                   cfg.onDemandPercent / 100.0)));
+    int64_t wantOnDemand = std::min<int64_t>(
+        n, cfg.onDemandBase +
+               int64_t(std::ceil(double(std::max<int64_t>(0, n - cfg.onDemandBase)) *
+                                 cfg.onDemandPercent / 100.0)));
     AsgInstance i;
     i.id = nextId++;
-    i.zone = zone;
+    i.zone = uint32_t(zone);
     i.launchedAt = now;
     i.spot = onDemand >= wantOnDemand;
+    // A spot instance at risk whose replacement has not been launched yet.
+    for (const AsgInstance &r : all)
+      if (r.rebalancing && r.lifecycle == Lifecycle::InService &&
+          std::none_of(all.begin(), all.end(),
+                       [&](const AsgInstance &o) { return o.replaces == r.id; })) {
+        i.replaces = r.id;
+        break;
+      }
     all.push_back(i);
     activity(out, "launching " + instanceName(i.id) + (i.spot ? " (spot)" : "") + " in zone " +
                       std::to_string(zone) + ": capacity " + std::to_string(have) + " -> " +
@@ -132,13 +155,13 @@ void AutoScaler::reconcile(Instant now, Rng *rng, std::vector<AsgCommand> &out) 
     AsgCommand c;
     c.kind = AsgCommand::Launch;
     c.instance = i.id;
-    c.zone = zone;
+    c.zone = uint32_t(zone);
     c.spot = i.spot;
     out.push_back(c);
     ++have;
   }
   while (have > desiredCap) {
-    AsgInstance *v = chooseVictim(rng);
+    AsgInstance *v = chooseVictim(now);
     if (!v)
       break;
     beginTermination(now, *v,
@@ -148,46 +171,66 @@ void AutoScaler::reconcile(Instant now, Rng *rng, std::vector<AsgCommand> &out) 
   }
 }
 
-AsgInstance *AutoScaler::chooseVictim(Rng *rng) {
-  // Pending instances go first (they serve nothing yet), then the default
-  // policy on in-service ones: the zone with the most instances, then the
-  // oldest launch template, then closest to the next instance hour, then at
-  // random (the caller's seeded source; the lowest id without one).
+AsgInstance *AutoScaler::chooseVictim(Instant now) {
+  // AZ balance first: the zone with the most instances that has one not
+  // protected from scale-in; then the termination policies in order; the
+  // default policy is the oldest launch template, then the closest to the
+  // next instance hour, then a seeded random choice.
+  std::vector<unsigned> perZone(cfg.zones, 0);
   std::vector<AsgInstance *> pool;
   for (AsgInstance &i : all)
-    if ((i.lifecycle == Lifecycle::Pending || i.lifecycle == Lifecycle::PendingWait) &&
-        !i.protectedFromScaleIn)
-      pool.push_back(&i);
-  if (pool.empty())
-    for (AsgInstance &i : all)
-      if (i.lifecycle == Lifecycle::InService && !i.protectedFromScaleIn)
+    if (counted(i)) {
+      ++perZone[i.zone];
+      if (!i.protectedFromScaleIn)
         pool.push_back(&i);
+    }
   if (pool.empty())
     return nullptr;
-  std::vector<unsigned> perZone(cfg.zones, 0);
+  unsigned most = 0;
   for (AsgInstance *i : pool)
-    ++perZone[i->zone];
-  unsigned most = *std::max_element(perZone.begin(), perZone.end());
+    most = std::max(most, perZone[i->zone]);
   llvm::erase_if(pool, [&](AsgInstance *i) { return perZone[i->zone] != most; });
-  if (cfg.termination == AsgConfig::OldestInstance || cfg.termination == AsgConfig::NewestInstance) {
-    bool oldest = cfg.termination == AsgConfig::OldestInstance;
-    return *std::min_element(pool.begin(), pool.end(), [&](AsgInstance *a, AsgInstance *b) {
-      return oldest ? a->launchedAt < b->launchedAt : a->launchedAt > b->launchedAt;
-    });
+  auto keepBest = [&](auto key) { // Keeps the instances with the largest key.
+    auto best = key(*pool.front());
+    for (AsgInstance *i : pool)
+      best = std::max(best, key(*i));
+    llvm::erase_if(pool, [&](AsgInstance *i) { return key(*i) != best; });
+  };
+  auto oldestTemplate = [](const AsgInstance &i) { return -int64_t(i.templateVersion); };
+  auto closestToHour = [&](const AsgInstance &i) {
+    return (now - i.launchedAt) % seconds(3600);
+  };
+  for (AsgConfig::Termination t : cfg.termination) {
+    switch (t) {
+    case AsgConfig::OldestInstance:
+      keepBest([](const AsgInstance &i) { return -i.launchedAt; });
+      break;
+    case AsgConfig::NewestInstance:
+      keepBest([](const AsgInstance &i) { return i.launchedAt; });
+      break;
+    case AsgConfig::OldestLaunchTemplate:
+      keepBest(oldestTemplate);
+      break;
+    case AsgConfig::ClosestToNextInstanceHour:
+      keepBest(closestToHour);
+      break;
+    case AsgConfig::Default:
+      keepBest(oldestTemplate);
+      if (pool.size() > 1)
+        keepBest(closestToHour);
+      break;
+    }
+    if (pool.size() == 1 || t == AsgConfig::Default)
+      break;
   }
-  uint32_t oldestVersion = ~0u;
-  for (AsgInstance *i : pool)
-    oldestVersion = std::min(oldestVersion, i->templateVersion);
-  llvm::erase_if(pool, [&](AsgInstance *i) { return i->templateVersion != oldestVersion; });
-  if (pool.size() > 1 && rng)
-    return pool[rng->below(pool.size())];
-  return pool.front();
+  return pool[pool.size() == 1 ? 0 : rng.below(pool.size())];
 }
 
 void AutoScaler::beginTermination(Instant now, AsgInstance &i, llvm::StringRef cause,
                                   std::vector<AsgCommand> &out) {
   bool wasServing = i.lifecycle == Lifecycle::InService;
   i.lifecycle = Lifecycle::Terminating;
+  i.hookDeadline = Never;
   activity(out, "terminating " + instanceName(i.id) + ": " + cause.str());
   AsgCommand c;
   c.instance = i.id;
@@ -203,11 +246,39 @@ void AutoScaler::beginTermination(Instant now, AsgInstance &i, llvm::StringRef c
 void AutoScaler::enterService(Instant now, AsgInstance &i, std::vector<AsgCommand> &out) {
   i.lifecycle = Lifecycle::InService;
   i.inServiceAt = now;
+  i.hookDeadline = Never;
   AsgCommand c;
   c.kind = AsgCommand::Register;
   c.instance = i.id;
   out.push_back(c);
   activity(out, instanceName(i.id) + " is InService");
+  // Without ELB health checks, being in service is all the replacement of
+  // an at-risk spot instance waits for.
+  if (i.replaces && !cfg.elbHealth)
+    finishRebalance(now, i, out);
+  activityDone(now);
+}
+
+void AutoScaler::finishRebalance(Instant now, const AsgInstance &replacement,
+                                 std::vector<AsgCommand> &out) {
+  uint32_t oldId = replacement.replaces;
+  AsgInstance *old = get(oldId);
+  if (!old || !old->rebalancing || old->lifecycle != Lifecycle::InService)
+    return;
+  beginTermination(now, *old,
+                   "capacity rebalancing: its replacement " + instanceName(replacement.id) +
+                       " is in service",
+                   out);
+}
+
+void AutoScaler::activityDone(Instant now) {
+  if (cooldownPending < 0)
+    return;
+  for (const AsgInstance &i : all)
+    if (i.lifecycle != Lifecycle::InService && i.lifecycle != Lifecycle::Terminated)
+      return; // Still launching or terminating.
+  cooldownUntil = now + cooldownPending;
+  cooldownPending = -1;
 }
 
 void AutoScaler::onRunning(Instant now, uint32_t id, std::vector<AsgCommand> &out) {
@@ -227,30 +298,41 @@ void AutoScaler::onStopped(Instant now, uint32_t id, std::vector<AsgCommand> &ou
   AsgInstance *i = get(id);
   if (!i || i->lifecycle == Lifecycle::Terminated)
     return;
-  if (i->lifecycle == Lifecycle::TerminatingWait || i->lifecycle == Lifecycle::Terminating) {
-    i->healthy = false;
-    return;
-  }
-  // Leaving `running` is an immediate failure, even during the grace period.
   i->healthy = false;
+  if (i->lifecycle == Lifecycle::TerminatingWait || i->lifecycle == Lifecycle::Terminating)
+    return;
+  // Leaving `running` is an immediate failure, even during the grace period.
   activity(out, instanceName(id) + " is unhealthy: EC2 health check has failed");
   beginTermination(now, *i, "an EC2 health check indicates it has been terminated or stopped",
                    out);
-  reconcile(now, nullptr, out);
+  reconcile(now, out);
+}
+
+void AutoScaler::replaceUnhealthy(Instant now, AsgInstance &i, std::vector<AsgCommand> &out) {
+  i.healthy = false;
+  activity(out, instanceName(i.id) + " is unhealthy: an ELB health check failed");
+  beginTermination(now, i,
+                   "taken out of service in response to an ELB system health check failure",
+                   out);
+  reconcile(now, out);
 }
 
 void AutoScaler::onElbHealth(Instant now, uint32_t id, bool healthy,
                              std::vector<AsgCommand> &out) {
   AsgInstance *i = get(id);
-  if (!cfg.elbHealth || !i || i->lifecycle != Lifecycle::InService || healthy)
+  if (!cfg.elbHealth || !i)
+    return; // ELB results are ignored unless the group uses them.
+  i->elbUnhealthy = !healthy;
+  if (i->lifecycle != Lifecycle::InService)
     return;
-  if (now < i->launchedAt + cfg.grace)
-    return; // Health check grace period.
-  i->healthy = false;
-  activity(out, instanceName(id) + " is unhealthy: an ELB health check failed");
-  beginTermination(now, *i, "taken out of service in response to an ELB system health check failure",
-                   out);
-  reconcile(now, nullptr, out);
+  if (healthy) {
+    if (i->replaces)
+      finishRebalance(now, *i, out);
+    return;
+  }
+  if (now < i->inServiceAt + cfg.grace)
+    return; // Health check grace period: judged again when it ends.
+  replaceUnhealthy(now, *i, out);
 }
 
 void AutoScaler::onDrained(Instant now, uint32_t id, std::vector<AsgCommand> &out) {
@@ -271,30 +353,59 @@ void AutoScaler::onDrained(Instant now, uint32_t id, std::vector<AsgCommand> &ou
 
 void AutoScaler::onTerminated(Instant now, uint32_t id, std::vector<AsgCommand> &out) {
   AsgInstance *i = get(id);
-  if (!i)
+  if (!i || i->lifecycle == Lifecycle::Terminated)
     return;
-  bool wasCounted = i->lifecycle == Lifecycle::Pending || i->lifecycle == Lifecycle::PendingWait ||
-                    i->lifecycle == Lifecycle::InService;
   i->lifecycle = Lifecycle::Terminated;
+  i->hookDeadline = Never;
   activity(out, instanceName(id) + " terminated");
-  if (wasCounted)
-    reconcile(now, nullptr, out);
+  reconcile(now, out);
+  activityDone(now);
 }
 
 void AutoScaler::onSpotNotice(Instant now, uint32_t id, std::vector<AsgCommand> &out) {
   AsgInstance *i = get(id);
-  if (!i || i->lifecycle != Lifecycle::InService)
+  if (!i || i->lifecycle != Lifecycle::InService || i->rebalancing)
     return;
   activity(out, instanceName(id) + " received a spot interruption notice (2 minutes)");
   if (!cfg.capacityRebalance)
     return; // Replaced after the interruption and a failed health check.
-  // Capacity rebalancing: launch the replacement first (may exceed max),
-  // then take the old one out.
-  i->protectedFromScaleIn = true;
-  ++desiredCap;
-  reconcile(now, nullptr, out);
-  --desiredCap;
-  beginTermination(now, *i, "capacity rebalancing replaced a spot instance at risk", out);
+  // Capacity rebalancing: launch the replacement first (the group may run
+  // above max meanwhile); the old instance is terminated once it serves.
+  i->rebalancing = true;
+  activity(out, "capacity rebalancing: replacing " + instanceName(id) + " before it is interrupted");
+  reconcile(now, out);
+}
+
+void AutoScaler::completeLifecycleAction(Instant now, uint32_t id, bool proceed,
+                                         std::vector<AsgCommand> &out) {
+  AsgInstance *i = get(id);
+  if (!i)
+    return;
+  if (i->lifecycle == Lifecycle::PendingWait) {
+    if (proceed) {
+      enterService(now, *i, out);
+    } else {
+      activity(out, instanceName(id) + ": launching lifecycle action ABANDON");
+      i->lifecycle = Lifecycle::Terminating;
+      onDrained(now, id, out);
+      reconcile(now, out);
+    }
+  } else if (i->lifecycle == Lifecycle::TerminatingWait) {
+    i->hookDeadline = Never;
+    AsgCommand c;
+    c.kind = AsgCommand::Terminate;
+    c.instance = id;
+    out.push_back(c);
+  }
+}
+
+void AutoScaler::setZoneAvailable(Instant now, uint32_t zone, bool available,
+                                  std::vector<AsgCommand> &out) {
+  if (zone >= cfg.zones || zoneUp[zone] == available)
+    return;
+  zoneUp[zone] = available;
+  activity(out, "zone " + std::to_string(zone) + (available ? " is usable again" : " is unusable: launching elsewhere"));
+  reconcile(now, out);
 }
 
 void AutoScaler::setDesired(Instant now, int64_t d, llvm::StringRef cause,
@@ -305,7 +416,7 @@ void AutoScaler::setDesired(Instant now, int64_t d, llvm::StringRef cause,
   activity(out, "desired capacity " + std::to_string(desiredCap) + " -> " +
                     std::to_string(clamped) + ": " + cause.str());
   desiredCap = clamped;
-  reconcile(now, nullptr, out);
+  reconcile(now, out);
 }
 
 void AutoScaler::onDatapoint(Instant now, size_t pi, double value, std::vector<AsgCommand> &out) {
@@ -387,8 +498,8 @@ void AutoScaler::onDatapoint(Instant now, size_t pi, double value, std::vector<A
     for (const StepAdjustment &s : p.steps)
       if (over >= s.lower && over < s.upper)
         adj = s.adjustment;
-  } else if (now < cooldownUntil) {
-    return; // Simple scaling waits for its cooldown.
+  } else if (cooldownPending >= 0 || now < cooldownUntil) {
+    return; // Simple scaling waits for its activity and then its cooldown.
   }
   int64_t want = cur;
   switch (p.adjustmentType) {
@@ -402,56 +513,56 @@ void AutoScaler::onDatapoint(Instant now, size_t pi, double value, std::vector<A
   }
   if (want < cur && anyWarming)
     return;
-  if (p.type == ScalingPolicyConfig::Simple)
-    cooldownUntil = now + (p.cooldown >= 0 ? p.cooldown : cfg.cooldown);
   h.clear();
+  int64_t before = desiredCap;
   setDesired(now, want,
              std::string(p.type == ScalingPolicyConfig::Step ? "step" : "simple") +
                  " scaling policy '" + p.name + "': metric " + vtext + " breached " +
                  std::to_string(int64_t(p.threshold)),
              out);
+  if (p.type == ScalingPolicyConfig::Simple && desiredCap != before) {
+    cooldownPending = p.cooldown >= 0 ? p.cooldown : cfg.cooldown;
+    activityDone(now);
+  }
 }
 
-void AutoScaler::onWake(Instant now, Rng &rng, std::vector<AsgCommand> &out) {
+void AutoScaler::onWake(Instant now, std::vector<AsgCommand> &out) {
   for (size_t k = 0; k < cfg.scheduled.size(); ++k) {
-    const ScheduledActionConfig &s = cfg.scheduled[k];
-    if (scheduledDone[k] || s.at > now)
+    const ScheduledActionConfig &sa = cfg.scheduled[k];
+    if (scheduledDone[k] || sa.at > now)
       continue;
     scheduledDone[k] = true;
-    if (s.min)
-      minCap = *s.min;
-    if (s.max)
-      maxCap = *s.max;
-    int64_t d = s.desired ? *s.desired : desiredCap;
-    activity(out, "scheduled action '" + s.name + "': min " + std::to_string(minCap) + ", max " +
-                      std::to_string(maxCap) + ", desired " + std::to_string(d));
+    if (sa.min)
+      minCap = *sa.min;
+    if (sa.max)
+      maxCap = std::max(*sa.max, minCap);
+    int64_t d = sa.desired ? *sa.desired : desiredCap;
+    activity(out, "scheduled action '" + sa.name + "': min " + std::to_string(minCap) +
+                      ", max " + std::to_string(maxCap) + ", desired " + std::to_string(d));
     desiredCap = std::clamp(d, minCap, maxCap);
-    reconcile(now, &rng, out);
+    reconcile(now, out);
   }
-  for (AsgInstance &i : all) {
-    if (i.hookDeadline > now)
-      continue;
-    i.hookDeadline = Never;
-    if (i.lifecycle == Lifecycle::PendingWait) {
-      const LifecycleHookConfig *h = hook(true);
-      if (h && h->continueOnTimeout) {
-        enterService(now, i, out);
-      } else {
-        activity(out, instanceName(i.id) + ": launching hook timed out (ABANDON)");
-        i.lifecycle = Lifecycle::Terminating;
-        onDrained(now, i.id, out);
-        reconcile(now, &rng, out);
+  // Index loop: handling one instance may launch another (push_back).
+  for (size_t k = 0; k < all.size(); ++k) {
+    AsgInstance &i = all[k];
+    if (i.hookDeadline <= now) {
+      i.hookDeadline = Never;
+      if (i.lifecycle == Lifecycle::PendingWait) {
+        const LifecycleHookConfig *h = hook(true);
+        bool proceed = h && h->continueOnTimeout;
+        activity(out, instanceName(i.id) + ": launching lifecycle hook timed out (" +
+                          (proceed ? "CONTINUE" : "ABANDON") + ")");
+        completeLifecycleAction(now, i.id, proceed, out);
+      } else if (i.lifecycle == Lifecycle::TerminatingWait) {
+        // CONTINUE or ABANDON: either way the instance is terminated.
+        completeLifecycleAction(now, i.id, true, out);
       }
-    } else if (i.lifecycle == Lifecycle::TerminatingWait) {
-      // CONTINUE or ABANDON: either way the instance is terminated.
-      AsgCommand c;
-      c.kind = AsgCommand::Terminate;
-      c.instance = i.id;
-      out.push_back(c);
+      continue;
     }
+    if (cfg.elbHealth && i.lifecycle == Lifecycle::InService && i.elbUnhealthy &&
+        now >= i.inServiceAt + cfg.grace)
+      replaceUnhealthy(now, all[k], out);
   }
-  // Scale-in requested through reconcile without a random source earlier
-  // picks deterministically; nothing else to do here.
 }
 
 Instant AutoScaler::nextWakeup() const {
@@ -459,8 +570,11 @@ Instant AutoScaler::nextWakeup() const {
   for (size_t k = 0; k < cfg.scheduled.size(); ++k)
     if (!scheduledDone[k])
       t = std::min(t, cfg.scheduled[k].at);
-  for (const AsgInstance &i : all)
+  for (const AsgInstance &i : all) {
     t = std::min(t, i.hookDeadline);
+    if (cfg.elbHealth && i.lifecycle == Lifecycle::InService && i.elbUnhealthy)
+      t = std::min(t, i.inServiceAt + cfg.grace);
+  }
   return t;
 }
 

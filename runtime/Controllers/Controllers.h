@@ -76,6 +76,7 @@ struct Action {
   Duration groupStickiness = 0;      ///< AWSALBTG duration; 0 is off.
   int status = 503;                  ///< Redirect and FixedResponse.
   std::string text;                  ///< Redirect location or fixed body.
+  uint32_t id = 0;                   ///< The caller's number for it (cookie slot).
 };
 
 struct Rule {
@@ -149,7 +150,8 @@ struct Target {
   bool everHealthy = false;
   Instant slowStartBegin = Never; ///< In slow start since; Never when not.
   Instant drainUntil = Never;     ///< Draining: when the delay ends.
-  uint64_t served = 0;            ///< Requests sent to it.
+  bool drained = false; ///< Draining: deregistration completed (nothing in flight).
+  uint64_t served = 0;  ///< Requests sent to it.
 };
 
 /// The targets of one group, in registration order.
@@ -200,6 +202,10 @@ public:
   /// A target was registered: it enters `initial`. Returns when to send the
   /// first probe (Never when checks are disabled: it is then `unavailable`).
   Instant onRegistered(Instant now, Target &t, Rng &rng) const;
+  /// A probe goes out to `t`: an initial target's registration is done and
+  /// its initial checks begin (Elb.InitialHealthChecking). Returns whether
+  /// `t` is probed at all (draining, unused and unavailable targets are not).
+  bool onProbeSent(Instant now, Target &t) const;
   /// A probe's result for `t` arrived. Returns the state change, if any.
   std::optional<HealthTransition> onProbeResult(Instant now, Target &t, ProbeResult r) const;
   /// When a probe sent at `sentAt` gives up waiting.
@@ -213,14 +219,22 @@ private:
 
 /// Deregistration: a draining target gets no new requests; those in flight
 /// may finish until the delay ends, when the rest are cut (502) and the
-/// target becomes unused.
+/// target becomes unused. Once nothing is in flight the deregistration is
+/// complete (an Auto Scaling group may go on terminating the instance), but
+/// the target is still shown draining until the delay ends.
 class Drainer {
 public:
   explicit Drainer(Duration delay = seconds(300)) : delay(delay) {}
-  /// Starts draining `t`. Returns when the delay ends.
+  /// Starts draining `t`. Returns when the delay ends; `t.drained` says
+  /// whether the deregistration completed at once (nothing in flight).
   Instant begin(Instant now, Target &t) const;
-  /// The delay of `t` ended. Returns how many in-flight requests are cut.
-  unsigned expire(Instant now, Target &t) const;
+  /// A request on `t` finished (after its `outstanding` was decremented).
+  /// Returns true when this completes the deregistration of a draining target.
+  bool onRequestDone(Instant now, Target &t) const;
+  /// The delay of `t` ended: it becomes unused. Returns how many in-flight
+  /// requests are cut; `completes` is set when the deregistration had not
+  /// completed before.
+  unsigned expire(Instant now, Target &t, bool &completes) const;
   Duration getDelay() const { return delay; }
 
 private:
@@ -282,7 +296,7 @@ enum class Lifecycle : uint8_t {
   Pending,
   PendingWait, ///< A launching lifecycle hook holds it.
   InService,
-  Terminating, ///< Deregistered: waiting for the target groups to drain.
+  Terminating,     ///< Deregistered: waiting for the target groups to drain.
   TerminatingWait, ///< A terminating lifecycle hook holds it.
   Terminated,
 };
@@ -311,6 +325,7 @@ struct ScalingPolicyConfig {
   Duration cooldown = -1; ///< -1: the group's.
   double threshold = 0;
   Comparison comparison = GT;
+  Duration period = seconds(60); ///< One datapoint per period.
   unsigned evaluationPeriods = 1;
   std::vector<StepAdjustment> steps;
 };
@@ -336,8 +351,15 @@ struct AsgConfig {
   Duration grace = 0;
   Duration cooldown = seconds(300);
   Duration defaultWarmup = 0;
-  enum Termination : uint8_t { Default, OldestInstance, NewestInstance };
-  Termination termination = Default;
+  enum Termination : uint8_t {
+    Default,
+    OldestInstance,
+    NewestInstance,
+    OldestLaunchTemplate,
+    ClosestToNextInstanceHour,
+  };
+  /// Applied in order after AZ balance; Default (always last) ends the list.
+  std::vector<Termination> termination;
   bool capacityRebalance = false;
   int64_t onDemandBase = 0;
   double onDemandPercent = 100;
@@ -355,8 +377,11 @@ struct AsgInstance {
   uint32_t zone = 0;
   Lifecycle lifecycle = Lifecycle::Pending;
   bool healthy = true;
+  bool elbUnhealthy = false; ///< The load balancer's last word (grace may defer it).
   bool spot = false;
   bool protectedFromScaleIn = false;
+  bool rebalancing = false; ///< Capacity rebalancing is replacing it.
+  uint32_t replaces = 0;    ///< The at-risk spot instance this one replaces (0: none).
   Instant launchedAt = 0;
   Instant inServiceAt = Never;
   uint32_t templateVersion = 1;
@@ -381,11 +406,12 @@ struct AsgCommand {
 
 /// One Auto Scaling group. Inputs are EC2 and ELB events, metric datapoints
 /// and wake-ups; output is commands. Capacity counts pending and in-service
-/// instances; it never leaves [min, max] except that capacity rebalancing may
-/// briefly exceed max.
+/// instances (not those being terminated, nor spot instances that capacity
+/// rebalancing is replacing); desired capacity never leaves [min, max].
 class AutoScaler {
 public:
-  explicit AutoScaler(AsgConfig c);
+  /// `rng` breaks the termination policy's last tie (a seeded choice).
+  AutoScaler(AsgConfig c, Rng rng);
   const AsgConfig &config() const { return cfg; }
 
   /// Launches the initial desired capacity.
@@ -394,7 +420,10 @@ public:
   void onRunning(Instant now, uint32_t id, std::vector<AsgCommand> &out);
   /// EC2: the instance left `running` (killed, stopped, interrupted).
   void onStopped(Instant now, uint32_t id, std::vector<AsgCommand> &out);
-  /// ELB: the instance's health in the target groups (worst of them).
+  /// ELB: the instance's health in its target groups (unhealthy if it is
+  /// unhealthy in any). Counts only with the ELB health check type and after
+  /// the grace period; an instance still unhealthy when grace ends is
+  /// replaced then.
   void onElbHealth(Instant now, uint32_t id, bool healthy, std::vector<AsgCommand> &out);
   /// The target groups finished draining the instance.
   void onDrained(Instant now, uint32_t id, std::vector<AsgCommand> &out);
@@ -402,13 +431,20 @@ public:
   void onTerminated(Instant now, uint32_t id, std::vector<AsgCommand> &out);
   /// EC2: a spot interruption notice (the instance stops 2 minutes later).
   void onSpotNotice(Instant now, uint32_t id, std::vector<AsgCommand> &out);
+  /// CompleteLifecycleAction for the hook holding `id`.
+  void completeLifecycleAction(Instant now, uint32_t id, bool proceed,
+                               std::vector<AsgCommand> &out);
+  /// An availability zone became unusable or usable again: launches go only
+  /// to usable zones.
+  void setZoneAvailable(Instant now, uint32_t zone, bool available,
+                        std::vector<AsgCommand> &out);
   /// SetDesiredCapacity (clamped to [min, max]).
   void setDesired(Instant now, int64_t desired, llvm::StringRef cause,
                   std::vector<AsgCommand> &out);
   /// A metric datapoint for policy `policy` (warming instances excluded).
   void onDatapoint(Instant now, size_t policy, double value, std::vector<AsgCommand> &out);
-  /// The group asked to be woken now (hooks, scheduled actions, warm-up).
-  void onWake(Instant now, Rng &rng, std::vector<AsgCommand> &out);
+  /// The group asked to be woken now (hooks, scheduled actions, grace ends).
+  void onWake(Instant now, std::vector<AsgCommand> &out);
   /// When it next wants onWake.
   Instant nextWakeup() const;
 
@@ -429,22 +465,29 @@ public:
 
 private:
   AsgInstance *get(uint32_t id);
-  void reconcile(Instant now, Rng *rng, std::vector<AsgCommand> &out);
+  bool counted(const AsgInstance &i) const;
+  void reconcile(Instant now, std::vector<AsgCommand> &out);
   void beginTermination(Instant now, AsgInstance &i, llvm::StringRef cause,
                         std::vector<AsgCommand> &out);
   void enterService(Instant now, AsgInstance &i, std::vector<AsgCommand> &out);
-  AsgInstance *chooseVictim(Rng *rng);
+  void replaceUnhealthy(Instant now, AsgInstance &i, std::vector<AsgCommand> &out);
+  void finishRebalance(Instant now, const AsgInstance &replacement, std::vector<AsgCommand> &out);
+  void activityDone(Instant now);
+  AsgInstance *chooseVictim(Instant now);
   const LifecycleHookConfig *hook(bool launching) const;
   Duration warmupOf(const ScalingPolicyConfig &p) const;
 
   AsgConfig cfg;
+  Rng rng;
   int64_t minCap, maxCap, desiredCap;
   std::vector<AsgInstance> all;
+  std::vector<bool> zoneUp;
   uint32_t nextId = 1;
   std::vector<std::vector<double>> history; ///< Per policy, recent datapoints.
   std::vector<bool> scheduledDone;
   Instant cooldownUntil = 0;
-  bool pendingVictimChoice = false;
+  /// A simple policy scaled: its cooldown starts when the activity completes.
+  Duration cooldownPending = -1;
 };
 
 //===----------------------------------------------------------------------===//

@@ -92,6 +92,15 @@ Instant HealthChecker::onRegistered(Instant now, Target &t, Rng &rng) const {
   return now + millis(100) + Duration(rng.below(uint64_t(millis(900))));
 }
 
+bool HealthChecker::onProbeSent(Instant now, Target &t) const {
+  if (t.state == TargetState::Draining || t.state == TargetState::Unused ||
+      t.state == TargetState::Unavailable)
+    return false;
+  if (t.state == TargetState::Initial && t.reason == Reason::RegistrationInProgress)
+    t.reason = Reason::InitialHealthChecking;
+  return true;
+}
+
 std::optional<HealthTransition> HealthChecker::onProbeResult(Instant now, Target &t,
                                                              ProbeResult r) const {
   if (t.state == TargetState::Draining || t.state == TargetState::Unused ||
@@ -127,7 +136,7 @@ std::optional<HealthTransition> HealthChecker::onProbeResult(Instant now, Target
   }
   t.successes = 0;
   ++t.failures;
-  if (t.state == TargetState::Initial && t.reason == Reason::RegistrationInProgress)
+  if (t.state == TargetState::Initial)
     t.reason = Reason::InitialHealthChecking;
   if ((t.state == TargetState::Healthy || t.state == TargetState::Initial) &&
       t.failures >= cfg.unhealthyThreshold)
@@ -146,15 +155,25 @@ Instant Drainer::begin(Instant now, Target &t) const {
   t.reason = Reason::DeregistrationInProgress;
   t.slowStartBegin = Never; // Deregistering ends slow start.
   t.drainUntil = now + delay;
+  t.drained = t.outstanding == 0;
   return t.drainUntil;
 }
 
-unsigned Drainer::expire(Instant now, Target &t) const {
+bool Drainer::onRequestDone(Instant now, Target &t) const {
+  if (t.state != TargetState::Draining || t.drained || t.outstanding > 0)
+    return false;
+  t.drained = true;
+  return true;
+}
+
+unsigned Drainer::expire(Instant now, Target &t, bool &completes) const {
   assert(t.state == TargetState::Draining && "expiring a target that is not draining");
   unsigned cut = t.outstanding;
+  completes = !t.drained;
   t.state = TargetState::Unused;
   t.reason = Reason::NotRegistered;
   t.drainUntil = Never;
+  t.drained = true;
   return cut;
 }
 

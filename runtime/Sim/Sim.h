@@ -37,6 +37,8 @@ struct SimOptions {
   std::optional<double> rate;
   /// Overrides every Auto Scaling group's min, max and desired (benchmarks).
   std::optional<int64_t> instances;
+  /// Overrides every target group's fail-open (tests: AWS always fails open).
+  std::optional<bool> failOpen;
 };
 
 struct Verdict {
