@@ -529,9 +529,15 @@ struct ServiceModel {
   Duration cpuPerRequest = millis(5);
   double errorRate = 0;        ///< 0..1: answered with 500.
   double slowFactor = 1;       ///< A slowed-down instance multiplies by this.
-  Duration sample(Rng &rng) const {
-    return Duration((double(millis(1)) + rng.exponential(double(base))) * slowFactor) + extra;
+  /// A response time: the app's own work (stretched by `load`, the factor
+  /// from its CPU utilisation) plus whatever it waits for (`extra`).
+  Duration sample(Rng &rng, double load = 1) const {
+    return Duration((double(millis(1)) + rng.exponential(double(base))) * slowFactor * load) +
+           extra;
   }
+  /// The stretch of a queue at CPU utilisation `u` (0..1): 1 / (1 - u),
+  /// capped at 50 for an overloaded instance.
+  static double loadFactor(double u) { return u >= 0.98 ? 50.0 : 1.0 / (1.0 - u); }
 };
 
 } // namespace infrac::runtime

@@ -72,6 +72,8 @@ struct Instance {
   unsigned vcpus = 2;
   uint32_t inflight = 0;
   Duration busy = 0; ///< CPU time used in the current metric tick.
+  double cpuRate = 0; ///< CPU seconds per second, decaying over about a second.
+  Instant cpuAt = 0;  ///< When cpuRate was last brought up to date.
   uint64_t bytesIn = 0, bytesOut = 0;
   unsigned drainsPending = 0; ///< Target groups whose deregistration is not complete.
   Sessions sessions = Sessions::None;
@@ -195,6 +197,7 @@ struct Asg {
   llvm::StringRef instanceType;
   Instant wakeScheduled = Never;
   std::vector<PolicyMetric> policies;
+  int64_t traced[5] = {-1, -1, -1, -1, -1}; ///< min, max, desired, capacity, in service.
 };
 
 struct TimedEvent {
@@ -265,14 +268,22 @@ private:
   void finishStop(uint32_t instance);
   void targetsGone(uint32_t instance);
   void scheduleAsgWake(int asg);
+  void traceTarget(const TargetGroup &g, const Target &t, TargetState from);
+  void traceAsg(Asg &a);
   /// Healthy in all its target groups, unhealthy in one, or neither yet.
   std::optional<bool> elbHealthy(uint32_t instance) const;
   void boot(uint32_t instance);
 
   // Scenario events and expectations (WorldScenario.cpp).
   void onScenario(const Resource &ev);
+  /// The instances of Auto Scaling groups that `v` names: `asg.instances[n]`
+  /// is the n-th instance the group launched (a stable identity; terminated
+  /// ones are reported and left out unless `acceptTerminated`), a bare group
+  /// its instances in service (spot ones only with `spotOnly`). References
+  /// to other resources go to `other`.
   std::vector<uint32_t> resolveInstances(const Value &v, bool spotOnly,
-                                         llvm::function_ref<void(const Value &)> other);
+                                         llvm::function_ref<void(const Value &)> other,
+                                         bool acceptTerminated = false);
   void forEachRef(const Value &v, llvm::function_ref<void(const Value &)> fn);
   struct ExpState {
     const sema::Expectation *e;

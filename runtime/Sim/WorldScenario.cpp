@@ -25,12 +25,9 @@ void World::forEachRef(const Value &v, llvm::function_ref<void(const Value &)> f
     fn(v);
 }
 
-/// The instances of Auto Scaling groups that `v` names: `asg.instances[n]`
-/// is the n-th instance the group launched (a stable identity), a bare group
-/// its instances in service (spot ones only with `spotOnly`). References to
-/// other resources go to `other`.
 std::vector<uint32_t> World::resolveInstances(const Value &v, bool spotOnly,
-                                              llvm::function_ref<void(const Value &)> other) {
+                                              llvm::function_ref<void(const Value &)> other,
+                                              bool acceptTerminated) {
   std::vector<uint32_t> out;
   forEachRef(v, [&](const Value &r) {
     int a = asgIndex(r.ref);
@@ -40,11 +37,14 @@ std::vector<uint32_t> World::resolveInstances(const Value &v, bool spotOnly,
     }
     const auto &all = asgs[a].scaler->instances();
     if (r.member() == "instances" && r.index() >= 0) {
-      if (size_t(r.index()) < all.size())
-        out.push_back(all[r.index()].id);
-      else
+      if (size_t(r.index()) >= all.size())
         line("scenario", asgs[a].name + " has launched no instance [" +
                              std::to_string(r.index()) + "] yet");
+      else if (all[r.index()].lifecycle == Lifecycle::Terminated && !acceptTerminated)
+        line("scenario", sourceText(r.range).str() + " (" + name(all[r.index()].id) +
+                             ") was terminated");
+      else
+        out.push_back(all[r.index()].id);
       return;
     }
     for (const AsgInstance &i : all)
@@ -78,8 +78,6 @@ void World::onScenario(const Resource &ev) {
   if (size_t nl = text.find('\n'); nl != std::string::npos)
     text = text.substr(0, nl) + " ...";
   line("scenario", text);
-  if (opts.trace)
-    trace("\"ev\":\"scenario\",\"text\":\"" + jsonEscape(text) + "\"");
   // Everything this event names that is not an Auto Scaling group's goes
   // to the EMR and coordination part, which says whether it is its.
   auto elsewhere = [&](StringRef action) {
@@ -184,16 +182,21 @@ void World::onScenario(const Resource &ev) {
       continue;
     zoneDown[z] = lose;
     line("ec2", "zone " + zone.str() + (lose ? " is down" : " is back"));
-    if (lose)
-      for (size_t i = 0; i < instances.size(); ++i)
-        if (instances[i].zone == z && instances[i].running)
-          crash(instances[i].id, "lost with its zone");
+    // The groups stop launching there first, so replacements go elsewhere.
     for (size_t a = 0; a < asgs.size(); ++a)
       for (size_t k = 0; k < asgs[a].zones.size(); ++k)
         if (asgs[a].zones[k] == z) {
           std::vector<AsgCommand> more;
           asgs[a].scaler->setZoneAvailable(now, uint32_t(k), !lose, more);
           apply(int(a), more);
+        }
+    if (lose)
+      for (size_t i = 0; i < instances.size(); ++i)
+        if (instances[i].zone == z && !instances[i].terminated) {
+          if (instances[i].running)
+            crash(instances[i].id, "lost with its zone");
+          else if (instances[i].asg >= 0) // Still booting: it never comes up.
+            boot(instances[i].id);
         }
   }
 }
@@ -246,7 +249,7 @@ std::optional<double> World::metric(const Value &call, std::string &shown, bool 
     return call.b ? 1.0 : 0.0;
   case Value::Kind::Ref: {
     // An instance named in a comparison: served_by(lb, 7) == asg.instances[0].
-    std::vector<uint32_t> ids = resolveInstances(call, false, [](const Value &) {});
+    std::vector<uint32_t> ids = resolveInstances(call, false, [](const Value &) {}, true);
     shown = sourceText(call.range).str();
     if (ids.size() != 1)
       return -1.0; // Not launched (yet): equals no instance.

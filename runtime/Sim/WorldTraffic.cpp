@@ -63,10 +63,14 @@ void World::onArrival(uint32_t li) {
   auto answer = [&](int status, const char *why) {
     f.status = status;
     sched.schedule(now + LbOverhead, {EvComplete, slot, f.gen});
-    if (opts.trace)
-      trace("\"ev\":\"request\",\"lb\":\"" + lb.name + "\",\"client\":" +
-            std::to_string(ld.firstClient + ci) + ",\"answer\":" + std::to_string(status) +
-            ",\"why\":\"" + why + "\"");
+    if (opts.trace) {
+      std::string s = "\"ev\":\"request\",\"lb\":\"" + lb.name + "\",\"client\":" +
+                      std::to_string(ld.firstClient + ci) + ",\"answer\":" +
+                      std::to_string(status) + ",\"why\":\"" + why + "\"";
+      if (f.instance != ~0u)
+        s += ",\"tg\":\"" + tgs[f.tg].name + "\",\"target\":\"" + name(f.instance) + "\"";
+      trace(s);
+    }
   };
   if (lb.listeners.empty())
     return answer(503, "no listener");
@@ -116,10 +120,12 @@ void World::onArrival(uint32_t li) {
   ++in->inflight;
   if (in->sessions != Sessions::None)
     sessionCheck(client, tgi, *in, lb);
-  Duration svc = in->svc.sample(rng);
-  // More requests than vCPUs: they share the processors.
-  if (in->inflight > in->vcpus)
-    svc = Duration(double(svc) * double(in->inflight) / double(in->vcpus));
+  // CPU demand, averaged over about a second, stretches the app's own work
+  // as a queue does (waiting time, the `extra`, uses no CPU).
+  double cpuSeconds = double(in->svc.cpuPerRequest) / 1e6;
+  in->cpuRate = in->cpuRate * std::exp(-double(now - in->cpuAt) / 1e6) + cpuSeconds;
+  in->cpuAt = now;
+  Duration svc = in->svc.sample(rng, ServiceModel::loadFactor(in->cpuRate / in->vcpus));
   in->busy += in->svc.cpuPerRequest;
   in->bytesIn += 512;
   in->bytesOut += 2048;
@@ -333,10 +339,7 @@ void World::healthChanged(TargetGroup &g, Target &t, const HealthTransition &tr)
     why += ": health checks failed with these codes: [" + std::to_string(tr.status) + "]";
   line(g.name, name(id) + ": " + stateName(tr.from) + " -> " + stateName(tr.to) +
                    (why.empty() ? "" : " (" + why + ")"));
-  if (opts.trace)
-    trace("\"ev\":\"health\",\"tg\":\"" + g.name + "\",\"target\":\"" + name(id) +
-          "\",\"from\":\"" + stateName(tr.from) + "\",\"to\":\"" + stateName(tr.to) +
-          "\",\"reason\":\"" + reasonCode(tr.reason) + "\"");
+  traceTarget(g, t, tr.from);
   if (tr.to == TargetState::Healthy) {
     g.selector.onHealthy(now, g.state, t);
     if (t.slowStartBegin != Never)
@@ -365,6 +368,7 @@ void World::onDrainExpire(uint32_t tgi, uint32_t idx) {
   bool completes = false;
   unsigned open = g.drainer.expire(sched.now(), t, completes);
   uint32_t id = t.instance;
+  traceTarget(g, t, TargetState::Draining);
   line(g.name, name(id) + ": draining -> unused (" + reasonCode(t.reason) + ")" +
                    (open ? ", " + std::to_string(open) + " requests still in flight" : ""));
   if (open && g.cutAtExpiry)
@@ -459,9 +463,11 @@ void World::targetsGone(uint32_t id) {
       continue;
     Target &t = g.state.targets[idx];
     line(g.name, name(id) + ": " + stateName(t.state) + " -> unused (Target.InvalidState)");
+    TargetState from = t.state;
     t.state = TargetState::Unused;
     t.reason = Reason::InvalidState;
     t.slowStartBegin = Never;
+    traceTarget(g, t, from);
   }
 }
 
@@ -563,6 +569,26 @@ void World::apply(int a, std::vector<AsgCommand> &cmds) {
   }
   cmds.clear();
   scheduleAsgWake(a);
+  if (opts.trace)
+    traceAsg(g);
+}
+
+void World::traceAsg(Asg &a) {
+  const AutoScaler &s = *a.scaler;
+  int64_t now[5] = {s.minSize(), s.maxSize(), s.desired(), s.capacity(), s.inService()};
+  if (std::equal(now, now + 5, a.traced))
+    return;
+  std::copy(now, now + 5, a.traced);
+  trace("\"ev\":\"asg\",\"asg\":\"" + a.name + "\",\"min\":" + std::to_string(now[0]) +
+        ",\"max\":" + std::to_string(now[1]) + ",\"desired\":" + std::to_string(now[2]) +
+        ",\"capacity\":" + std::to_string(now[3]) + ",\"in_service\":" + std::to_string(now[4]));
+}
+
+void World::traceTarget(const TargetGroup &g, const Target &t, TargetState from) {
+  if (opts.trace)
+    trace("\"ev\":\"target\",\"tg\":\"" + g.name + "\",\"target\":\"" + name(t.instance) +
+          "\",\"from\":\"" + stateName(from) + "\",\"to\":\"" + stateName(t.state) +
+          "\",\"reason\":\"" + reasonCode(t.reason) + "\"");
 }
 
 void World::registerTarget(int tgi, uint32_t instance, bool prewarmed) {
@@ -583,6 +609,7 @@ void World::registerTarget(int tgi, uint32_t instance, bool prewarmed) {
     line(g.name, name(instance) + " registered: " + stateName(tt.state) + " (" +
                      reasonCode(tt.reason) + ")");
   }
+  traceTarget(g, tt, TargetState::Unused);
   if (first != Never)
     sched.schedule(first, {EvProbeSend, uint32_t(tgi), idx});
 }
@@ -598,6 +625,7 @@ void World::deregister(uint32_t instance, int asgOwner) {
     Target &t = g.state.targets[idx];
     TargetState from = t.state;
     Instant until = g.drainer.begin(sched.now(), t);
+    traceTarget(g, t, from);
     line(g.name, name(instance) + ": " + stateName(from) + " -> draining (" +
                      reasonCode(t.reason) + ") until " + fmtTime(until) + ", " +
                      (t.drained ? std::string("nothing in flight: deregistration complete")
