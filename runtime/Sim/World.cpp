@@ -670,14 +670,14 @@ SimResult World::run() {
   if (opts.trace)
     trace("\"ev\":\"start\",\"scenario\":\"" + jsonEscape(scenario.name) +
           "\",\"seed\":" + std::to_string(seed) + ",\"end\":" + std::to_string(end));
-  // The stack is deployed before the scenario starts: the initial capacity is
-  // in service and healthy at 0s.
+  // The stack is deployed before the scenario starts: clusters and
+  // ensembles are up, the initial capacity is in service and healthy at 0s.
+  clusters->start();
   for (size_t a = 0; a < asgs.size(); ++a) {
     std::vector<AsgCommand> cmds;
     asgs[a].scaler->start(0, cmds);
     apply(int(a), cmds);
   }
-  clusters->start();
   prewarm = false;
   for (size_t i = 0; i < events.size(); ++i)
     sched.schedule(events[i].at, {EvScenario, uint32_t(i), 0});

@@ -108,6 +108,7 @@ void World::onScenario(const Resource &ev) {
         clusters->instanceUp(id);
       } else {
         appUp(id);
+        clusters->instanceUp(id);
       }
     }
   if (const Value *v = ev.get("fail_health"))
