@@ -617,6 +617,9 @@ public:
   unsigned serverLeaderChanges() const { return srvChanges; }
   /// The member leading an election (acknowledged and connected), or -1.
   int leader(uint32_t election) const;
+  /// Members that act as the election's leader: believe they lead and are
+  /// connected (the recipe keeps this at most one).
+  unsigned leaderCount(uint32_t election) const;
   /// Times an election's leadership passed to another member.
   unsigned leaderChanges(uint32_t election) const { return elections[election].changes; }
   /// Members registered under a service's path.

@@ -429,6 +429,15 @@ int Coordination::leader(uint32_t election) const {
   return -1;
 }
 
+unsigned Coordination::leaderCount(uint32_t election) const {
+  unsigned n = 0;
+  for (uint32_t m = 0; m < members.size(); ++m)
+    if (live(m))
+      for (const Candidacy &c : members[m].runs)
+        n += c.election == election && c.state == Run::Leading;
+  return n;
+}
+
 unsigned Coordination::registered(uint32_t service) const {
   std::string prefix = cfg.services[service].path + "/";
   unsigned n = 0;
