@@ -246,6 +246,7 @@ private:
 struct StickyCookie {
   uint32_t instance = ~0u;
   Instant expires = 0;
+  uint32_t hint = ~0u; ///< Where its target was in the group (a lookup shortcut).
 };
 
 struct SelectorConfig {

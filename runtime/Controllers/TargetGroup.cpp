@@ -210,6 +210,16 @@ Selection TargetSelector::select(Instant now, TargetGroupState &g, StickyCookie 
   Selection sel;
   std::vector<Target> &ts = g.targets;
   size_t n = ts.size();
+  bool sticky = cookie && cookie->instance != ~0u && cookie->expires > now;
+  // The common case first: the cookie's target is healthy (so the group is
+  // not failing open) and sits where it sat last time.
+  if (sticky && cookie->hint < n && ts[cookie->hint].instance == cookie->instance &&
+      routable(ts[cookie->hint], false)) {
+    cookie->expires = now + cfg.stickyDuration;
+    sel.index = int(cookie->hint);
+    sel.stuck = true;
+    return sel;
+  }
   unsigned healthy = 0, unhealthy = 0;
   for (const Target &t : ts) {
     healthy += routable(t, false);
@@ -224,23 +234,21 @@ Selection TargetSelector::select(Instant now, TargetGroupState &g, StickyCookie 
   unsigned candidates = open ? unhealthy : healthy;
   sel.failOpen = open;
 
-  // Stickiness overrides the algorithm while the cookie's target can serve.
-  if (cookie && cookie->instance != ~0u) {
-    if (cookie->expires > now) {
-      for (size_t i = 0; i < n; ++i)
-        if (ts[i].instance == cookie->instance && ts[i].state != TargetState::Unused) {
-          if (routable(ts[i], open)) {
-            cookie->expires = now + cfg.stickyDuration;
-            sel.index = int(i);
-            sel.stuck = true;
-            return sel;
-          }
-          sel.repicked = true;
-          break;
+  // Stickiness overrides the algorithm while the cookie's target can serve;
+  // otherwise a new target is picked and the cookie rewritten.
+  if (sticky) {
+    for (size_t i = 0; i < n; ++i)
+      if (ts[i].instance == cookie->instance && ts[i].state != TargetState::Unused) {
+        if (routable(ts[i], open)) {
+          cookie->expires = now + cfg.stickyDuration;
+          cookie->hint = uint32_t(i);
+          sel.index = int(i);
+          sel.stuck = true;
+          return sel;
         }
-      if (!sel.stuck)
-        sel.repicked = true;
-    }
+        break;
+      }
+    sel.repicked = true;
   }
 
   int pick = -1;
@@ -254,13 +262,15 @@ Selection TargetSelector::select(Instant now, TargetGroupState &g, StickyCookie 
   } else if (cfg.algorithm == SelectorConfig::LeastOutstanding) {
     // Fewest in flight; ties go round robin from the cursor.
     uint32_t best = ~0u;
-    size_t start = size_t(cursor++ % n);
+    size_t i = size_t(cursor++ % n);
     for (size_t k = 0; k < n; ++k) {
-      size_t i = (start + k) % n;
-      if (routable(ts[i], open) && ts[i].outstanding < best) {
-        best = ts[i].outstanding;
+      const Target &t = ts[i];
+      if (t.outstanding < best && routable(t, open)) {
+        best = t.outstanding;
         pick = int(i);
       }
+      if (++i == n)
+        i = 0;
     }
   } else if (cfg.algorithm == SelectorConfig::WeightedRandom) {
     double total = 0;
@@ -296,6 +306,7 @@ Selection TargetSelector::select(Instant now, TargetGroupState &g, StickyCookie 
   sel.index = pick;
   if (cookie && pick >= 0) {
     cookie->instance = ts[pick].instance;
+    cookie->hint = uint32_t(pick);
     cookie->expires = now + cfg.stickyDuration;
   }
   return sel;

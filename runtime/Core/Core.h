@@ -60,7 +60,10 @@ public:
     return uint64_t((unsigned __int128)next() * n >> 64);
   }
   /// Exponentially distributed with the given mean.
-  double exponential(double mean) { return -std::log1p(-uniform()) * mean; }
+  double exponential(double mean) {
+    // 1 - uniform() is in (0, 1]: never log(0).
+    return -std::log(1.0 - uniform()) * mean;
+  }
   /// An independent stream derived from this one (for a sub-component).
   Rng fork() { return Rng(next()); }
 

@@ -31,7 +31,8 @@ struct SimOptions {
   llvm::raw_ostream *trace = nullptr;
   /// Print a statistics line every this often (0: never).
   Duration statsEvery = seconds(30);
-  /// Overrides the scenario's duration (benchmarks).
+  /// Overrides the scenario's duration; every load then runs to the end
+  /// (benchmarks).
   std::optional<Duration> duration;
   /// Overrides every load's rate (benchmarks).
   std::optional<double> rate;

@@ -486,7 +486,7 @@ void World::buildScenario() {
     const Value *rate = l->get("rate");
     lc.rate = opts.rate ? *opts.rate : rate ? rate->d : 0;
     lc.start = millis(l->getInt("start").value_or(0));
-    if (auto d = l->getInt("duration"))
+    if (auto d = l->getInt("duration"); d && !opts.duration)
       lc.end = lc.start + millis(*d);
     lc.ramp = millis(l->getInt("ramp").value_or(0));
     lc.clients = uint32_t(std::max<int64_t>(1, l->getInt("clients").value_or(100)));

@@ -303,7 +303,9 @@ TEST(PropertyTest, FailOpenOffAndAllUnhealthyMeansNoTarget) {
                                                         : int(TargetState::Initial));
       g.targets.push_back(t);
     }
-    StickyCookie cookie{uint32_t(1 + rng.below(n)), seconds(1000)};
+    StickyCookie cookie;
+    cookie.instance = uint32_t(1 + rng.below(n));
+    cookie.expires = seconds(1000);
     for (int i = 0; i < 20; ++i)
       ASSERT_EQ(s.select(seconds(i), g, rng.below(2) ? &cookie : nullptr, rng, rng.next()).index,
                 -1)
