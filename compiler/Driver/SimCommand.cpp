@@ -8,8 +8,11 @@
 #include "Driver/Driver.h"
 #include "Sim/Sim.h"
 
+#include "llvm/Support/Error.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <optional>
 
 using namespace infrac;
 using namespace infrac::driver;
@@ -66,25 +69,31 @@ int runSim() {
   if (seed.getNumOccurrences())
     opts.seed = seed;
   opts.timeline = &llvm::outs();
-  // The trace goes to a temporary file renamed into place at the end, so a
-  // failed run never leaves half a trace behind.
+  // The trace goes to a temporary file beside it, renamed into place at the
+  // end (and removed if the run is interrupted), so a failed run never
+  // leaves half a trace under the name the user gave.
+  std::optional<llvm::sys::fs::TempFile> tmp;
   std::unique_ptr<llvm::raw_fd_ostream> trace;
-  std::string tmpName;
   if (!traceFile.empty()) {
-    tmpName = traceFile + ".tmp";
-    std::error_code ec;
-    trace = std::make_unique<llvm::raw_fd_ostream>(tmpName, ec);
-    if (ec) {
-      llvm::errs() << "infrac sim: cannot write '" << traceFile << "': " << ec.message() << "\n";
+    auto created = llvm::sys::fs::TempFile::create(traceFile + "-%%%%%%.tmp");
+    if (!created) {
+      llvm::errs() << "infrac sim: cannot write '" << traceFile
+                   << "': " << llvm::toString(created.takeError()) << "\n";
       return 2;
     }
+    tmp.emplace(std::move(*created));
+    trace = std::make_unique<llvm::raw_fd_ostream>(tmp->FD, /*shouldClose=*/false);
     opts.trace = trace.get();
   }
   runtime::SimResult res = runtime::simulate(model, *sc, opts);
   if (trace) {
-    trace->close();
-    if (trace->has_error() || llvm::sys::fs::rename(tmpName, traceFile)) {
-      llvm::sys::fs::remove(tmpName);
+    trace->flush();
+    bool failed = trace->has_error();
+    trace->clear_error();
+    trace.reset();
+    llvm::Error e = failed ? tmp->discard() : tmp->keep(traceFile);
+    if (failed || e) {
+      llvm::consumeError(std::move(e));
       llvm::errs() << "infrac sim: cannot write '" << traceFile << "'\n";
       return 2;
     }

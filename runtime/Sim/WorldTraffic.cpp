@@ -146,6 +146,11 @@ void World::onArrival(uint32_t li) {
                     jsonEscape(ld.paths[pi]) + "\",\"rule\":\"" +
                     (rule < 0 ? std::string("default") : lis.router.getRules()[rule].name) +
                     "\",\"tg\":\"" + g.name + "\",\"target\":\"" + name(t.instance) + "\"";
+    if (g.sticky) // The cookie the load balancer set or honoured.
+      s += g.selector.config().stickiness == SelectorConfig::AppCookie ? ",\"cookie\":\"AWSALBAPP-0\""
+                                                                       : ",\"cookie\":\"AWSALB\"";
+    if (gc && act.groupStickiness > 0)
+      s += ",\"group_cookie\":\"AWSALBTG\"";
     if (sel.stuck)
       s += ",\"sticky\":true";
     if (sel.repicked)
@@ -314,6 +319,13 @@ void World::onProbeResult(uint32_t tgi, uint64_t arg) {
   r.kind = ProbeResult::Kind((arg >> 32) & 0xff);
   r.status = int(arg >> 40);
   Target &t = g.state.targets[idx];
+  if (opts.trace)
+    trace("\"ev\":\"probe\",\"tg\":\"" + g.name + "\",\"target\":\"" + name(t.instance) +
+          "\",\"result\":\"" +
+          (r.kind == ProbeResult::Timeout         ? std::string("timeout")
+           : r.kind == ProbeResult::ConnectFailed ? std::string("refused")
+                                                  : std::to_string(r.status)) +
+          "\"");
   if (auto tr = g.checker.onProbeResult(sched.now(), t, r))
     healthChanged(g, t, *tr);
 }
