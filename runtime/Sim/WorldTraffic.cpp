@@ -253,17 +253,21 @@ void World::complete(uint32_t slot, int status) {
   assert(t.outstanding > 0 && "completing a request that is not in flight");
   --t.outstanding;
   uint32_t id = f.instance;
-  if (f.busy)
+  bool busy = f.busy;
+  // `t` may move once the Auto Scaling groups act (a registration grows the
+  // group's targets): nothing below touches it after them.
+  bool deregistered = t.state == TargetState::Draining && g.drainer.onRequestDone(now, t);
+  if (deregistered)
+    line(g.name, name(id) + ": deregistration complete (nothing in flight); shown draining until " +
+                     fmtTime(t.drainUntil));
+  if (busy)
     if (Instance *in = inst(id)) {
       --in->inflight;
       if (in->stopping && in->inflight == 0)
         finishStop(id);
     }
-  if (t.state == TargetState::Draining && g.drainer.onRequestDone(now, t)) {
-    line(g.name, name(id) + ": deregistration complete (nothing in flight); shown draining until " +
-                     fmtTime(t.drainUntil));
+  if (deregistered)
     drainCompleted(id);
-  }
 }
 
 void World::reset(uint32_t instance, int onlyTg, int status, StringRef why) {
