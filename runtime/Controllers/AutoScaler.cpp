@@ -288,7 +288,8 @@ void AutoScaler::onRunning(Instant now, uint32_t id, std::vector<AsgCommand> &ou
   if (const LifecycleHookConfig *h = hook(true)) {
     i->lifecycle = Lifecycle::PendingWait;
     i->hookDeadline = now + h->heartbeat;
-    activity(out, instanceName(id) + " Pending:Wait (lifecycle hook '" + h->name + "')");
+    activity(out, instanceName(id) + " " + lifecycleName(i->lifecycle) + " (lifecycle hook '" +
+                      h->name + "')");
     return;
   }
   enterService(now, *i, out);
@@ -342,7 +343,8 @@ void AutoScaler::onDrained(Instant now, uint32_t id, std::vector<AsgCommand> &ou
   if (const LifecycleHookConfig *h = hook(false)) {
     i->lifecycle = Lifecycle::TerminatingWait;
     i->hookDeadline = now + h->heartbeat;
-    activity(out, instanceName(id) + " Terminating:Wait (lifecycle hook '" + h->name + "')");
+    activity(out, instanceName(id) + " " + lifecycleName(i->lifecycle) + " (lifecycle hook '" +
+                      h->name + "')");
     return;
   }
   AsgCommand c;

@@ -1,14 +1,16 @@
 //===- Controllers.h - The runtime's controllers as pure state machines -*- C++ -*-===//
 //
-// Listener routing, target selection, health checking, draining, Auto Scaling
-// and the simulated traffic model. Each controller is called with the current
+// Listener routing, target selection, health checking, draining, Auto Scaling,
+// EMR clusters, a coordination ensemble with its elections, and the simulated
+// traffic model. Each controller is called with the current
 // instant and an event, changes only its own state (or the state handed to
 // it), and tells the caller what to do next: commands to apply and the
 // instant it next wants to be woken. None of them reads a clock, sleeps, does
 // I/O or touches a global random source: an `Rng` is passed in. The simulator
 // (runtime/Sim) and the live runtime drive the very same code.
 //
-// Behaviour follows ../shared/reference/aws-behaviour.md (ALB §3, ASG §5).
+// Behaviour follows ../shared/reference/aws-behaviour.md (ALB §3, ZooKeeper
+// §4, ASG and EMR §5).
 //
 //===----------------------------------------------------------------------===//
 #ifndef INFRAC_RUNTIME_CONTROLLERS_H
@@ -148,7 +150,6 @@ struct Target {
   uint32_t outstanding = 0; ///< Requests in flight.
   uint8_t successes = 0;    ///< Consecutive passing probes.
   uint8_t failures = 0;     ///< Consecutive failing probes.
-  bool everHealthy = false;
   Instant slowStartBegin = Never; ///< In slow start since; Never when not.
   Instant drainUntil = Never;     ///< Draining: when the delay ends.
   bool drained = false; ///< Draining: deregistration completed (nothing in flight).
@@ -378,7 +379,7 @@ struct AsgInstance {
   uint32_t id = 0;
   uint32_t zone = 0;
   Lifecycle lifecycle = Lifecycle::Pending;
-  bool healthy = true;
+  bool healthy = true;       ///< The group's health status of it.
   bool elbUnhealthy = false; ///< The load balancer's last word (grace may defer it).
   bool spot = false;
   bool protectedFromScaleIn = false;
@@ -461,9 +462,8 @@ public:
   const std::vector<AsgInstance> &instances() const { return all; }
   const AsgInstance *find(uint32_t id) const;
 
-  /// Ids are handed out by the world; this is the next one the group uses.
+  /// Instance ids are the world's: the group numbers its launches from `base`.
   void setIdBase(uint32_t base) { nextId = base; }
-  uint32_t peekNextId() const { return nextId; }
 
 private:
   AsgInstance *get(uint32_t id);
@@ -734,12 +734,10 @@ struct ServiceModel {
   Duration extra = 0;          ///< The app's configured latency.
   Duration cpuPerRequest = millis(5);
   double errorRate = 0;        ///< 0..1: answered with 500.
-  double slowFactor = 1;       ///< A slowed-down instance multiplies by this.
   /// A response time: the app's own work (stretched by `load`, the factor
   /// from its CPU utilisation) plus whatever it waits for (`extra`).
   Duration sample(Rng &rng, double load = 1) const {
-    return Duration((double(millis(1)) + rng.exponential(double(base))) * slowFactor * load) +
-           extra;
+    return Duration((double(millis(1)) + rng.exponential(double(base))) * load) + extra;
   }
   /// The stretch of a queue at CPU utilisation `u` (0..1): 1 / (1 - u),
   /// capped at 50 for an overloaded instance.

@@ -120,8 +120,6 @@ std::optional<HealthTransition> HealthChecker::onProbeResult(Instant now, Target
     t.state = s;
     t.reason = why;
     t.successes = t.failures = 0;
-    if (s == TargetState::Healthy)
-      t.everHealthy = true;
     tr.to = s;
     return tr;
   };

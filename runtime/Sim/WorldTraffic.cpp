@@ -622,7 +622,6 @@ void World::registerTarget(int tgi, uint32_t instance, bool prewarmed) {
     // Deployed before the scenario: already healthy, probes in phase.
     tt.state = TargetState::Healthy;
     tt.reason = Reason::None;
-    tt.everHealthy = true;
     first = sched.now() + Duration(rng.below(uint64_t(g.checker.config().interval)));
   } else {
     line(g.name, name(instance) + " registered: " + stateName(tt.state) + " (" +

@@ -314,4 +314,23 @@ TEST(WorldTest, RequestCountTrackingScalesOut) {
   EXPECT_NE(run.timeline.find("target tracking policy 'rc'"), std::string::npos);
 }
 
+TEST(WorldTest, CpuTrackingAndScheduledActions) {
+  // 600 requests/s of 5 ms CPU each on two 2-vCPU instances: about 77 % CPU.
+  std::string text = world("", "  min = 2; max = 6\n"
+                               "  policy cpu { type = target_tracking; metric = cpu_utilization; "
+                               "target = 50 }\n"
+                               "  scheduled shrink { at = 400s; max = 3; desired = 3 }",
+                           "scenario s {\n  load front { rate = 600/s; duration = 500s }\n"
+                           "  expect desired(asg) == 4 within 200s\n"
+                           "  expect desired(asg) == 3 after 401s\n}\n");
+  SimRun run = simulateText(text, "s");
+  ASSERT_TRUE(run.built) << run.diagnostics;
+  EXPECT_TRUE(run.result.passed()) << verdicts(run.result) << run.timeline;
+  EXPECT_NE(run.timeline.find("target tracking policy 'cpu': metric 7"), std::string::npos)
+      << run.timeline;
+  EXPECT_NE(run.timeline.find("scheduled action 'shrink': min 2, max 3, desired 3"),
+            std::string::npos)
+      << run.timeline;
+}
+
 } // namespace
