@@ -23,7 +23,8 @@ namespace {
 cl::SubCommand simCmd("sim", "Simulate a scenario on a virtual clock and judge its expectations");
 FrontEndOptions options(simCmd, /*withFormat=*/false);
 
-cl::opt<std::string> scenarioName("scenario", cl::desc("The scenario to run (default: the only one)"),
+cl::opt<std::string> scenarioName("scenario",
+                                  cl::desc("The scenario to run (default: the only one)"),
                                   cl::value_desc("NAME"), cl::sub(simCmd),
                                   cl::cat(optionCategory()));
 cl::opt<uint64_t> seed("seed", cl::desc("Random seed (default: the scenario's, else 1)"),
@@ -106,7 +107,9 @@ int runSim() {
     const char *tag = v.kind == runtime::Verdict::Pass   ? "PASS"
                       : v.kind == runtime::Verdict::Fail ? "FAIL"
                                                          : "SKIP";
-    (v.kind == runtime::Verdict::Pass ? pass : v.kind == runtime::Verdict::Fail ? fail : unsupported)++;
+    (v.kind == runtime::Verdict::Pass   ? pass
+     : v.kind == runtime::Verdict::Fail ? fail
+                                        : unsupported)++;
     os << "  " << tag << "  " << v.expectation;
     if (!v.detail.empty())
       os << "\n        " << v.detail;
@@ -114,7 +117,7 @@ int runSim() {
   }
   os << "\n" << pass << " passed, " << fail << " failed";
   if (unsupported)
-    os << ", " << unsupported << " not evaluated (not simulated yet)";
+    os << ", " << unsupported << " could not be evaluated";
   os << " (" << res.requests << " requests, " << res.events << " events, seed " << res.seed
      << ")\n";
   return res.passed() ? 0 : 1;

@@ -374,7 +374,8 @@ void AutoScaler::onSpotNotice(Instant now, uint32_t id, std::vector<AsgCommand> 
   // Capacity rebalancing: launch the replacement first (the group may run
   // above max meanwhile); the old instance is terminated once it serves.
   i->rebalancing = true;
-  activity(out, "capacity rebalancing: replacing " + instanceName(id) + " before it is interrupted");
+  activity(out,
+           "capacity rebalancing: replacing " + instanceName(id) + " before it is interrupted");
   reconcile(now, out);
 }
 
@@ -406,7 +407,8 @@ void AutoScaler::setZoneAvailable(Instant now, uint32_t zone, bool available,
   if (zone >= cfg.zones || zoneUp[zone] == available)
     return;
   zoneUp[zone] = available;
-  activity(out, "zone " + std::to_string(zone) + (available ? " is usable again" : " is unusable: launching elsewhere"));
+  activity(out, "zone " + std::to_string(zone) +
+                    (available ? " is usable again" : " is unusable: launching elsewhere"));
   reconcile(now, out);
 }
 

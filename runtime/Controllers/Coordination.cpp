@@ -195,7 +195,8 @@ void Coordination::expire(Instant now, int sid, bool closed, std::vector<std::st
   for (const std::string &p : owned)
     list += " " + p;
   out.push_back("session of " + members[s.member].name +
-                (closed ? " closed" : " expired (" + seconds3(negotiatedTimeout()) + " without a heartbeat)") +
+                (closed ? " closed"
+                        : " expired (" + seconds3(negotiatedTimeout()) + " without a heartbeat)") +
                 (owned.empty() ? std::string() : ": deleted" + list));
   for (const std::string &p : owned)
     deleteNode(now, p, out);

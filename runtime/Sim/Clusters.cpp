@@ -380,7 +380,8 @@ bool Clusters::Impl::actOnEmr(StringRef action, const Value &ref) {
       if (size_t(ref.index()) < of.size())
         nodes.push_back(of[ref.index()]);
       else
-        w.line(em.name, "'" + r->path.str() + "' has no node [" + std::to_string(ref.index()) + "]");
+        w.line(em.name,
+               "'" + r->path.str() + "' has no node [" + std::to_string(ref.index()) + "]");
     } else {
       nodes.insert(nodes.end(), of.begin(), of.end());
     }

@@ -147,8 +147,9 @@ void World::onArrival(uint32_t li) {
                     (rule < 0 ? std::string("default") : lis.router.getRules()[rule].name) +
                     "\",\"tg\":\"" + g.name + "\",\"target\":\"" + name(t.instance) + "\"";
     if (g.sticky) // The cookie the load balancer set or honoured.
-      s += g.selector.config().stickiness == SelectorConfig::AppCookie ? ",\"cookie\":\"AWSALBAPP-0\""
-                                                                       : ",\"cookie\":\"AWSALB\"";
+      s += g.selector.config().stickiness == SelectorConfig::AppCookie
+               ? ",\"cookie\":\"AWSALBAPP-0\""
+               : ",\"cookie\":\"AWSALB\"";
     if (gc && act.groupStickiness > 0)
       s += ",\"group_cookie\":\"AWSALBTG\"";
     if (sel.stuck)

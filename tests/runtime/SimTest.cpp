@@ -190,8 +190,9 @@ TEST(WorldTest, DrainingLetsRequestsFinishThenCutsTheRest) {
   EXPECT_NE(run.timeline.find("-> draining (Target.DeregistrationInProgress) until 20.000s"),
             std::string::npos)
       << run.timeline;
-  EXPECT_NE(run.timeline.find("20.000s  web         i-1: draining -> unused (Target.NotRegistered)"),
-            std::string::npos)
+  EXPECT_NE(
+      run.timeline.find("20.000s  web         i-1: draining -> unused (Target.NotRegistered)"),
+      std::string::npos)
       << run.timeline;
   EXPECT_NE(run.timeline.find("answered 502: the deregistration delay ended"), std::string::npos)
       << run.timeline;
@@ -219,11 +220,12 @@ TEST(WorldTest, IdleTimeoutGives504) {
 }
 
 TEST(WorldTest, StickyClientsAndServedBy) {
-  std::string text = world("  stickiness { type = lb_cookie; duration = 1h }", "  min = 3; max = 3",
-                           "scenario s {\n  load front { rate = 50/s; duration = 60s; clients = 5 }\n"
-                           "  at 30s { fail_health = asg.instances[0] }\n"
-                           "  expect served_by(front, 0) == asg.instances[0] within 20s\n"
-                           "  expect served_by(front, 0) != asg.instances[0] after 45s\n}\n");
+  std::string text =
+      world("  stickiness { type = lb_cookie; duration = 1h }", "  min = 3; max = 3",
+            "scenario s {\n  load front { rate = 50/s; duration = 60s; clients = 5 }\n"
+            "  at 30s { fail_health = asg.instances[0] }\n"
+            "  expect served_by(front, 0) == asg.instances[0] within 20s\n"
+            "  expect served_by(front, 0) != asg.instances[0] after 45s\n}\n");
   // Client 0 lands on i-1 under some seed; find one, then check it moves.
   bool found = false;
   for (uint64_t seed = 1; seed < 40 && !found; ++seed) {
@@ -286,10 +288,11 @@ TEST(WorldTest, LosingAZoneMovesTheGroup) {
 }
 
 TEST(WorldTest, SpotInterruptionGivesTwoMinutes) {
-  std::string text = world("", "  min = 2; max = 2\n  mixed_instances { on_demand_percentage = 0% }",
-                           "scenario s {\n  load front { rate = 20/s; duration = 200s }\n"
-                           "  at 10s { interrupt = asg }\n"
-                           "  expect running(asg) == 2 after 100s\n}\n");
+  std::string text =
+      world("", "  min = 2; max = 2\n  mixed_instances { on_demand_percentage = 0% }",
+            "scenario s {\n  load front { rate = 20/s; duration = 200s }\n"
+            "  at 10s { interrupt = asg }\n"
+            "  expect running(asg) == 2 after 100s\n}\n");
   SimRun run = simulateText(text, "s");
   ASSERT_TRUE(run.built) << run.diagnostics;
   EXPECT_NE(run.timeline.find("EC2 Spot Instance Interruption Warning; it stops at 130.000s"),
