@@ -27,14 +27,27 @@ static const AttrSpec loadAttrs[] = {
     {"ramp", "duration", "0s", Optional, "time to reach the full rate"},
     {"listener", "ref(listener)", nullptr, Optional, "listener to send to (default: the first)"},
     {"path", "string", "\"/\"", Optional, "request path"},
+    {"paths", "list(string)", nullptr, Optional,
+     "request paths, one picked at random per request (instead of path)"},
+    {"method", "string", nullptr, Optional, "request method; GET when not set"},
+    {"query", "string", nullptr, Optional, "query string, e.g. \"page=2&sort=asc\""},
     {"host", "string", nullptr, Optional, "Host header"},
+    {"headers", "map(string)", nullptr, Optional,
+     "request headers, e.g. { \"User-Agent\" = \"Mobile Safari\" }"},
     {"clients", "int", "100", Optional, "distinct clients (each keeps its cookies)"},
 };
 
 #define TARGETS "many(ref(instance|node|member|server|auto_scaling_group|instance_group|coordination))"
 static const AttrSpec eventAttrs[] = {
-    {"kill", TARGETS, nullptr, Optional, "stop instances, nodes or servers abruptly"},
-    {"recover", TARGETS, nullptr, Optional, "bring killed members back"},
+    {"kill", TARGETS, nullptr, Optional,
+     "crash instances, nodes or servers (in-flight requests are cut); a member: its process"},
+    {"stop", TARGETS, nullptr, Optional,
+     "stop instances or nodes cleanly: requests in flight finish first"},
+    {"recover", TARGETS, nullptr, Optional,
+     "bring killed members back (a process restarts; a stopped instance starts)"},
+    {"slow", TARGETS, nullptr, Optional, "slow instances down by 'latency' per request"},
+    {"latency", "duration", nullptr, Optional,
+     "added response time with slow; 1s when not set, 0s restores"},
     {"interrupt", "many(ref(instance_group|auto_scaling_group|node|instance))", nullptr,
      Optional, "spot interruption with the 2-minute notice"},
     {"fail_health", TARGETS, nullptr, Optional, "make members answer health checks with 500"},
@@ -44,6 +57,9 @@ static const AttrSpec eventAttrs[] = {
     {"scale", "ref(auto_scaling_group)", nullptr, Optional, "set the desired capacity of"},
     {"desired", "int", nullptr, Optional, "the new desired capacity (with scale)"},
     {"rate", "rate", nullptr, Optional, "change the load rate of every load from now on"},
+    {"lose_zone", "string", nullptr, Optional,
+     "an availability zone fails: its instances stop and nothing launches there"},
+    {"restore_zone", "string", nullptr, Optional, "an availability zone is usable again"},
 };
 #undef TARGETS
 
@@ -63,6 +79,7 @@ static const char *const electionRef[] = {"ref(election|coordination)"};
 static const char *const groupRef[] = {"ref(instance_group|auto_scaling_group)"};
 static const char *const emrRef[] = {"ref(emr_cluster)"};
 static const char *const storeRef[] = {"ref(load_balancer|session_store)"};
+static const char *const lbClient[] = {"ref(load_balancer)", "int"};
 
 static const FunctionSpec functions[] = {
     {"healthy", FunctionCategory::Metric, tgRef, 1, 1, false, {}, "int",
@@ -77,8 +94,18 @@ static const FunctionSpec functions[] = {
      "share of requests answered with 5xx"},
     {"requests", FunctionCategory::Metric, lbRef, 1, 1, false, {}, "int",
      "requests served"},
+    {"latency_p50", FunctionCategory::Metric, lbRef, 1, 1, false, {}, "duration",
+     "median response time"},
+    {"latency_p90", FunctionCategory::Metric, lbRef, 1, 1, false, {}, "duration",
+     "90th percentile response time"},
     {"latency_p99", FunctionCategory::Metric, lbRef, 1, 1, false, {}, "duration",
      "99th percentile response time"},
+    {"draining", FunctionCategory::Metric, tgRef, 1, 1, false, {}, "int",
+     "draining targets in a target group"},
+    {"desired", FunctionCategory::Metric, asgRef, 1, 1, false, {}, "int",
+     "desired capacity of an Auto Scaling group"},
+    {"served_by", FunctionCategory::Metric, lbClient, 2, 2, false, {}, "ref(instance)",
+     "the instance that served client N's last request: served_by(lb, 7) == asg.instances[0]"},
     {"leader", FunctionCategory::Metric, electionRef, 1, 1, false, {}, "bool",
      "the election (or ensemble) has a leader"},
     {"leader_changes", FunctionCategory::Metric, electionRef, 1, 1, false, {}, "int",

@@ -1,0 +1,74 @@
+//===- Sim.h - Deterministic simulation of a model's scenario -*- C++ -*-===//
+//
+// `simulate` builds a world from the checked model (load balancers with their
+// listeners and target groups, Auto Scaling groups and their instances),
+// drives the controllers of runtime/Controllers on a SimScheduler, plays the
+// scenario's load and timed events, and judges its expectations. The same
+// model, scenario and seed always give the same timeline and trace, byte for
+// byte.
+//
+//===----------------------------------------------------------------------===//
+#ifndef INFRAC_RUNTIME_SIM_H
+#define INFRAC_RUNTIME_SIM_H
+
+#include "Core/Core.h"
+#include "Sema/Model.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace infrac::runtime {
+
+struct SimOptions {
+  /// Overrides the scenario's `seed` attribute.
+  std::optional<uint64_t> seed;
+  /// Where the human-readable timeline goes (null: nowhere).
+  llvm::raw_ostream *timeline = nullptr;
+  /// Where the JSON-lines trace of every event goes (null: nowhere).
+  llvm::raw_ostream *trace = nullptr;
+  /// Print a statistics line every this often (0: never).
+  Duration statsEvery = seconds(30);
+  /// Overrides the scenario's duration; every load then runs to the end
+  /// (benchmarks).
+  std::optional<Duration> duration;
+  /// Overrides every load's rate (benchmarks).
+  std::optional<double> rate;
+  /// Overrides every Auto Scaling group's min, max and desired (benchmarks).
+  std::optional<int64_t> instances;
+  /// Overrides every target group's fail-open (tests: AWS always fails open).
+  std::optional<bool> failOpen;
+};
+
+struct Verdict {
+  std::string expectation; ///< As written: "expect healthy(web) >= 2 after 45s".
+  enum Kind { Pass, Fail, Unsupported } kind = Pass;
+  std::string detail; ///< Why it failed, or what was observed.
+};
+
+struct SimResult {
+  std::vector<Verdict> verdicts;
+  uint64_t events = 0;   ///< Events delivered by the scheduler.
+  uint64_t requests = 0; ///< Requests sent by the loads.
+  Instant end = 0;       ///< Virtual time simulated.
+  uint64_t seed = 0;
+  bool passed() const {
+    for (const Verdict &v : verdicts)
+      if (v.kind != Verdict::Pass)
+        return false;
+    return true;
+  }
+};
+
+/// The scenarios of a model, in declaration order.
+std::vector<const sema::Resource *> scenarios(const sema::Model &model);
+
+/// Runs one scenario of a model that checked without errors.
+SimResult simulate(const sema::Model &model, const sema::Resource &scenario,
+                   const SimOptions &opts);
+
+} // namespace infrac::runtime
+
+#endif
