@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Child.h"
 #include "Generator.h"
 
 #include "InfraLexer.h"
@@ -39,6 +40,8 @@
 extern char **environ;
 
 using namespace infrac;
+using infrac::bench::best;
+using infrac::bench::Run;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -123,71 +126,6 @@ int bareParse(const std::string &path) {
   return lexErrors.errors + parseErrors.errors ? 1 : 0;
 }
 
-struct Run {
-  bool ok = false;
-  int exitCode = -1;
-  double seconds = 0;
-  long maxRssKiB = 0;
-};
-
-/// Runs `args` with stdout and stderr discarded; wall time and peak RSS.
-/// With `hugePages`, the child's malloc uses transparent huge pages, as
-/// `infrac` arranges for itself on inputs of 512 KiB or more; the bare parse
-/// gets the same so that the comparison stays fair.
-Run runChild(const std::vector<std::string> &args, bool hugePages) {
-  std::vector<std::string> envStore;
-  for (char **e = environ; *e; ++e)
-    if (std::strncmp(*e, "GLIBC_TUNABLES=", 15) != 0)
-      envStore.push_back(*e);
-  if (hugePages)
-    envStore.push_back("GLIBC_TUNABLES=glibc.malloc.hugetlb=1");
-  std::vector<char *> envp;
-  for (std::string &e : envStore)
-    envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<char *> argv;
-  for (const std::string &a : args)
-    argv.push_back(const_cast<char *>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  Run run;
-  pid_t pid;
-  auto start = Clock::now();
-  int err = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (err != 0) {
-    std::fprintf(stderr, "infrac-bench: cannot run %s: %s\n", argv[0], std::strerror(err));
-    return run;
-  }
-  int status = 0;
-  struct rusage usage {};
-  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
-  }
-  run.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  run.maxRssKiB = usage.ru_maxrss;
-  run.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  run.ok = run.exitCode == 0;
-  return run;
-}
-
-/// The fastest of `repeat` runs (and the largest RSS seen).
-Run best(const std::vector<std::string> &args, unsigned repeat, bool hugePages) {
-  Run out;
-  for (unsigned i = 0; i < repeat; ++i) {
-    Run r = runChild(args, hugePages);
-    if (!r.ok)
-      return r;
-    if (i == 0 || r.seconds < out.seconds)
-      out.seconds = r.seconds;
-    out.maxRssKiB = std::max(out.maxRssKiB, r.maxRssKiB);
-    out.ok = true;
-    out.exitCode = 0;
-  }
-  return out;
-}
 
 std::string selfPath() {
   char buf[4096];

@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Child.h"
 #include "Generator.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -42,6 +43,8 @@
 extern char **environ;
 
 using namespace infrac;
+using infrac::bench::best;
+using infrac::bench::Run;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -57,59 +60,6 @@ bool writeWhole(const std::string &path, const std::string &text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   return static_cast<bool>(out.flush());
-}
-
-struct Run {
-  bool ok = false;
-  int exitCode = -1;
-  double seconds = 0;
-  long maxRssKiB = 0;
-};
-
-/// Runs `args` with stdout and stderr discarded; wall time and peak RSS.
-Run runChild(const std::vector<std::string> &args) {
-  std::vector<char *> argv;
-  for (const std::string &a : args)
-    argv.push_back(const_cast<char *>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  Run run;
-  pid_t pid;
-  auto start = Clock::now();
-  int err = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (err != 0) {
-    std::fprintf(stderr, "infrac-bench-build: cannot run %s: %s\n", argv[0], std::strerror(err));
-    return run;
-  }
-  int status = 0;
-  struct rusage usage {};
-  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
-  }
-  run.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  run.maxRssKiB = usage.ru_maxrss;
-  run.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  run.ok = run.exitCode == 0;
-  return run;
-}
-
-/// The fastest of `repeat` runs, and the largest RSS seen.
-Run best(const std::vector<std::string> &args, unsigned repeat) {
-  Run out;
-  for (unsigned i = 0; i < repeat; ++i) {
-    Run r = runChild(args);
-    if (!r.ok)
-      return r;
-    if (i == 0 || r.seconds < out.seconds)
-      out.seconds = r.seconds;
-    out.maxRssKiB = std::max(out.maxRssKiB, r.maxRssKiB);
-    out.ok = true;
-    out.exitCode = 0;
-  }
-  return out;
 }
 
 /// A template's resources by type, read back from the file.
