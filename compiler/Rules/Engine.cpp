@@ -79,6 +79,20 @@ SMRange rules::attrRange(const Resource &r, StringRef attr) {
   return r.nameRange;
 }
 
+void rules::checkBounds(const Rule &rule, const Resource &r, RuleContext &ctx,
+                        llvm::ArrayRef<Bound> bounds, StringRef who) {
+  for (const Bound &b : bounds) {
+    std::optional<double> v;
+    if (*b.unit)
+      v = seconds(r, b.attr);
+    else if (auto i = r.getInt(b.attr))
+      v = static_cast<double>(*i);
+    if (v && (*v < b.lo || *v > b.hi))
+      ctx.report(rule, rangeOf(r, b.attr), "{} is {}{}; {} allows {}..{}{}", b.what, *v,
+                 *b.unit ? " s" : "", who, b.lo, b.hi, *b.unit ? " s" : "");
+  }
+}
+
 bool rules::written(const Resource &r, StringRef attr) {
   const Attr *a = r.attr(attr);
   return a && !a->isDefault && a->value.range.Start.isValid();

@@ -176,6 +176,18 @@ void runRules(const sema::Model &model, const ast::Program &program, DiagnosticE
 llvm::SMRange rangeOf(const sema::Resource &r, llvm::StringRef attr);
 /// The range of `key = value` when written, else the resource's name.
 llvm::SMRange attrRange(const sema::Resource &r, llvm::StringRef attr);
+/// A range of the catalogue: an attribute, its bounds, and how to name it.
+struct Bound {
+  const char *attr;
+  double lo, hi;
+  const char *unit; ///< "s" for durations (checked in seconds), "" for integers.
+  const char *what; ///< "health-check interval".
+};
+/// Reports each attribute of `r` outside its bound: "{what} is {v}; {who}
+/// allows {lo}..{hi}", at the attribute's value.
+void checkBounds(const Rule &rule, const sema::Resource &r, RuleContext &ctx,
+                 llvm::ArrayRef<Bound> bounds, llvm::StringRef who = "AWS");
+
 /// Whether the attribute was written in the source (not defaulted or derived).
 bool written(const sema::Resource &r, llvm::StringRef attr);
 /// Seconds of a duration attribute (ms in the model), if set.

@@ -104,25 +104,12 @@ public:
                  type == "application" ? "an" : "a", type);
       return;
     }
-    struct Bound {
-      const char *attr, *what;
-      double lo, hi;
-      bool duration;
-    };
-    for (const Bound &b : {Bound{"interval", "health-check interval", 5, 300, true},
-                           Bound{"timeout", "health-check timeout", 2, 60, true},
-                           Bound{"healthy_threshold", "healthy threshold", 2, 10, false},
-                           Bound{"unhealthy_threshold", "unhealthy threshold", 2, 10, false}}) {
-      std::optional<double> v;
-      if (b.duration)
-        v = seconds(hc, b.attr);
-      else if (auto i = hc.getInt(b.attr))
-        v = static_cast<double>(*i);
-      if (v && (*v < b.lo || *v > b.hi))
-        ctx.report(*this, rangeOf(hc, b.attr), "{} is {}{}; a classic load balancer allows "
-                   "{}..{}{}",
-                   b.what, *v, b.duration ? " s" : "", b.lo, b.hi, b.duration ? " s" : "");
-    }
+    checkBounds(*this, hc, ctx,
+                {{"interval", 5, 300, "s", "health-check interval"},
+                 {"timeout", 2, 60, "s", "health-check timeout"},
+                 {"healthy_threshold", 2, 10, "", "healthy threshold"},
+                 {"unhealthy_threshold", 2, 10, "", "unhealthy threshold"}},
+                "a classic load balancer");
     auto interval = seconds(hc, "interval"), timeout = seconds(hc, "timeout");
     if (interval && timeout && *timeout >= *interval)
       ctx.report(*this, rangeOf(hc, "timeout"),

@@ -20,9 +20,7 @@ class HopLimit final : public Rule {
 public:
   HopLimit() : Rule(RuleID::LT004, {"launch_template"}) {}
   void check(const Resource &lt, RuleContext &ctx) const override {
-    if (auto h = lt.getInt("metadata_hop_limit"); h && (*h < 1 || *h > 64))
-      ctx.report(*this, rangeOf(lt, "metadata_hop_limit"),
-                 "metadata hop limit is {}; AWS allows 1..64", *h);
+    checkBounds(*this, lt, ctx, {{"metadata_hop_limit", 1, 64, "", "metadata hop limit"}});
   }
   RuleDoc doc() const override {
     return {"The instance metadata hop limit (HttpPutResponseHopLimit) is 1..64.",
@@ -446,9 +444,7 @@ class HookHeartbeat final : public Rule {
 public:
   HookHeartbeat() : Rule(RuleID::LCH001, {"lifecycle_hook"}) {}
   void check(const Resource &h, RuleContext &ctx) const override {
-    if (auto t = seconds(h, "heartbeat_timeout"); t && (*t < 30 || *t > 7200))
-      ctx.report(*this, rangeOf(h, "heartbeat_timeout"),
-                 "lifecycle-hook heartbeat is {} s; AWS allows 30..7200 s", *t);
+    checkBounds(*this, h, ctx, {{"heartbeat_timeout", 30, 7200, "s", "lifecycle-hook heartbeat"}});
   }
   RuleDoc doc() const override {
     return {"A lifecycle hook's heartbeat timeout is 30..7200 s (default 3600). The "

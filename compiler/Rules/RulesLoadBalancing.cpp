@@ -161,12 +161,9 @@ class LoadBalancerAttributes final : public Rule {
 public:
   LoadBalancerAttributes() : Rule(RuleID::ELB007, {"load_balancer"}) {}
   void check(const Resource &lb, RuleContext &ctx) const override {
-    if (auto t = seconds(lb, "idle_timeout"); t && (*t < 1 || *t > 4000))
-      ctx.report(*this, rangeOf(lb, "idle_timeout"),
-                 "idle timeout is {} s; AWS allows 1..4000 s", *t);
-    if (auto t = seconds(lb, "connection_draining"); t && (*t < 1 || *t > 3600))
-      ctx.report(*this, rangeOf(lb, "connection_draining"),
-                 "connection draining timeout is {} s; AWS allows 1..3600 s", *t);
+    checkBounds(*this, lb, ctx,
+                {{"idle_timeout", 1, 4000, "s", "idle timeout"},
+                 {"connection_draining", 1, 3600, "s", "connection draining timeout"}});
     if (lb.getEnum("type") == "application" && written(lb, "cross_zone") &&
         lb.getBool("cross_zone") == false)
       ctx.report(*this, rangeOf(lb, "cross_zone"),

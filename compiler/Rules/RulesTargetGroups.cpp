@@ -58,29 +58,17 @@ bool ofTargetGroup(const Resource &hc) {
 
 class Bounds final : public Rule {
 public:
-  struct Check {
-    const char *attr;
-    double lo, hi;
-    const char *unit; ///< "s" for durations (seconds), "" for integers.
-    const char *what;
-  };
+  using Check = Bound;
   Bounds(RuleID id, const char *kind, std::vector<Check> checks, RuleDoc d)
       : Rule(id, {kind}), checks(std::move(checks)), d(d) {}
   void check(const Resource &r, RuleContext &ctx) const override {
     if (r.kind() == "health_check" && !ofTargetGroup(r))
       return; // A classic load balancer's own check: CLB002.
-    for (const Check &c : checks) {
-      std::optional<double> v;
-      if (*c.unit && !wholeSeconds(*this, r, c.attr, c.what, ctx))
-        continue;
-      if (*c.unit)
-        v = seconds(r, c.attr);
-      else if (auto i = r.getInt(c.attr))
-        v = static_cast<double>(*i);
-      if (v && (*v < c.lo || *v > c.hi))
-        ctx.report(*this, rangeOf(r, c.attr), "{} is {}{}; AWS allows {}..{}{}", c.what, *v,
-                   *c.unit ? " s" : "", c.lo, c.hi, *c.unit ? " s" : "");
-    }
+    std::vector<Check> whole; // Durations in fractions of a second are reported instead.
+    for (const Check &c : checks)
+      if (!*c.unit || wholeSeconds(*this, r, c.attr, c.what, ctx))
+        whole.push_back(c);
+    checkBounds(*this, r, ctx, whole);
   }
   RuleDoc doc() const override { return d; }
 
