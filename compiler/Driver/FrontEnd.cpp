@@ -158,7 +158,6 @@ driver::runFrontEnd(const FrontEndOptions &opts,
   auto fe = std::make_unique<FrontEnd>();
   fe->diags.setErrorLimit(opts.errorLimit);
 
-  fe->diags.setWarningsAsErrors(opts.warningsAsErrors);
   rules::RuleOptions cliRules;
   if (!parseRuleOptions(opts, cliRules)) {
     fe->status = 2;

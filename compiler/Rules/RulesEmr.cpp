@@ -31,12 +31,28 @@ std::optional<std::tuple<int, int, int>> parseRelease(StringRef label) {
   return std::make_tuple(v[0], v[1], v[2]);
 }
 
+/// A group's or fleet's capacity by market: a fleet's target capacities when
+/// either is given, else `count` (default 1) in the group's market, as
+/// `infrac build` emits it.
+struct Capacity {
+  int64_t onDemand = 0, spot = 0;
+};
+Capacity capacityOf(const Resource &g) {
+  Capacity c;
+  if (g.get("target_on_demand") || g.get("target_spot")) {
+    c.onDemand = g.getInt("target_on_demand").value_or(0);
+    c.spot = g.getInt("target_spot").value_or(0);
+  } else {
+    (g.getEnum("market") == "spot" ? c.spot : c.onDemand) = g.getInt("count").value_or(1);
+  }
+  return c;
+}
+
 int64_t countOf(const Resource *group) {
   if (!group)
     return 0;
-  if (auto od = group->getInt("target_on_demand"), sp = group->getInt("target_spot"); od || sp)
-    return od.value_or(0) + sp.value_or(0);
-  return group->getInt("count").value_or(1);
+  Capacity c = capacityOf(*group);
+  return c.onDemand + c.spot;
 }
 
 /// Where a group's size is written: its count, or a fleet's target capacities.
@@ -533,13 +549,7 @@ public:
     const Resource *p = c.child("primary");
     if (!p || !usesFleets(c))
       return;
-    auto od = p->getInt("target_on_demand").value_or(0), sp = p->getInt("target_spot").value_or(0);
-    // Neither given: the fleet's `count` units in its market (as infrac build
-    // emits them).
-    if (!p->get("target_on_demand") && !p->get("target_spot")) {
-      int64_t n = p->getInt("count").value_or(1);
-      (p->getEnum("market") == "spot" ? sp : od) = n;
-    }
+    auto [od, sp] = capacityOf(*p);
     // Three primaries: EMR002 checks the release, EMR009 that they are on demand.
     if ((od == 3 && sp == 0) || (od == 0 && sp == 3))
       return;
