@@ -156,7 +156,7 @@ auto_scaling_group asg{0} {{
   subnets = [a, b]
   min = 2; max = 10; desired = 3
   target_groups = [web{0}, api{0}, tcp{0}]
-  health_check_type = elb; health_check_grace = 60s
+  health_check_type = elb; health_check_grace = 60s; default_instance_warmup = 60s
   policy requests {{ type = target_tracking; metric = alb_request_count_per_target; target_group = web{0}; target = 1000 }}
 }}
 

@@ -69,6 +69,7 @@ for (let i = 0; i < n; ++i) {
   });
   const asg = new autoscaling.AutoScalingGroup(stack, `Asg${i}`, {
     vpc, launchTemplate: lt, minCapacity: 2, maxCapacity: 10, desiredCapacity: 3,
+    defaultInstanceWarmup: cdk.Duration.seconds(60),
     healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
       additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
       gracePeriod: cdk.Duration.seconds(60),
