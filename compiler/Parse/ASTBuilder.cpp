@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 
 using namespace infrac;
 using namespace infrac::ast;
@@ -51,6 +52,8 @@ llvm::SmallVector<T *, 8> rules(antlr4::ParserRuleContext *c) {
 } // namespace
 
 antlr4::Token *ASTBuilder::tokenOf(antlr4::tree::ParseTree *n) const {
+  // Error nodes (a subclass) are not tokens of the tree. (TerminalNodeImpl is
+  // reached from ParseTree only through a virtual base: found by index.)
   if (!n || typeid(*n).name() != typeid(antlr4::tree::TerminalNodeImpl).name())
     return nullptr;
   size_t index = n->getSourceInterval().a;
@@ -135,33 +138,34 @@ Expr *ASTBuilder::buildExprOnly(P::ExprOnlyContext *c) {
   return c ? buildExpr(rule<P::ExprContext>(c)) : nullptr;
 }
 
-// topItem : IMPORT STRING            # importDecl
-//         | PARAM IDENT ASSIGN expr  # paramDecl
-//         | LET IDENT ASSIGN expr    # letDecl
-//         | block                    # topBlock
-//         | SEMI                     # topSemi
+/// The type of the token that starts an alternative (0 if the context starts
+/// with a rule or an error node): the grammar has no labelled alternatives.
+size_t ASTBuilder::firstToken(antlr4::ParserRuleContext *c) const {
+  antlr4::Token *t = c->children.empty() ? nullptr : tokenOf(c->children.front());
+  return t ? t->getType() : 0;
+}
+
+// topItem : IMPORT STRING
+//         | PARAM IDENT ASSIGN expr
+//         | LET IDENT ASSIGN expr
+//         | IDENT (ASSIGN expr | ...)
+//         | SEMI
 Item *ASTBuilder::buildTopItem(antlr4::tree::ParseTree *n) {
-  if (auto *c = as<P::TopBlockContext>(n)) {
-    P::BlockContext *b = rule<P::BlockContext>(c);
-    return b ? buildBlock(b) : nullptr;
-  }
-  if (auto *c = as<P::TopAttributeContext>(n)) {
-    // Not allowed at the top level; kept so that Sema can say so precisely.
-    Identifier key = identOf(term(c, P::IDENT));
-    if (key.empty())
-      return nullptr;
-    return ctx.create<Attribute>(rangeOf(c), key, buildExpr(rule<P::ExprContext>(c)));
-  }
-  if (auto *c = as<P::ImportDeclContext>(n)) {
+  auto *c = as<P::TopItemContext>(n);
+  if (!c)
+    return nullptr;
+  size_t first = firstToken(c);
+  if (first == P::IDENT)
+    return buildNamed(c);
+  if (first == P::IMPORT) {
     antlr4::Token *str = term(c, P::STRING);
     auto *s = llvm::dyn_cast_or_null<StringLit>(str ? buildString(str) : nullptr);
     if (!s)
       return nullptr;
     return ctx.create<Import>(rangeOf(c), s->getValue(), s->getRange());
   }
-  bool isParam = as<P::ParamDeclContext>(n) != nullptr;
-  if (isParam || as<P::LetDeclContext>(n)) {
-    auto *c = static_cast<antlr4::ParserRuleContext *>(n);
+  bool isParam = first == P::PARAM;
+  if (isParam || first == P::LET) {
     Identifier name = identOf(term(c, P::IDENT));
     P::ExprContext *valueCtx = rule<P::ExprContext>(c);
     if (name.empty() || !valueCtx)
@@ -176,27 +180,49 @@ Item *ASTBuilder::buildTopItem(antlr4::tree::ParseTree *n) {
   return nullptr;
 }
 
-// block : IDENT label* LBRACE bodyItem* RBRACE ;
-Block *ASTBuilder::buildBlock(P::BlockContext *c) {
-  Identifier kind = identOf(term(c, P::IDENT));
-  if (kind.empty())
+// IDENT ( ASSIGN expr                                           -- an attribute
+//       | (IDENT | QUANTITY | NUMBER)* LBRACE bodyItem* RBRACE  -- a block
+//       )
+// in topItem (where an attribute is kept so that Sema can say precisely that it
+// is not allowed there) and in bodyItem.
+Item *ASTBuilder::buildNamed(antlr4::ParserRuleContext *c) {
+  const auto &children = c->children;
+  Identifier name = identOf(children.empty() ? nullptr : tokenOf(children[0]));
+  if (name.empty())
     return nullptr;
+  antlr4::Token *second = children.size() > 1 ? tokenOf(children[1]) : nullptr;
+  if (second && second->getType() == P::ASSIGN) {
+    P::ExprContext *valueCtx = rule<P::ExprContext>(c);
+    if (!valueCtx)
+      return nullptr;
+    return ctx.create<Attribute>(rangeOf(c), name, buildExpr(valueCtx));
+  }
+  return buildBlock(c, name);
+}
+
+// IDENT (IDENT | QUANTITY | NUMBER)* LBRACE bodyItem* RBRACE: the labels are
+// the tokens between the kind and the '{'.
+Block *ASTBuilder::buildBlock(antlr4::ParserRuleContext *c, Identifier kind) {
   llvm::SmallVector<Label, 2> labels;
-  for (P::LabelContext *l : rules<P::LabelContext>(c)) {
+  antlr4::Token *lbrace = nullptr;
+  for (size_t i = 1; i < c->children.size(); ++i) {
+    antlr4::Token *t = tokenOf(c->children[i]);
+    if (!t)
+      break; // A body item, or an error node left by recovery.
+    if (t->getType() == P::LBRACE) {
+      lbrace = t;
+      break;
+    }
     Label lab;
-    if (buildLabel(l, lab))
+    if (buildLabel(t, lab))
       labels.push_back(lab);
   }
   ArrayRef<Item *> body = buildBody(c);
-  return ctx.create<Block>(rangeOf(c), kind, ctx.copy<Label>(labels), body,
-                           rangeOf(term(c, P::LBRACE)));
+  return ctx.create<Block>(rangeOf(c), kind, ctx.copy<Label>(labels), body, rangeOf(lbrace));
 }
 
-// label : IDENT | QUANTITY | NUMBER ;
-bool ASTBuilder::buildLabel(P::LabelContext *c, Label &out) {
-  if (!c || !c->getStart())
-    return false;
-  antlr4::Token *t = c->getStart();
+// A block's label: IDENT | QUANTITY | NUMBER
+bool ASTBuilder::buildLabel(antlr4::Token *t, Label &out) {
   Expr *e = nullptr;
   if (t->getType() == P::IDENT) {
     Identifier id = identOf(t);
@@ -231,23 +257,17 @@ ArrayRef<Item *> ASTBuilder::buildBody(antlr4::ParserRuleContext *c) {
   return ctx.copy<Item *>(out);
 }
 
-// bodyItem : IDENT ASSIGN expr                         # attribute
-//          | block                                     # nestedBlock
-//          | EXPECT expr (WITHIN expr)? (AFTER expr)?  # expectStmt
-//          | SEMI                                      # semi
+// bodyItem : IDENT (ASSIGN expr | ...)
+//          | EXPECT expr (WITHIN expr)? (AFTER expr)?
+//          | SEMI
 Item *ASTBuilder::buildBodyItem(antlr4::tree::ParseTree *n) {
-  if (auto *c = as<P::AttributeContext>(n)) {
-    Identifier key = identOf(term(c, P::IDENT));
-    P::ExprContext *valueCtx = rule<P::ExprContext>(c);
-    if (key.empty() || !valueCtx)
-      return nullptr;
-    return ctx.create<Attribute>(rangeOf(c), key, buildExpr(valueCtx));
-  }
-  if (auto *c = as<P::NestedBlockContext>(n)) {
-    P::BlockContext *b = rule<P::BlockContext>(c);
-    return b ? buildBlock(b) : nullptr;
-  }
-  if (auto *c = as<P::ExpectStmtContext>(n)) {
+  auto *c = as<P::BodyItemContext>(n);
+  if (!c)
+    return nullptr;
+  size_t first = firstToken(c);
+  if (first == P::IDENT)
+    return buildNamed(c);
+  if (first == P::EXPECT) {
     auto exprs = rules<P::ExprContext>(c);
     if (exprs.empty())
       return nullptr;
@@ -282,23 +302,33 @@ static antlr4::ParserRuleContext *firstRuleChild(antlr4::ParserRuleContext *c,
   return nullptr;
 }
 
-static CompareOp compareOpOf(P::CompareOpContext *op) {
-  size_t t = op->getStart() ? op->getStart()->getType() : 0;
-  return t == P::EQ   ? CompareOp::EQ
-         : t == P::NE ? CompareOp::NE
-         : t == P::LT ? CompareOp::LT
-         : t == P::LE ? CompareOp::LE
-         : t == P::GT ? CompareOp::GT
-                      : CompareOp::GE;
+static std::optional<CompareOp> compareOpOf(size_t tokenType) {
+  switch (tokenType) {
+  case P::EQ:
+    return CompareOp::EQ;
+  case P::NE:
+    return CompareOp::NE;
+  case P::LT:
+    return CompareOp::LT;
+  case P::LE:
+    return CompareOp::LE;
+  case P::GT:
+    return CompareOp::GT;
+  case P::GE:
+    return CompareOp::GE;
+  default:
+    return std::nullopt;
+  }
 }
 
-// expr : primary (compareOp primary)? (AND primary (compareOp primary)?)* ;
+// expr : primary ((EQ | NE | LT | LE | GT | GE) primary)?
+//        (AND primary ((EQ | NE | LT | LE | GT | GE) primary)?)* ;
 Expr *ASTBuilder::buildExpr(P::ExprContext *c) {
   if (!c)
     return nullptr;
   llvm::SmallVector<Expr *, 4> conj;
   Expr *cur = nullptr;
-  P::CompareOpContext *pendingOp = nullptr;
+  antlr4::Token *pendingOp = nullptr;
   for (antlr4::tree::ParseTree *ch : c->children) {
     if (antlr4::Token *t = tokenOf(ch)) {
       if (t->getType() == P::AND) {
@@ -306,11 +336,9 @@ Expr *ASTBuilder::buildExpr(P::ExprContext *c) {
           return nullptr;
         conj.push_back(cur);
         cur = nullptr;
+      } else if (compareOpOf(t->getType())) {
+        pendingOp = t;
       }
-      continue;
-    }
-    if (auto *op = as<P::CompareOpContext>(ch)) {
-      pendingOp = op;
       continue;
     }
     if (typeid(*ch).name() == typeid(antlr4::tree::ErrorNodeImpl).name())
@@ -322,7 +350,8 @@ Expr *ASTBuilder::buildExpr(P::ExprContext *c) {
       if (!cur)
         return nullptr;
       llvm::SMRange r{cur->getRange().Start, e->getRange().End};
-      cur = ctx.create<CompareExpr>(r, compareOpOf(pendingOp), rangeOf(pendingOp), cur, e);
+      cur = ctx.create<CompareExpr>(r, *compareOpOf(pendingOp->getType()), rangeOf(pendingOp),
+                                    cur, e);
       pendingOp = nullptr;
     } else {
       cur = e;
@@ -336,39 +365,52 @@ Expr *ASTBuilder::buildExpr(P::ExprContext *c) {
   return ctx.create<AndExpr>(rangeOf(c), ctx.copy<Expr *>(conj));
 }
 
-// primary : STRING | NUMBER | QUANTITY | (TRUE | FALSE) | MINUS primary
-//         | call | object | reference | list | map | LPAREN expr RPAREN ;
-Expr *ASTBuilder::buildPrimary(antlr4::ParserRuleContext *c) {
+// primary : STRING | NUMBER | QUANTITY | TRUE | FALSE | MINUS primary
+//         | IDENT (call | object | reference) | list | map | LPAREN expr RPAREN ;
+Expr *ASTBuilder::buildPrimary(antlr4::ParserRuleContext *pc) {
+  auto *c = as<P::PrimaryContext>(pc);
   if (!c)
     return nullptr;
-  if (auto *r = as<P::ReferenceContext>(c))
-    return buildReference(r);
-  if (as<P::StringLitContext>(c) || as<P::NumberLitContext>(c) ||
-      as<P::QuantityLitContext>(c) || as<P::BoolLitContext>(c))
-    return buildLiteral(c->getStart());
-  if (auto *x = as<P::CallContext>(c))
-    return buildCall(x);
-  if (auto *l = as<P::ListContext>(c))
-    return buildList(l);
-  if (auto *o = as<P::ObjectContext>(c)) {
-    Identifier kind = identOf(term(o, P::IDENT));
-    if (kind.empty())
-      return nullptr;
-    return ctx.create<ObjectExpr>(rangeOf(o), kind, buildBody(o));
+  size_t first = firstToken(c);
+  switch (first) {
+  case P::STRING:
+  case P::NUMBER:
+  case P::QUANTITY:
+  case P::TRUE:
+  case P::FALSE:
+    return buildLiteral(tokenOf(c->children.front()));
+  case P::LBRACK:
+    return buildList(c);
+  case P::LBRACE:
+    return buildMap(c);
+  case P::MINUS: {
+    Expr *e = buildPrimary(firstRuleChild(c));
+    return e ? ctx.create<NegExpr>(rangeOf(c), e) : nullptr;
   }
-  if (auto *m = as<P::MapContext>(c))
-    return buildMap(m);
-  if (auto *n = as<P::NegationContext>(c)) {
-    Expr *e = buildPrimary(firstRuleChild(n));
-    return e ? ctx.create<NegExpr>(rangeOf(n), e) : nullptr;
-  }
-  if (auto *p = as<P::ParenContext>(c)) {
-    Expr *e = buildExpr(rule<P::ExprContext>(p));
+  case P::LPAREN: {
+    Expr *e = buildExpr(rule<P::ExprContext>(c));
     if (e)
-      e->setRange(rangeOf(p));
+      e->setRange(rangeOf(c));
     return e;
   }
-  return nullptr;
+  case P::IDENT: {
+    P::PrimaryContext *n = c;
+    // The token after the name chose: '(' a call, '{' an object, else a
+    // reference.
+    antlr4::Token *second = n->children.size() > 1 ? tokenOf(n->children[1]) : nullptr;
+    size_t next = second ? second->getType() : 0;
+    if (next != P::LPAREN && next != P::LBRACE)
+      return buildReference(n);
+    Identifier name = identOf(tokenOf(n->children[0]));
+    if (name.empty())
+      return nullptr;
+    if (next == P::LPAREN)
+      return buildCall(n, name);
+    return ctx.create<ObjectExpr>(rangeOf(n), name, buildBody(n));
+  }
+  default:
+    return nullptr; // An error node left by recovery.
+  }
 }
 
 Expr *ASTBuilder::buildLiteral(antlr4::Token *t) {
@@ -450,11 +492,8 @@ Expr *ASTBuilder::buildQuantity(antlr4::Token *t) {
                                  n * u->factor);
 }
 
-// primary: IDENT LPAREN (argument (COMMA argument)* COMMA?)? RPAREN  # call
-Expr *ASTBuilder::buildCall(P::CallContext *c) {
-  Identifier callee = identOf(term(c, P::IDENT));
-  if (callee.empty())
-    return nullptr;
+// IDENT LPAREN (argument (COMMA argument)* COMMA?)? RPAREN  -- a call
+Expr *ASTBuilder::buildCall(P::PrimaryContext *c, Identifier callee) {
   llvm::SmallVector<Argument, 4> args;
   for (P::ArgumentContext *a : rules<P::ArgumentContext>(c)) {
     Argument arg;
@@ -489,8 +528,8 @@ bool ASTBuilder::buildArgument(P::ArgumentContext *c, Argument &out) {
   return out.value != nullptr;
 }
 
-// primary: IDENT (DOT IDENT | LBRACK expr RBRACK)*  # reference
-Expr *ASTBuilder::buildReference(P::ReferenceContext *c) {
+// IDENT (DOT IDENT | LBRACK expr RBRACK)*  -- a reference
+Expr *ASTBuilder::buildReference(P::PrimaryContext *c) {
   llvm::SmallVector<RefSegment, 4> segs;
   antlr4::Token *segStart = nullptr;
   for (antlr4::tree::ParseTree *child : c->children) {
@@ -534,8 +573,8 @@ Expr *ASTBuilder::buildReference(P::ReferenceContext *c) {
   return ctx.create<RefExpr>(rangeOf(c), ctx.copy<RefSegment>(segs));
 }
 
-// primary: LBRACK (expr (COMMA expr)* COMMA?)? RBRACK  # list
-Expr *ASTBuilder::buildList(P::ListContext *c) {
+// primary: LBRACK (expr (COMMA expr)* COMMA?)? RBRACK  -- a list
+Expr *ASTBuilder::buildList(P::PrimaryContext *c) {
   llvm::SmallVector<Expr *, 8> items;
   for (P::ExprContext *e : rules<P::ExprContext>(c))
     if (Expr *x = buildExpr(e))
@@ -543,8 +582,8 @@ Expr *ASTBuilder::buildList(P::ListContext *c) {
   return ctx.create<ListExpr>(rangeOf(c), ctx.copy<Expr *>(items));
 }
 
-// primary: LBRACE (mapEntry (COMMA | SEMI)?)* RBRACE  # map
-Expr *ASTBuilder::buildMap(P::MapContext *c) {
+// primary: LBRACE (mapEntry (COMMA | SEMI)?)* RBRACE  -- a map
+Expr *ASTBuilder::buildMap(P::PrimaryContext *c) {
   llvm::SmallVector<MapEntry, 8> entries;
   for (P::MapEntryContext *m : rules<P::MapEntryContext>(c)) {
     MapEntry e;

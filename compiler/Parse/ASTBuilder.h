@@ -23,29 +23,31 @@ public:
   ASTBuilder(ast::ASTContext &ctx, DiagnosticEngine &diags, const char *bufStart)
       : ctx(ctx), diags(diags), bufStart(bufStart) {}
 
-  /// The token stream the trees being built come from.
-  void setTokenStream(antlr4::TokenStream *s) { stream = s; }
-
   void buildFile(P::FileContext *c, std::vector<ast::Item *> &out);
   ast::Expr *buildExprOnly(P::ExprOnlyContext *c);
 
+  /// The token stream the trees being built come from.
+  void setTokenStream(antlr4::TokenStream *s) { stream = s; }
+
 private:
   ast::Item *buildTopItem(antlr4::tree::ParseTree *n);
-  ast::Block *buildBlock(P::BlockContext *c);
-  bool buildLabel(P::LabelContext *c, ast::Label &out);
+  ast::Item *buildNamed(antlr4::ParserRuleContext *c);
+  ast::Block *buildBlock(antlr4::ParserRuleContext *c, ast::Identifier kind);
+  bool buildLabel(antlr4::Token *t, ast::Label &out);
   ast::Item *buildBodyItem(antlr4::tree::ParseTree *n);
   ast::Expr *buildExpr(P::ExprContext *c);
   ast::Expr *buildPrimary(antlr4::ParserRuleContext *c);
   ast::Expr *buildLiteral(antlr4::Token *t);
-  ast::Expr *buildCall(P::CallContext *c);
+  ast::Expr *buildCall(P::PrimaryContext *c, ast::Identifier callee);
   bool buildArgument(P::ArgumentContext *c, ast::Argument &out);
-  ast::Expr *buildReference(P::ReferenceContext *c);
-  ast::Expr *buildList(P::ListContext *c);
-  ast::Expr *buildMap(P::MapContext *c);
+  ast::Expr *buildReference(P::PrimaryContext *c);
+  ast::Expr *buildList(P::PrimaryContext *c);
+  ast::Expr *buildMap(P::PrimaryContext *c);
   bool buildMapEntry(P::MapEntryContext *c, ast::MapEntry &out);
 
   ast::ArrayRef<ast::Item *> buildBody(antlr4::ParserRuleContext *c);
   antlr4::Token *tokenOf(antlr4::tree::ParseTree *n) const;
+  size_t firstToken(antlr4::ParserRuleContext *c) const;
   antlr4::Token *term(antlr4::ParserRuleContext *c, size_t type, size_t nth = 0) const;
 
   llvm::SMRange rangeOf(antlr4::Token *t) const;

@@ -67,24 +67,47 @@ CHECK_TOKEN(ErrorChar, ERROR_CHAR)
 
 namespace {
 
-/// Serves a slice of the lexed tokens to ANTLR, then EOF.
-class SliceTokenSource : public antlr4::TokenSource {
+/// One of our tokens as ANTLR sees it: a kind and a span of the buffer, nothing
+/// owned. ANTLR's CommonToken carries a std::string, a source pair and line
+/// numbers, and CommonTokenStream allocates one per token as it fetches.
+class InfraToken final : public antlr4::Token {
 public:
-  SliceTokenSource(const Token *begin, const Token *end, uint32_t eofOffset)
-      : cur(begin), end(end), eofOffset(eofOffset) {}
+  InfraToken(size_t type, uint32_t start, uint32_t length, uint32_t index, const char *buf,
+             antlr4::TokenSource *source)
+      : buf(buf), source(source), type(static_cast<uint32_t>(type)), start(start),
+        length(length), index(index) {}
 
+  std::string getText() const override {
+    return type == EOF ? "<EOF>" : std::string(buf + start, length);
+  }
+  size_t getType() const override { return type == EOF ? antlr4::Token::EOF : type; }
+  // Diagnostics locate by offset; ANTLR's own messages are never shown.
+  size_t getLine() const override { return 0; }
+  size_t getCharPositionInLine() const override { return 0; }
+  size_t getChannel() const override { return antlr4::Token::DEFAULT_CHANNEL; }
+  size_t getTokenIndex() const override { return index; }
+  size_t getStartIndex() const override { return start; }
+  size_t getStopIndex() const override {
+    return static_cast<size_t>(start) + length - 1; // EOF: length 0, stop before start
+  }
+  antlr4::TokenSource *getTokenSource() const override { return source; }
+  antlr4::CharStream *getInputStream() const override { return nullptr; }
+  std::string toString() const override { return getText(); }
+
+  static constexpr uint32_t EOF = UINT32_MAX;
+
+private:
+  const char *buf;
+  antlr4::TokenSource *source;
+  uint32_t type, start, length, index;
+};
+
+/// The token factory DefaultErrorStrategy asks for when it conjures a missing
+/// token (through the stream's source); nothing is ever read from it.
+class NoTokenSource final : public antlr4::TokenSource {
+public:
   std::unique_ptr<antlr4::Token> nextToken() override {
-    if (cur == end) {
-      auto t = std::make_unique<antlr4::CommonToken>(
-          std::pair<antlr4::TokenSource *, antlr4::CharStream *>(this, nullptr), antlr4::Token::EOF,
-          antlr4::Token::DEFAULT_CHANNEL, eofOffset, eofOffset - 1);
-      return t;
-    }
-    const Token &tok = *cur++;
-    return std::make_unique<antlr4::CommonToken>(
-        std::pair<antlr4::TokenSource *, antlr4::CharStream *>(this, nullptr), static_cast<size_t>(tok.kind),
-        antlr4::Token::DEFAULT_CHANNEL, tok.offset,
-        static_cast<size_t>(tok.offset) + tok.length - 1);
+    return antlr4::CommonTokenFactory::DEFAULT->create(antlr4::Token::EOF, "");
   }
   size_t getLine() const override { return 0; }
   size_t getCharPositionInLine() override { return 0; }
@@ -93,10 +116,116 @@ public:
   antlr4::TokenFactory<antlr4::CommonToken> *getTokenFactory() override {
     return antlr4::CommonTokenFactory::DEFAULT.get();
   }
+};
+
+/// A chunk of the lexed tokens, then EOF, as an ANTLR token stream. The lexer
+/// made every token already, so the stream is an array: LA and LT index it,
+/// consume increments, mark and release are free. (CommonTokenStream pulls
+/// tokens one at a time from a TokenSource, allocates each, and checks
+/// channels and its buffer on every LA; that was a quarter of the parse.)
+/// Indices are the chunk's own, from 0.
+class ChunkTokenStream final : public antlr4::TokenStream {
+public:
+  explicit ChunkTokenStream(const char *buf) : buf(buf) {}
+
+  /// Serves tokens [b, e) with an EOF at `eofOffset`; rewinds.
+  void reset(const Token *b, const Token *e, uint32_t eofOffset) {
+    toks.clear();
+    toks.reserve(static_cast<size_t>(e - b) + 1);
+    for (const Token *t = b; t != e; ++t)
+      toks.emplace_back(static_cast<size_t>(t->kind), t->offset, t->length,
+                        static_cast<uint32_t>(t - b), buf, &source);
+    toks.emplace_back(InfraToken::EOF, eofOffset, 0, static_cast<uint32_t>(e - b), buf,
+                      &source);
+    p = 0;
+  }
+
+  antlr4::Token *LT(ssize_t k) override {
+    if (k == 0)
+      return nullptr;
+    if (k < 0)
+      return static_cast<ssize_t>(p) + k < 0 ? nullptr : &toks[p + k];
+    return &toks[std::min(p + static_cast<size_t>(k) - 1, toks.size() - 1)];
+  }
+  size_t LA(ssize_t i) override {
+    antlr4::Token *t = LT(i);
+    return t ? t->getType() : antlr4::Token::INVALID_TYPE;
+  }
+  void consume() override {
+    if (p + 1 >= toks.size())
+      throw antlr4::IllegalStateException("cannot consume EOF");
+    ++p;
+  }
+  ssize_t mark() override { return 0; }
+  void release(ssize_t) override {}
+  size_t index() override { return p; }
+  void seek(size_t index) override { p = std::min(index, toks.size() - 1); }
+  size_t size() override { return toks.size(); }
+  antlr4::Token *get(size_t index) const override {
+    return const_cast<InfraToken *>(&toks[std::min(index, toks.size() - 1)]);
+  }
+  antlr4::TokenSource *getTokenSource() const override {
+    return const_cast<NoTokenSource *>(&source);
+  }
+  std::string getSourceName() const override { return "infra"; }
+  std::string getText(const antlr4::misc::Interval &iv) override {
+    if (iv.a < 0 || iv.b < iv.a || toks.empty())
+      return {};
+    const antlr4::Token *first = get(static_cast<size_t>(iv.a));
+    const antlr4::Token *last = get(static_cast<size_t>(iv.b));
+    if (last->getType() == antlr4::Token::EOF || last->getStopIndex() < first->getStartIndex())
+      return first->getType() == antlr4::Token::EOF ? "" : first->getText();
+    return std::string(buf + first->getStartIndex(),
+                       last->getStopIndex() + 1 - first->getStartIndex());
+  }
+  std::string getText() override {
+    return getText(antlr4::misc::Interval(0, static_cast<ssize_t>(toks.size()) - 1));
+  }
+  std::string getText(antlr4::RuleContext *ctx) override {
+    return getText(ctx->getSourceInterval());
+  }
+  std::string getText(antlr4::Token *start, antlr4::Token *stop) override {
+    if (!start || !stop)
+      return {};
+    return getText(antlr4::misc::Interval(start->getTokenIndex(), stop->getTokenIndex()));
+  }
 
 private:
-  const Token *cur, *end;
-  uint32_t eofOffset;
+  const char *buf;
+  NoTokenSource source;
+  std::vector<InfraToken> toks;
+  size_t p = 0;
+};
+
+/// The generated parser without two of the runtime's three dynamic_casts per
+/// rule: Parser::enterRule, exitRule and enterOuterAlt dynamic_cast the parent
+/// context to ParserRuleContext, which with GCC compares type names level by
+/// level up the context hierarchy (about 300 instructions a cast, a fifth of
+/// the parse). Here every parent is a ParserRuleContext and there are no parse
+/// listeners and no left recursion, so a static_cast is exact; otherwise these
+/// do what the runtime's do. (exitRule is not virtual in ANTLR 4.9.)
+class InfraParser final : public P {
+public:
+  using P::P;
+
+  void enterRule(antlr4::ParserRuleContext *localctx, size_t state, size_t) override {
+    setState(state);
+    _ctx = localctx;
+    _ctx->start = _input->LT(1);
+    if (_buildParseTrees && _ctx->parent)
+      static_cast<antlr4::ParserRuleContext *>(_ctx->parent)->addChild(_ctx);
+  }
+
+  void enterOuterAlt(antlr4::ParserRuleContext *localctx, size_t altNum) override {
+    localctx->setAltNumber(altNum);
+    // A labelled alternative replaces the rule's generic context in the tree.
+    if (_buildParseTrees && _ctx != localctx && _ctx->parent) {
+      auto *parent = static_cast<antlr4::ParserRuleContext *>(_ctx->parent);
+      parent->removeLastChild();
+      parent->addChild(localctx);
+    }
+    _ctx = localctx;
+  }
 };
 
 /// Rewords ANTLR's syntax errors in our voice and reports them as diagnostics.
@@ -111,31 +240,15 @@ protected:
   void reportNoViableAlternative(antlr4::Parser *p,
                                  const antlr4::NoViableAltException &e) override {
     antlr4::Token *t = e.getOffendingToken();
-    // `port 80` or `cidr "10.0.0.0/16"`: a name and a value without '='.
-    antlr4::Token *start = e.getStartToken();
-    if (start && start->getType() == P::IDENT && start->getTokenIndex() != INVALID_INDEX) {
-      antlr4::Token *next = p->getTokenStream()->get(start->getTokenIndex() + 1);
-      size_t k = next->getType();
-      bool startsValue = k == P::STRING || k == P::NUMBER || k == P::QUANTITY ||
-                         k == P::LBRACK || k == P::TRUE || k == P::FALSE ||
-                         k == P::MINUS || k == P::IDENT;
-      if (startsValue) {
-        const char *at = buf + start->getStopIndex() + 1;
-        llvm::SMRange r{llvm::SMLoc::getFromPointer(at), llvm::SMLoc::getFromPointer(at)};
-        ++numErrors;
-        diags.report(DiagID::SYN004, r, "'='",
-                     fmt::format("{} after {}", describeFound(next), describeFound(start)))
-            .fixit(r, " =");
-        return;
-      }
-    }
+    if (reportNamedItem(p, t))
+      return;
     report(DiagID::SYN002, t, describeFound(t),
            describeExpected(p, p->getExpectedTokens()));
   }
   void reportInputMismatch(antlr4::Parser *p,
                            const antlr4::InputMismatchException &e) override {
     antlr4::Token *t = e.getOffendingToken();
-    if (reportBlockHeader(p, t))
+    if (reportNamedItem(p, t))
       return;
     report(DiagID::SYN001, t, describeExpected(p, e.getExpectedTokens()),
            describeFound(t));
@@ -150,7 +263,7 @@ protected:
       return;
     beginErrorCondition(p);
     antlr4::Token *t = p->getCurrentToken();
-    if (reportBlockHeader(p, t))
+    if (reportNamedItem(p, t))
       return;
     report(DiagID::SYN002, t, describeFound(t),
            describeExpected(p, getExpectedTokens(p)));
@@ -180,28 +293,46 @@ protected:
   }
 
 private:
-  /// `port 8080 }` parses as the header of a block `port 8080 { ... }` that
-  /// never opens: say both readings.
-  bool reportBlockHeader(antlr4::Parser *p, antlr4::Token *t) {
+  /// An item that starts with a name needs '=' (an attribute) or labels and
+  /// '{' (a block) after it; `t` came instead. `cidr "10.0.0.0/16"` lacks the
+  /// '='; `port 8080 }` is the header of a block that never opens, or an
+  /// attribute without '=': say both readings. False if the error is not there
+  /// (the '=' or the '{' was matched: it is inside the value or the body).
+  /// A second error in a header already explained is its echo: dropped.
+  bool reportNamedItem(antlr4::Parser *p, antlr4::Token *t) {
     antlr4::ParserRuleContext *ctx = p->getContext();
-    if (!ctx || ctx->getRuleIndex() != P::RuleBlock || !ctx->getStart() ||
-        ctx->getStart()->getType() != P::IDENT || ctx->children.size() < 2)
+    if (!ctx || (ctx->getRuleIndex() != P::RuleTopItem && ctx->getRuleIndex() != P::RuleBodyItem))
       return false;
-    for (antlr4::tree::ParseTree *ch : ctx->children) {
-      antlr4::misc::Interval iv = ch->getSourceInterval();
-      if (iv.a >= 0 && iv.a == iv.b &&
-          p->getTokenStream()->get(static_cast<size_t>(iv.a))->getType() == P::LBRACE)
-        return false; // The block is open: the error is inside it.
-    }
     antlr4::Token *kw = ctx->getStart();
-    antlr4::Token *last = nullptr;
-    for (antlr4::tree::ParseTree *ch : ctx->children)
-      if (auto *rc = dynamic_cast<antlr4::ParserRuleContext *>(ch))
-        if (rc->getRuleIndex() == P::RuleLabel)
-          last = rc->getStop();
-    if (!last || last->getStartIndex() == INVALID_INDEX || ctx == lastHeaderError)
+    if (!kw || kw->getType() != P::IDENT || ctx->children.empty())
+      return false;
+    antlr4::Token *last = kw; // The header's last token: the name or a label.
+    for (size_t i = 1; i < ctx->children.size(); ++i) {
+      auto *leaf = dynamic_cast<antlr4::tree::TerminalNode *>(ctx->children[i]);
+      if (!leaf)
+        return false;
+      antlr4::Token *tok = leaf->getSymbol();
+      if (tok->getType() == P::LBRACE || tok->getType() == P::ASSIGN)
+        return false;
+      last = tok;
+    }
+    if (ctx == lastHeaderError)
+      return true;
+    if (last->getStartIndex() == INVALID_INDEX)
       return false;
     lastHeaderError = ctx;
+    size_t k = t ? t->getType() : antlr4::Token::EOF;
+    bool startsValue = k == P::STRING || k == P::LBRACK || k == P::TRUE || k == P::FALSE ||
+                       k == P::MINUS || k == P::LPAREN;
+    if (last == kw && startsValue) {
+      const char *at = buf + kw->getStopIndex() + 1;
+      llvm::SMRange r{llvm::SMLoc::getFromPointer(at), llvm::SMLoc::getFromPointer(at)};
+      ++numErrors;
+      diags.report(DiagID::SYN004, r, "'='",
+                   fmt::format("{} after {}", describeFound(t), describeFound(kw)))
+          .fixit(r, " =");
+      return true;
+    }
     llvm::StringRef header(buf + kw->getStartIndex(),
                            last->getStopIndex() + 1 - kw->getStartIndex());
     llvm::StringRef name(buf + kw->getStartIndex(),
@@ -243,14 +374,11 @@ private:
   std::string describeExpected(antlr4::Parser *p,
                                const antlr4::misc::IntervalSet &set) const {
     auto has = [&](size_t t) { return set.contains(t); };
-    size_t rule = p->getContext() ? p->getContext()->getRuleIndex() : 0;
-    bool valueStart = has(P::STRING) && has(P::NUMBER) && has(P::LBRACK);
-    if (rule == P::RuleBlock || rule == P::RuleBodyItem || rule == P::RulePrimary)
-      if (has(P::RBRACE) && has(P::IDENT) && has(P::EXPECT))
-        return "an attribute, a nested block or '}'";
-    if (rule == P::RuleFile || rule == P::RuleTopItem)
+    if (has(P::RBRACE) && has(P::IDENT) && has(P::EXPECT))
+      return "an attribute, a nested block or '}'";
+    if (has(P::IMPORT) && has(P::PARAM) && has(P::LET))
       return "a block, 'import', 'param' or 'let'";
-    if (valueStart)
+    if (has(P::STRING) && has(P::NUMBER) && has(P::LBRACK))
       return "a value";
     std::vector<std::string> names;
     for (ssize_t t : set.toList()) {
@@ -316,8 +444,7 @@ std::vector<std::pair<size_t, size_t>> splitChunks(const std::vector<Token> &tok
 class ChunkParser {
 public:
   ChunkParser(DiagnosticEngine &diags, const char *buf, ASTBuilder &builder)
-      : diags(diags), buf(buf), builder(builder), source(nullptr, nullptr, 0),
-        tokens(&source), parser(&tokens) {
+      : diags(diags), buf(buf), tokens(buf), parser(&tokens) {
     parser.removeErrorListeners();
     builder.setTokenStream(&tokens);
   }
@@ -327,8 +454,7 @@ public:
   bool parse(const Token *b, const Token *e, uint32_t eofOffset, bool eofReported,
              Fn &&build) {
     auto *interp = parser.getInterpreter<antlr4::atn::ParserATNSimulator>();
-    source = SliceTokenSource(b, e, eofOffset);
-    tokens.setTokenSource(&source);
+    tokens.reset(b, e, eofOffset);
     parser.setTokenStream(&tokens);
     interp->setPredictionMode(antlr4::atn::PredictionMode::SLL);
     parser.setErrorHandler(bail);
@@ -353,10 +479,8 @@ public:
 private:
   DiagnosticEngine &diags;
   const char *buf;
-  ASTBuilder &builder;
-  SliceTokenSource source;
-  antlr4::CommonTokenStream tokens;
-  P parser;
+  ChunkTokenStream tokens;
+  InfraParser parser;
   std::shared_ptr<antlr4::BailErrorStrategy> bail =
       std::make_shared<antlr4::BailErrorStrategy>();
 };
