@@ -176,4 +176,41 @@ TEST(CliTest, ParamOverrideAcrossFiles) {
       << bad.err;
 }
 
+TEST(CliTest, ParallelParseMatchesOneThread) {
+  // A file large enough to be parsed on several threads (about 130,000
+  // tokens), with every way a chunk can fail the fast pass: syntax errors,
+  // a number out of range and an unknown unit (the AST builder's own errors).
+  // Items, diagnostics and their order must not depend on the thread count.
+  std::string text;
+  for (int i = 0; i < 2400; ++i) {
+    text += "vpc v" + std::to_string(i) + " { cidr = \"10." + std::to_string(i % 256) +
+            ".0.0/16\"; tags = { team = \"t\", n = \"" + std::to_string(i) + "\" } }\n";
+    text += "security_group s" + std::to_string(i) + " {\n  vpc = v" + std::to_string(i) +
+            "\n  ingress { protocol = tcp; port = 80; from = [\"0.0.0.0/0\"] }\n}\n";
+    if (i % 401 == 7)
+      text += "subnet x" + std::to_string(i) + " { cidr \"10.0.0.0/24\" }\n";
+    if (i % 577 == 11)
+      text += "let big" + std::to_string(i) + " = 99999999999999999999999\n";
+    if (i % 613 == 13)
+      text += "let d" + std::to_string(i) + " = 5parsecs\n";
+  }
+  std::string path = fixture("parallel.infra", text);
+  auto run = [&](const char *threads) {
+    return runProcess({bin, "check", "--emit=ast", "--format=json", "--error-limit=0",
+                       std::string("--threads=") + threads, path});
+  };
+  ProcessResult one = run("1");
+  EXPECT_EQ(one.exitCode, 1);
+  EXPECT_NE(one.out.find("\"SYN004\""), std::string::npos);
+  EXPECT_NE(one.out.find("\"SYN005\""), std::string::npos);
+  EXPECT_NE(one.out.find("\"UNIT002\""), std::string::npos);
+  EXPECT_NE(one.out.find("Block security_group s2399"), std::string::npos);
+  for (const char *threads : {"2", "3", "8"}) {
+    ProcessResult many = run(threads);
+    EXPECT_EQ(many.exitCode, one.exitCode) << threads;
+    EXPECT_TRUE(many.out == one.out) << "--threads=" << threads << " differs from one thread";
+    EXPECT_EQ(many.err, one.err) << threads;
+  }
+}
+
 } // namespace

@@ -437,10 +437,24 @@ public:
     std::memcpy(mem, s.data(), s.size());
     return StringRef(mem, s.size());
   }
-  size_t getBytesAllocated() const { return alloc.getBytesAllocated(); }
+  size_t getBytesAllocated() const {
+    size_t n = alloc.getBytesAllocated();
+    for (const llvm::BumpPtrAllocator &a : adopted)
+      n += a.getBytesAllocated();
+    return n;
+  }
+  /// Takes over the memory of another context (one a parser thread built
+  /// nodes in): they live as long as this one.
+  void adopt(ASTContext &&other) {
+    adopted.push_back(std::move(other.alloc));
+    for (llvm::BumpPtrAllocator &a : other.adopted)
+      adopted.push_back(std::move(a));
+    other.adopted.clear();
+  }
 
 private:
   llvm::BumpPtrAllocator alloc;
+  std::vector<llvm::BumpPtrAllocator> adopted;
 };
 
 /// Prints a stable, indented dump of the AST (for --emit=ast and golden tests).

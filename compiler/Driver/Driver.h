@@ -68,6 +68,7 @@ struct FrontEndOptions {
   llvm::cl::opt<bool> warningsAsErrors;
   llvm::cl::opt<std::string> config;
   llvm::cl::opt<bool> noConfig;
+  llvm::cl::opt<unsigned> threads;
   std::unique_ptr<llvm::cl::opt<DiagFormat>> format;
 
   DiagFormat getFormat() const { return format ? format->getValue() : DiagFormat::Text; }

@@ -53,7 +53,11 @@ FrontEndOptions::FrontEndOptions(cl::SubCommand &sub, bool withFormat)
                       "each file)"),
              cl::value_desc("file"), cl::sub(sub), cl::cat(optionCategory())),
       noConfig("no-config", cl::desc("Ignore .infrac.yaml files"), cl::sub(sub),
-               cl::cat(optionCategory())) {
+               cl::cat(optionCategory())),
+      threads("threads",
+              cl::desc("Threads to parse a large file with (0: one per core; files under "
+                       "about 32,000 tokens use one)"),
+              cl::init(0), cl::sub(sub), cl::cat(optionCategory())) {
   if (withFormat)
     format = std::make_unique<cl::opt<DiagFormat>>(
         "format", cl::desc("Diagnostics format"),
@@ -203,7 +207,9 @@ driver::runFrontEnd(const FrontEndOptions &opts,
     Unit unit;
     unit.root = root;
     // 1. Parse the file and what it imports.
-    auto program = loadProgram({root}, fe->sm, fe->ctx, fe->diags);
+    ParseOptions parseOpts;
+    parseOpts.threads = opts.threads;
+    auto program = loadProgram({root}, fe->sm, fe->ctx, fe->diags, parseOpts);
     if (!program) {
       llvm::errs() << "infrac: error: " << llvm::toString(program.takeError()) << "\n";
       fe->status = 2;

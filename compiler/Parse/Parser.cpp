@@ -1,12 +1,18 @@
 //===- Parser.cpp - The parse stage ---------------------------------------===//
 //
-// The hand-written lexer feeds ANTLR's generated parser through a TokenSource.
-// The file is parsed in chunks, one per top-level block (a chunk ends at the '}'
-// that returns to depth 0), so that ANTLR's token objects and parse tree only
-// ever exist for one chunk: memory stays proportional to the AST, and an error
-// in one block cannot derail the next. Each chunk is first parsed with SLL
-// prediction and a bail-out strategy (fast); only a chunk that fails is parsed
-// again with full LL prediction and our recovering, re-worded error strategy.
+// The hand-written lexer feeds ANTLR's generated parser through a token stream
+// of our own. The file is parsed in chunks, one per top-level block (a chunk
+// ends at the '}' that returns to depth 0), so that ANTLR's parse tree only
+// ever exists for one chunk: memory stays proportional to the AST, and an error
+// in one block cannot derail the next.
+//
+// Two passes. The fast pass parses every chunk with SLL prediction and a
+// bail-out strategy, into the AST, reporting nothing; on a large file its
+// chunks are shared out among threads, each with its own parser and AST
+// allocator. Then, in file order, each chunk's items are taken, or, for a
+// chunk the fast pass gave up on, it is parsed again on this thread with full
+// LL prediction, our recovering error strategy and its diagnostics: the
+// result, and the order of the diagnostics, do not depend on the threads.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +28,11 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+
+#include <algorithm>
+#include <atomic>
+#include <optional>
+#include <thread>
 
 using namespace infrac;
 using P = grammar::InfraParser;
@@ -204,9 +215,24 @@ private:
 /// the parse). Here every parent is a ParserRuleContext and there are no parse
 /// listeners and no left recursion, so a static_cast is exact; otherwise these
 /// do what the runtime's do. (exitRule is not virtual in ANTLR 4.9.)
+///
+/// Each instance also predicts with its own DFA cache instead of the generated
+/// parser's static one, so that parsers on different threads share nothing
+/// mutable: only the ATN, which prediction reads.
 class InfraParser final : public P {
 public:
-  using P::P;
+  explicit InfraParser(antlr4::TokenStream *input) : P(input) {
+    const antlr4::atn::ATN &atn = getATN();
+    dfas.reserve(atn.getNumberOfDecisions());
+    for (size_t i = 0; i < atn.getNumberOfDecisions(); ++i)
+      dfas.emplace_back(atn.getDecisionState(i), i);
+    delete _interpreter;
+    _interpreter = new antlr4::atn::ParserATNSimulator(this, atn, dfas, contextCache);
+  }
+  ~InfraParser() override {
+    delete _interpreter; // Before the DFAs it refers to.
+    _interpreter = nullptr;
+  }
 
   void enterRule(antlr4::ParserRuleContext *localctx, size_t state, size_t) override {
     setState(state);
@@ -229,6 +255,17 @@ public:
     }
     _ctx = localctx;
   }
+
+private:
+  std::vector<antlr4::dfa::DFA> dfas;
+  antlr4::atn::PredictionContextCache contextCache;
+};
+
+/// The fast pass gives up at the first syntax error; ANTLR's reporting (which
+/// formats messages for listeners we do not have, and fills the ATN's
+/// follow-set caches) is skipped.
+class QuietBailStrategy final : public antlr4::BailErrorStrategy {
+  void reportError(antlr4::Parser *, const antlr4::RecognitionException &) override {}
 };
 
 /// Rewords ANTLR's syntax errors in our voice and reports them as diagnostics.
@@ -452,15 +489,28 @@ public:
     builder.setTokenStream(&tokens);
   }
 
-  /// Parses tokens [b, e) with `build`; returns false if it had syntax errors.
+  /// Parses tokens [b, e) with `build` in SLL mode, giving up at the first
+  /// syntax error (false); reports nothing.
+  template <typename Fn>
+  bool parseFast(const Token *b, const Token *e, uint32_t eofOffset, Fn &&build) {
+    start(b, e, eofOffset);
+    bool ok = true;
+    try {
+      build(parser);
+    } catch (antlr4::ParseCancellationException &) {
+      ok = false;
+    }
+    parser.getTreeTracker().reset();
+    return ok;
+  }
+
+  /// Parses tokens [b, e) with `build`; returns false if it had syntax errors
+  /// (reported, and the tree built from what recovery kept).
   template <typename Fn>
   bool parse(const Token *b, const Token *e, uint32_t eofOffset, bool eofReported,
              Fn &&build) {
     auto *interp = parser.getInterpreter<antlr4::atn::ParserATNSimulator>();
-    tokens.reset(b, e, eofOffset);
-    parser.setTokenStream(&tokens);
-    interp->setPredictionMode(antlr4::atn::PredictionMode::SLL);
-    parser.setErrorHandler(bail);
+    start(b, e, eofOffset);
     bool ok = true;
     try {
       build(parser);
@@ -480,18 +530,69 @@ public:
   }
 
 private:
+  void start(const Token *b, const Token *e, uint32_t eofOffset) {
+    tokens.reset(b, e, eofOffset);
+    parser.setTokenStream(&tokens);
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+        antlr4::atn::PredictionMode::SLL);
+    parser.setErrorHandler(bail);
+  }
+
   DiagnosticEngine &diags;
   const char *buf;
   ChunkTokenStream tokens;
   InfraParser parser;
-  std::shared_ptr<antlr4::BailErrorStrategy> bail =
-      std::make_shared<antlr4::BailErrorStrategy>();
+  std::shared_ptr<QuietBailStrategy> bail = std::make_shared<QuietBailStrategy>();
+};
+
+/// Files of fewer tokens are parsed on one thread; a thread less than this
+/// many tokens to parse does not pay for itself. (The 500-fragment build
+/// benchmark file has 178,000 tokens; a chunk is typically 20 to 80.)
+constexpr size_t MinTokensPerThread = 16 * 1024;
+constexpr unsigned MaxParseThreads = 8;
+/// Chunks a thread takes at a time from the shared counter.
+constexpr size_t ChunksPerGrab = 32;
+
+/// What the fast pass made of one chunk: its items are
+/// passes[pass]->items[begin, end), unless it has to be parsed again.
+struct FastChunk {
+  bool ok = false;
+  unsigned pass = 0;
+  size_t begin = 0, end = 0;
+};
+
+/// One thread's share of the fast pass: its own parser, AST allocator and
+/// throw-away diagnostics (a chunk whose AST builder reports anything is
+/// parsed again in order, reporting for real).
+struct FastPass {
+  FastPass(llvm::SourceMgr &sm, const char *buf)
+      : scratch(sm), builder(ctx, scratch, buf), parser(scratch, buf, builder) {}
+
+  void parse(const Token *all, std::pair<size_t, size_t> chunk, uint32_t eofOffset,
+             unsigned pass, FastChunk &out) {
+    size_t before = items.size();
+    size_t diagsBefore = scratch.getDiagnostics().size();
+    bool ok = parser.parseFast(all + chunk.first, all + chunk.second, eofOffset,
+                               [&](P &p) { builder.buildFile(p.file(), items); });
+    if (!ok || scratch.getDiagnostics().size() != diagsBefore) {
+      items.resize(before);
+      return;
+    }
+    out = {true, pass, before, items.size()};
+  }
+
+  ast::ASTContext ctx;
+  DiagnosticEngine scratch;
+  ASTBuilder builder;
+  ChunkParser parser;
+  std::vector<ast::Item *> items;
 };
 
 } // namespace
 
 ast::File *infrac::parseBuffer(unsigned bufferId, llvm::SourceMgr &sm,
-                               ast::ASTContext &ctx, DiagnosticEngine &diags) {
+                               ast::ASTContext &ctx, DiagnosticEngine &diags,
+                               const ParseOptions &opts) {
   const llvm::MemoryBuffer *mb = sm.getMemoryBuffer(bufferId);
   llvm::StringRef text = mb->getBuffer();
   const char *buf = text.data();
@@ -552,25 +653,77 @@ ast::File *infrac::parseBuffer(unsigned bufferId, llvm::SourceMgr &sm,
   }
   file->comments = ctx.copy<ast::Comment>(comments);
 
-  std::vector<ast::Item *> items;
-  ASTBuilder builder(ctx, diags, buf);
-  ChunkParser chunkParser(diags, buf, builder);
-  bool hadErrors = false;
   uint32_t eofOffset = lexed.tokens.back().offset;
   auto chunks = splitChunks(lexed.tokens);
+  // A chunk's EOF sits where the next chunk starts, for precise messages.
+  auto chunkEof = [&](size_t e) {
+    return e < lexed.tokens.size() - 1 ? lexed.tokens[e].offset : eofOffset;
+  };
+
+  // 1. The fast pass, on several threads for a large file: every chunk parsed
+  //    in SLL mode into its thread's AST, giving up on a chunk at its first
+  //    syntax error or diagnostic.
+  unsigned threads = opts.threads ? opts.threads : std::thread::hardware_concurrency();
+  if (lexed.tokens.size() < MinTokensPerThread * 2)
+    threads = 1;
+  threads = std::max(1u, std::min({threads, MaxParseThreads,
+                                   static_cast<unsigned>(lexed.tokens.size() /
+                                                         MinTokensPerThread)}));
+  std::vector<FastChunk> fast(chunks.size());
+  std::vector<std::unique_ptr<FastPass>> passes;
+  for (unsigned t = 0; t < threads; ++t)
+    passes.push_back(std::make_unique<FastPass>(sm, buf));
+  std::atomic<size_t> nextChunk{0};
+  auto work = [&](unsigned t) {
+    FastPass &pass = *passes[t];
+    try {
+      for (;;) {
+        size_t first = nextChunk.fetch_add(ChunksPerGrab, std::memory_order_relaxed);
+        if (first >= chunks.size())
+          return;
+        for (size_t ci = first; ci < std::min(first + ChunksPerGrab, chunks.size()); ++ci)
+          pass.parse(lexed.tokens.data(), chunks[ci], chunkEof(chunks[ci].second), t, fast[ci]);
+      }
+    } catch (...) {
+      // Out of memory, say: the chunks it did not finish are parsed again below.
+    }
+  };
+  std::vector<std::thread> workers;
+  for (unsigned t = 1; t < threads; ++t)
+    workers.emplace_back(work, t);
+  work(0);
+  for (std::thread &w : workers)
+    w.join();
+
+  // 2. In file order: the fast pass's items, or the chunk parsed again with
+  //    our recovering strategy and its diagnostics reported (a syntax error), or
+  //    again in SLL with the builder's diagnostics reported (a number out of
+  //    range, an unknown unit).
+  std::vector<ast::Item *> items;
+  ASTBuilder builder(ctx, diags, buf);
+  std::optional<ChunkParser> chunkParser;
+  bool hadErrors = false;
   for (size_t ci = 0; ci < chunks.size() && !diags.shouldStop(); ++ci) {
+    const FastChunk &f = fast[ci];
+    if (f.ok) {
+      const std::vector<ast::Item *> &made = passes[f.pass]->items;
+      items.insert(items.end(), made.begin() + f.begin, made.begin() + f.end);
+      continue;
+    }
+    if (!chunkParser)
+      chunkParser.emplace(diags, buf, builder);
     auto [b, e] = chunks[ci];
-    // A chunk's EOF sits where the next chunk starts, for precise messages.
-    uint32_t chunkEof = e < lexed.tokens.size() - 1 ? lexed.tokens[e].offset : eofOffset;
     bool lastChunk = ci + 1 == chunks.size();
     size_t before = items.size();
-    hadErrors |= !chunkParser.parse(lexed.tokens.data() + b, lexed.tokens.data() + e,
-                                    chunkEof, eofReported && lastChunk, [&](P &parser) {
-                                      items.resize(before);
-                                      builder.buildFile(parser.file(), items);
-                                    });
+    hadErrors |= !chunkParser->parse(lexed.tokens.data() + b, lexed.tokens.data() + e,
+                                     chunkEof(e), eofReported && lastChunk, [&](P &parser) {
+                                       items.resize(before);
+                                       builder.buildFile(parser.file(), items);
+                                     });
   }
   file->items = ctx.copy<ast::Item *>(items);
+  for (std::unique_ptr<FastPass> &pass : passes)
+    ctx.adopt(std::move(pass->ctx)); // The items live in its allocator.
   if (items.empty() && !hadErrors && !lexErrors && !eofReported) {
     llvm::SMLoc at = llvm::SMLoc::getFromPointer(buf);
     diags.report(DiagID::LEX007, llvm::SMRange(at, at),
@@ -607,8 +760,9 @@ namespace {
 
 class Loader {
 public:
-  Loader(llvm::SourceMgr &sm, ast::ASTContext &ctx, DiagnosticEngine &diags)
-      : sm(sm), ctx(ctx), diags(diags) {}
+  Loader(llvm::SourceMgr &sm, ast::ASTContext &ctx, DiagnosticEngine &diags,
+         const ParseOptions &opts)
+      : sm(sm), ctx(ctx), diags(diags), opts(opts) {}
 
   /// Loads one file; `importedAt` is the import's path range (null for a root).
   llvm::Error load(llvm::StringRef path, const ast::Import *importedAt);
@@ -621,6 +775,7 @@ private:
   llvm::SourceMgr &sm;
   ast::ASTContext &ctx;
   DiagnosticEngine &diags;
+  const ParseOptions &opts;
   llvm::StringSet<> loaded;
   std::vector<std::pair<std::string, const ast::Import *>> stack;
 };
@@ -663,7 +818,7 @@ llvm::Error Loader::load(llvm::StringRef path, const ast::Import *importedAt) {
   }
   loaded.insert(key);
   unsigned id = sm.AddNewSourceBuffer(std::move(*bufOr), llvm::SMLoc());
-  ast::File *file = parseBuffer(id, sm, ctx, diags);
+  ast::File *file = parseBuffer(id, sm, ctx, diags, opts);
 
   stack.emplace_back(key, importedAt);
   llvm::StringRef dir = llvm::sys::path::parent_path(path);
@@ -693,8 +848,9 @@ llvm::Error Loader::load(llvm::StringRef path, const ast::Import *importedAt) {
 llvm::Expected<ast::Program> infrac::loadProgram(llvm::ArrayRef<std::string> paths,
                                                  llvm::SourceMgr &sm,
                                                  ast::ASTContext &ctx,
-                                                 DiagnosticEngine &diags) {
-  Loader loader(sm, ctx, diags);
+                                                 DiagnosticEngine &diags,
+                                                 const ParseOptions &opts) {
+  Loader loader(sm, ctx, diags, opts);
   for (const std::string &p : paths)
     if (llvm::Error e = loader.load(p, nullptr))
       return e;

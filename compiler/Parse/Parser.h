@@ -19,10 +19,17 @@
 
 namespace infrac {
 
+struct ParseOptions {
+  /// Threads for the chunks of a large file; 0: one per core. Files of fewer
+  /// than about 32,000 tokens are parsed on one.
+  unsigned threads = 0;
+};
+
 /// Parses the buffer `bufferId` of `sm`. Never fails: syntax errors become
 /// diagnostics and the returned file holds what could be recovered.
 ast::File *parseBuffer(unsigned bufferId, llvm::SourceMgr &sm,
-                       ast::ASTContext &ctx, DiagnosticEngine &diags);
+                       ast::ASTContext &ctx, DiagnosticEngine &diags,
+                       const ParseOptions &opts = {});
 
 /// Parses a standalone expression (the value of `-P name=value`); null on error.
 ast::Expr *parseExpression(unsigned bufferId, llvm::SourceMgr &sm,
@@ -35,7 +42,8 @@ ast::Expr *parseExpression(unsigned bufferId, llvm::SourceMgr &sm,
 llvm::Expected<ast::Program> loadProgram(llvm::ArrayRef<std::string> paths,
                                          llvm::SourceMgr &sm,
                                          ast::ASTContext &ctx,
-                                         DiagnosticEngine &diags);
+                                         DiagnosticEngine &diags,
+                                         const ParseOptions &opts = {});
 
 } // namespace infrac
 
