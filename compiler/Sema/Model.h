@@ -120,10 +120,17 @@ struct Resource {
   /// Visits every attribute that has a value (written, derived or default),
   /// in schema order.
   template <typename Fn> void forEachAttr(Fn &&fn) const {
-    for (const AttrSpec &s : spec->attrs)
-      if (const Attr *a = attr(s.name))
-        fn(*a);
+    // `attrs` is in schema order too: one walk of both, no lookups by name.
+    auto given = attrs.begin();
+    for (size_t i = 0, e = spec->attrs.size(); i != e; ++i) {
+      if (given != attrs.end() && given->spec == &spec->attrs[i])
+        fn(*given++);
+      else if (const Attr *d = defaultAttr(i))
+        fn(*d);
+    }
   }
+  /// The static default of the kind's `i`th attribute; null when it has none.
+  const Attr *defaultAttr(size_t i) const;
   /// The value of an attribute, or null when unset and without default.
   const Value *get(llvm::StringRef name) const;
   std::optional<int64_t> getInt(llvm::StringRef name) const;

@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <functional>
 #include <mutex>
@@ -126,23 +127,27 @@ static Value parseDefault(const AttrSpec &spec, llvm::BumpPtrAllocator &arena,
   return parseOne(i, t);
 }
 
-static const Attr *defaultAttr(const AttrSpec &spec) {
+/// The static default of an attribute, parsed once from the schema table.
+/// The fast path is one load: resources ask for their defaults many times each.
+static const Attr *parsedDefault(const AttrInfo &info) {
   static std::mutex lock;
   static llvm::BumpPtrAllocator arena;
   static llvm::StringSaver saver(arena);
-  static llvm::DenseMap<const AttrSpec *, Attr *> cache;
+  static const std::unique_ptr<std::atomic<const Attr *>[]> cache(
+      new std::atomic<const Attr *>[Schema::get().attrCount()]());
+  std::atomic<const Attr *> &slot = cache[info.ordinal];
+  if (const Attr *a = slot.load(std::memory_order_acquire))
+    return a;
   std::lock_guard<std::mutex> g(lock);
-  Attr *&slot = cache[&spec];
-  if (!slot) {
-    slot = new (arena.Allocate<Attr>()) Attr();
-    slot->spec = &spec;
-    slot->value = parseDefault(spec, arena, saver);
-    slot->isDefault = true;
-  }
-  return slot;
+  if (const Attr *a = slot.load(std::memory_order_relaxed))
+    return a;
+  Attr *a = new (arena.Allocate<Attr>()) Attr();
+  a->spec = info.spec;
+  a->value = parseDefault(*info.spec, arena, saver);
+  a->isDefault = true;
+  slot.store(a, std::memory_order_release);
+  return a;
 }
-
-
 
 //===----------------------------------------------------------------------===//
 // Model accessors
@@ -164,17 +169,21 @@ const NamedValue *Value::field(StringRef name) const {
   return nullptr;
 }
 
-/// The static default of an attribute, parsed once from the schema table.
-static const Attr *defaultAttr(const AttrSpec &spec);
-
 const Attr *Resource::attr(StringRef name) const {
+  const AttrInfo *info = Schema::get().lookupAttr(spec, name);
+  if (!info)
+    return nullptr;
   for (const Attr &a : attrs)
-    if (name == a.spec->name)
+    if (a.spec == info->spec)
       return &a;
-  if (const AttrSpec *s = spec->findAttr(name))
-    if (s->defaultValue)
-      return defaultAttr(*s);
-  return nullptr;
+  return info->spec->defaultValue ? parsedDefault(*info) : nullptr;
+}
+
+const Attr *Resource::defaultAttr(size_t i) const {
+  if (!spec->attrs[i].defaultValue)
+    return nullptr;
+  const Schema &schema = Schema::get();
+  return parsedDefault(schema.attrInfo(schema.firstAttrOrdinal(spec) + i));
 }
 
 const Value *Resource::get(StringRef name) const {
@@ -640,8 +649,8 @@ void Sema::resolveBody(Resource *r, llvm::ArrayRef<ast::Item *> body, SMRange he
     if (!a)
       continue;
     const ast::Identifier &key = a->getKey();
-    const AttrSpec *as = spec->findAttr(key.name);
-    if (!as) {
+    const AttrInfo *info = schema.lookupAttr(spec, key.name);
+    if (!info) {
       if (spec->findChild(key.name)) {
         diags.report(DiagID::ATTR003, key.range, key.name, key.name);
         continue;
@@ -664,9 +673,9 @@ void Sema::resolveBody(Resource *r, llvm::ArrayRef<ast::Item *> body, SMRange he
       continue;
     }
     Attr attr;
-    attr.spec = as;
+    attr.spec = info->spec;
     attr.keyRange = key.range;
-    attr.value = convert(a->getValue(), parseType(as->type), Site{key.name, r});
+    attr.value = convert(a->getValue(), info->type, Site{key.name, r});
     if (attr.value.isSet())
       attr.value.range = a->getValue()->getRange();
     r->attrs.push_back(attr);
