@@ -13,7 +13,9 @@
 #include "Basic/Diagnostics.h"
 #include "Sema/Schema.h"
 
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/Twine.h"
 #include "llvm/Support/Allocator.h"
 #include "llvm/Support/StringSaver.h"
 
@@ -182,13 +184,19 @@ public:
     std::uninitialized_copy(xs.begin(), xs.end(), mem);
     return {mem, xs.size()};
   }
-  llvm::StringRef save(llvm::StringRef s) { return saver.save(s); }
+  /// Copies `s` into the model: qualified paths, map keys, derived strings.
+  llvm::StringRef save(const llvm::Twine &s) {
+    llvm::SmallString<128> buf;
+    return saver.save(s.toStringRef(buf));
+  }
   llvm::StringMap<Resource *> byName;
 
 private:
   std::vector<std::unique_ptr<Resource>> storage;
   llvm::BumpPtrAllocator arena;
-  llvm::UniqueStringSaver saver{arena};
+  // Not a UniqueStringSaver: the strings saved (paths mostly) are distinct,
+  // and interning them cost a hash-set insertion each.
+  llvm::StringSaver saver{arena};
 };
 
 /// A command-line parameter override: -P name=value.
