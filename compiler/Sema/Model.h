@@ -13,7 +13,9 @@
 #include "Basic/Diagnostics.h"
 #include "Sema/Schema.h"
 
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/Twine.h"
 #include "llvm/Support/Allocator.h"
 #include "llvm/Support/StringSaver.h"
 
@@ -120,10 +122,17 @@ struct Resource {
   /// Visits every attribute that has a value (written, derived or default),
   /// in schema order.
   template <typename Fn> void forEachAttr(Fn &&fn) const {
-    for (const AttrSpec &s : spec->attrs)
-      if (const Attr *a = attr(s.name))
-        fn(*a);
+    // `attrs` is in schema order too: one walk of both, no lookups by name.
+    auto given = attrs.begin();
+    for (size_t i = 0, e = spec->attrs.size(); i != e; ++i) {
+      if (given != attrs.end() && given->spec == &spec->attrs[i])
+        fn(*given++);
+      else if (const Attr *d = defaultAttr(i))
+        fn(*d);
+    }
   }
+  /// The static default of the kind's `i`th attribute; null when it has none.
+  const Attr *defaultAttr(size_t i) const;
   /// The value of an attribute, or null when unset and without default.
   const Value *get(llvm::StringRef name) const;
   std::optional<int64_t> getInt(llvm::StringRef name) const;
@@ -175,13 +184,19 @@ public:
     std::uninitialized_copy(xs.begin(), xs.end(), mem);
     return {mem, xs.size()};
   }
-  llvm::StringRef save(llvm::StringRef s) { return saver.save(s); }
+  /// Copies `s` into the model: qualified paths, map keys, derived strings.
+  llvm::StringRef save(const llvm::Twine &s) {
+    llvm::SmallString<128> buf;
+    return saver.save(s.toStringRef(buf));
+  }
   llvm::StringMap<Resource *> byName;
 
 private:
   std::vector<std::unique_ptr<Resource>> storage;
   llvm::BumpPtrAllocator arena;
-  llvm::UniqueStringSaver saver{arena};
+  // Not a UniqueStringSaver: the strings saved (paths mostly) are distinct,
+  // and interning them cost a hash-set insertion each.
+  llvm::StringSaver saver{arena};
 };
 
 /// A command-line parameter override: -P name=value.

@@ -4,7 +4,9 @@
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/MathExtras.h"
 
+#include <cstring>
 #include <memory>
 #include <mutex>
 
@@ -234,10 +236,8 @@ const Type *Type::findKind(Kind k) const {
 //===----------------------------------------------------------------------===//
 
 const AttrSpec *BlockSpec::findAttr(StringRef name) const {
-  for (const AttrSpec &a : attrs)
-    if (name == a.name)
-      return &a;
-  return nullptr;
+  const AttrInfo *info = Schema::get().lookupAttr(this, name);
+  return info ? info->spec : nullptr;
 }
 
 const ChildSpec *BlockSpec::findChild(StringRef keyword) const {
@@ -256,9 +256,10 @@ Schema::Schema() {
       allBlocks.push_back(&b);
       if (b.topLevel)
         topKinds.push_back(b.kind);
+      firstOrdinal[&b] = attrCount();
       // Parse every type now: a typo in a table fails at start-up, not later.
       for (const AttrSpec &a : b.attrs)
-        (void)parseType(a.type);
+        attrInfos.push_back({&a, parseType(a.type), attrCount()});
       if (b.labelType)
         (void)parseType(b.labelType);
     }
@@ -277,6 +278,74 @@ Schema::Schema() {
       (void)c;
       assert(findBlock(c.kind) && "child kind missing from the schema");
     }
+
+  attrTable.resize(llvm::PowerOf2Ceil(2 * attrInfos.size() + 1));
+  size_t mask = attrTable.size() - 1;
+  for (const BlockSpec *b : allBlocks)
+    for (const AttrSpec &a : b->attrs) {
+      AttrKey key(a.name);
+      size_t i = hashAttr(b, key) & mask;
+      while (attrTable[i].block) {
+        assert((attrTable[i].block != b || StringRef(attrTable[i].name) != a.name) &&
+               "attribute listed twice in a kind's table");
+        i = (i + 1) & mask;
+      }
+      attrTable[i] = {b, key, a.name, &attrInfos[firstOrdinal[b] + (&a - b->attrs.data())]};
+    }
+}
+
+Schema::AttrKey::AttrKey(StringRef name) : size(name.size()) {
+  // Unaligned loads that never read past the name; for a short name the
+  // bytes it reads cover it whole, so equal keys mean equal names.
+  const char *p = name.data();
+  auto load8 = [](const char *p) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  };
+  auto load4 = [](const char *p) {
+    uint32_t w;
+    std::memcpy(&w, p, 4);
+    return static_cast<uint64_t>(w);
+  };
+  if (size >= 8) {
+    lo = load8(p);
+    hi = load8(p + size - 8);
+  } else if (size >= 4) {
+    lo = load4(p) | load4(p + size - 4) << 32;
+  } else if (size > 0) {
+    lo = static_cast<unsigned char>(p[0]) | static_cast<unsigned char>(p[size / 2]) << 8 |
+         static_cast<unsigned char>(p[size - 1]) << 16;
+  }
+}
+
+size_t Schema::hashAttr(const BlockSpec *block, const AttrKey &key) {
+  // The tables are static, so the kind's address tells kinds apart.
+  uint64_t h = (reinterpret_cast<uintptr_t>(block) + key.size) * 0x9e3779b97f4a7c15ull;
+  h = (h ^ key.lo) * 0xff51afd7ed558ccdull;
+  h = (h ^ key.hi ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
+  return static_cast<size_t>(h ^ (h >> 32));
+}
+
+const AttrInfo *Schema::lookupAttr(const BlockSpec *block, StringRef name) const {
+  AttrKey key(name);
+  size_t mask = attrTable.size() - 1;
+  for (size_t i = hashAttr(block, key) & mask;; i = (i + 1) & mask) {
+    const AttrSlot &slot = attrTable[i];
+    if (!slot.block)
+      break;
+    if (slot.block == block && slot.key == key &&
+        (key.size <= 16 || std::memcmp(slot.name, name.data(), key.size) == 0))
+      return slot.info;
+  }
+  assert(firstOrdinal.count(block) && "attribute lookup on a kind outside the schema");
+  return nullptr;
+}
+
+unsigned Schema::firstAttrOrdinal(const BlockSpec *block) const {
+  auto it = firstOrdinal.find(block);
+  assert(it != firstOrdinal.end() && "a kind outside the schema");
+  return it->second;
 }
 
 const Schema &Schema::get() {

@@ -19,6 +19,7 @@
 #define INFRAC_SEMA_SCHEMA_H
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -125,8 +126,18 @@ struct BlockSpec {
   llvm::ArrayRef<ChildSpec> children;
   const char *doc;
 
+  /// One probe of the schema's attribute table (Schema::lookupAttr).
   const AttrSpec *findAttr(llvm::StringRef name) const;
   const ChildSpec *findChild(llvm::StringRef keyword) const;
+};
+
+/// An attribute of a kind as the schema indexes it.
+struct AttrInfo {
+  const AttrSpec *spec;
+  const Type *type; ///< parseType(spec->type), parsed once.
+  /// Numbers every kind's attributes from 0 to Schema::attrCount() - 1, a
+  /// kind's in table order: a key for side tables (Sema's parsed defaults).
+  unsigned ordinal;
 };
 
 enum class FunctionCategory : unsigned char { Action, Condition, Metric };
@@ -171,6 +182,14 @@ public:
 
   const BlockSpec *findBlock(llvm::StringRef kind) const;
   const BlockSpec *findTopLevel(llvm::StringRef kind) const;
+  /// The attribute `name` of `block`, or null. Sema, the rules and the
+  /// emitters look attributes up by name for every resource, so this is a
+  /// hash table built once rather than a scan comparing names.
+  const AttrInfo *lookupAttr(const BlockSpec *block, llvm::StringRef name) const;
+  /// The ordinal of `block`'s first attribute; the others follow it in order.
+  unsigned firstAttrOrdinal(const BlockSpec *block) const;
+  unsigned attrCount() const { return static_cast<unsigned>(attrInfos.size()); }
+  const AttrInfo &attrInfo(unsigned ordinal) const { return attrInfos[ordinal]; }
   const FunctionSpec *findFunction(llvm::StringRef name) const;
   const MemberSpec *findMember(llvm::StringRef ownerKind, llvm::StringRef name) const;
   llvm::ArrayRef<llvm::StringRef> topLevelKinds() const { return topKinds; }
@@ -185,6 +204,29 @@ private:
   std::vector<const FunctionSpec *> allFunctions;
   std::vector<const MemberSpec *> allMembers;
   std::vector<llvm::StringRef> topKinds;
+  /// Every kind's attributes, by ordinal.
+  std::vector<AttrInfo> attrInfos;
+  llvm::DenseMap<const BlockSpec *, unsigned> firstOrdinal;
+  /// A name read as two words: the whole name when it is at most 16 bytes
+  /// long (with its length), which most attribute names are.
+  struct AttrKey {
+    uint64_t lo = 0, hi = 0;
+    size_t size = 0;
+    explicit AttrKey(llvm::StringRef name);
+    bool operator==(const AttrKey &o) const {
+      return lo == o.lo && hi == o.hi && size == o.size;
+    }
+  };
+  /// Open addressing on (block, name), a power of two in size and at most
+  /// half full; an empty slot has a null block.
+  struct AttrSlot {
+    const BlockSpec *block = nullptr;
+    AttrKey key{llvm::StringRef()};
+    const char *name = nullptr;
+    const AttrInfo *info = nullptr;
+  };
+  std::vector<AttrSlot> attrTable;
+  static size_t hashAttr(const BlockSpec *block, const AttrKey &key);
 };
 
 /// Prints every kind, attribute and function as Markdown (docs/kinds.md).

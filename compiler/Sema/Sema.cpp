@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <functional>
 #include <mutex>
@@ -126,23 +127,27 @@ static Value parseDefault(const AttrSpec &spec, llvm::BumpPtrAllocator &arena,
   return parseOne(i, t);
 }
 
-static const Attr *defaultAttr(const AttrSpec &spec) {
+/// The static default of an attribute, parsed once from the schema table.
+/// The fast path is one load: resources ask for their defaults many times each.
+static const Attr *parsedDefault(const AttrInfo &info) {
   static std::mutex lock;
   static llvm::BumpPtrAllocator arena;
   static llvm::StringSaver saver(arena);
-  static llvm::DenseMap<const AttrSpec *, Attr *> cache;
+  static const std::unique_ptr<std::atomic<const Attr *>[]> cache(
+      new std::atomic<const Attr *>[Schema::get().attrCount()]());
+  std::atomic<const Attr *> &slot = cache[info.ordinal];
+  if (const Attr *a = slot.load(std::memory_order_acquire))
+    return a;
   std::lock_guard<std::mutex> g(lock);
-  Attr *&slot = cache[&spec];
-  if (!slot) {
-    slot = new (arena.Allocate<Attr>()) Attr();
-    slot->spec = &spec;
-    slot->value = parseDefault(spec, arena, saver);
-    slot->isDefault = true;
-  }
-  return slot;
+  if (const Attr *a = slot.load(std::memory_order_relaxed))
+    return a;
+  Attr *a = new (arena.Allocate<Attr>()) Attr();
+  a->spec = info.spec;
+  a->value = parseDefault(*info.spec, arena, saver);
+  a->isDefault = true;
+  slot.store(a, std::memory_order_release);
+  return a;
 }
-
-
 
 //===----------------------------------------------------------------------===//
 // Model accessors
@@ -164,17 +169,21 @@ const NamedValue *Value::field(StringRef name) const {
   return nullptr;
 }
 
-/// The static default of an attribute, parsed once from the schema table.
-static const Attr *defaultAttr(const AttrSpec &spec);
-
 const Attr *Resource::attr(StringRef name) const {
+  const AttrInfo *info = Schema::get().lookupAttr(spec, name);
+  if (!info)
+    return nullptr;
   for (const Attr &a : attrs)
-    if (name == a.spec->name)
+    if (a.spec == info->spec)
       return &a;
-  if (const AttrSpec *s = spec->findAttr(name))
-    if (s->defaultValue)
-      return defaultAttr(*s);
-  return nullptr;
+  return info->spec->defaultValue ? parsedDefault(*info) : nullptr;
+}
+
+const Attr *Resource::defaultAttr(size_t i) const {
+  if (!spec->attrs[i].defaultValue)
+    return nullptr;
+  const Schema &schema = Schema::get();
+  return parsedDefault(schema.attrInfo(schema.firstAttrOrdinal(spec) + i));
 }
 
 const Value *Resource::get(StringRef name) const {
@@ -336,7 +345,7 @@ private:
                          StringRef keyword);
   void declareChildren(Resource *r, const ast::Block *b);
   // Pass 2.
-  void resolve(Resource *r);
+  void resolve(Resource *r, const ast::Block *b);
   void resolveBody(Resource *r, llvm::ArrayRef<ast::Item *> body, SMRange header);
   void finishAttrs(Resource *r, SMRange header);
   void applyDerivedDefaults(Resource *r);
@@ -361,8 +370,8 @@ private:
   const SemaOptions &opts;
   const Schema &schema;
   llvm::StringMap<Symbol> symbols;
-  std::vector<std::pair<Resource *, const ast::Block *>> blocks; ///< Pass 2 work list.
-  llvm::DenseMap<const Resource *, const ast::Block *> declOf;
+  /// Pass 2 work list: each resource with its declaration (null if implicit).
+  std::vector<std::pair<Resource *, const ast::Block *>> blocks;
 
   /// `asg.instances[i]` and friends, checked once every attribute is known.
   struct IndexCheck {
@@ -464,7 +473,6 @@ Resource *Sema::declareBlock(const ast::Block *b, const BlockSpec *spec,
                              Resource *parent, StringRef keyword) {
   llvm::ArrayRef<ast::Label> labels = b->getLabels();
   const ast::Identifier &kw = b->getKindName();
-  std::string noun = kindNoun(spec->kind);
   Resource *r = m.newResource();
   r->spec = spec;
   r->keyword = keyword;
@@ -495,9 +503,8 @@ Resource *Sema::declareBlock(const ast::Block *b, const BlockSpec *spec,
     break;
   case LabelKind::None:
     if (!labels.empty()) {
-      diags.report(DiagID::KIND004, labels[0].range, noun, labels[0].name().empty()
-                                                              ? StringRef("this")
-                                                              : labels[0].name());
+      diags.report(DiagID::KIND004, labels[0].range, kindNoun(spec->kind),
+                   labels[0].name().empty() ? StringRef("this") : labels[0].name());
       return nullptr;
     }
     break;
@@ -510,8 +517,7 @@ Resource *Sema::declareBlock(const ast::Block *b, const BlockSpec *spec,
     break;
   }
   StringRef local = r->name.empty() ? keyword : r->name;
-  r->path = parent ? m.save((parent->path + "." + local).str()) : local;
-  declOf[r] = b;
+  r->path = parent ? m.save(parent->path + "." + local) : local;
   blocks.emplace_back(r, b);
   declareChildren(r, b);
   return r;
@@ -519,7 +525,6 @@ Resource *Sema::declareBlock(const ast::Block *b, const BlockSpec *spec,
 
 void Sema::declareChildren(Resource *r, const ast::Block *b) {
   const BlockSpec *spec = r->spec;
-  std::string noun = kindNoun(spec->kind);
   llvm::StringMap<const Resource *> seenName;
   llvm::StringMap<const Resource *> seenOne;
   for (const ast::Item *item : b->getBody()) {
@@ -545,7 +550,7 @@ void Sema::declareChildren(Resource *r, const ast::Block *b) {
           hint += fmt::format("{}'{}'", i ? (i + 1 == names.size() ? " or " : ", ") : "",
                               names[i]);
       }
-      auto d = diags.report(DiagID::KIND002, kw.range, kw.name, noun,
+      auto d = diags.report(DiagID::KIND002, kw.range, kw.name, kindNoun(spec->kind),
                             r->name.empty() ? r->path : r->name, hint);
       StringRef fix = closestMatch(kw.name, names);
       if (!fix.empty())
@@ -558,7 +563,7 @@ void Sema::declareChildren(Resource *r, const ast::Block *b) {
     if (!(cs->flags & Multiple)) {
       auto [it, inserted] = seenOne.try_emplace(cs->keyword, c);
       if (!inserted) {
-        diags.report(DiagID::DUP003, kw.range, cs->keyword, noun,
+        diags.report(DiagID::DUP003, kw.range, cs->keyword, kindNoun(spec->kind),
                      r->name.empty() ? r->path : r->name)
             .note(it->second->nameRange, "first '{}' is here", cs->keyword);
         continue;
@@ -581,7 +586,7 @@ void Sema::declareChildren(Resource *r, const ast::Block *b) {
     if (r->child(cs.keyword))
       continue;
     if (cs.flags & RequiredChild) {
-      diags.report(DiagID::KIND006, r->nameRange, noun, r->name, cs.keyword);
+      diags.report(DiagID::KIND006, r->nameRange, kindNoun(spec->kind), r->name, cs.keyword);
     } else if (cs.flags & Implicit) {
       Resource *c = m.newResource();
       c->spec = schema.findBlock(cs.kind);
@@ -590,7 +595,7 @@ void Sema::declareChildren(Resource *r, const ast::Block *b) {
       c->implicit = true;
       c->range = r->range;
       c->nameRange = r->nameRange;
-      c->path = m.save((r->path + "." + cs.keyword).str());
+      c->path = m.save(r->path + "." + cs.keyword);
       r->children.push_back(c);
       blocks.emplace_back(c, nullptr);
     }
@@ -601,8 +606,7 @@ void Sema::declareChildren(Resource *r, const ast::Block *b) {
 // Pass 2: attributes and values
 //===----------------------------------------------------------------------===//
 
-void Sema::resolve(Resource *r) {
-  const ast::Block *b = declOf.lookup(r);
+void Sema::resolve(Resource *r, const ast::Block *b) {
   if (r->spec->label == LabelKind::Value && b && !b->getLabels().empty()) {
     Site site{b->getKindName().name, r};
     r->label = convert(b->getLabels()[0].value, parseType(r->spec->labelType), site);
@@ -615,8 +619,13 @@ void Sema::resolve(Resource *r) {
 
 void Sema::resolveBody(Resource *r, llvm::ArrayRef<ast::Item *> body, SMRange header) {
   const BlockSpec *spec = r->spec;
-  std::string noun = kindNoun(spec->kind);
-  llvm::StringMap<SMRange> seen;
+  // A key names one attribute of the kind, so a repeated key is an attribute
+  // already kept (kept ones are at most the kind's attributes: a short scan).
+  size_t firstKept = r->attrs.size();
+  // Room for the derived defaults too (finishAttrs keeps it).
+  r->attrs.reserve(firstKept + 2 + llvm::count_if(body, [](const ast::Item *item) {
+                     return llvm::isa<ast::Attribute>(item);
+                   }));
   for (const ast::Item *item : body) {
     if (diags.shouldStop())
       return;
@@ -640,8 +649,8 @@ void Sema::resolveBody(Resource *r, llvm::ArrayRef<ast::Item *> body, SMRange he
     if (!a)
       continue;
     const ast::Identifier &key = a->getKey();
-    const AttrSpec *as = spec->findAttr(key.name);
-    if (!as) {
+    const AttrInfo *info = schema.lookupAttr(spec, key.name);
+    if (!info) {
       if (spec->findChild(key.name)) {
         diags.report(DiagID::ATTR003, key.range, key.name, key.name);
         continue;
@@ -649,7 +658,7 @@ void Sema::resolveBody(Resource *r, llvm::ArrayRef<ast::Item *> body, SMRange he
       std::vector<StringRef> names;
       for (const AttrSpec &s : spec->attrs)
         names.push_back(s.name);
-      std::string where = withArticle(noun);
+      std::string where = withArticle(kindNoun(spec->kind));
       auto d = diags.report(DiagID::ATTR001, key.range, key.name, where,
                             didYouMean(key.name, names));
       StringRef fix = closestMatch(key.name, names);
@@ -657,16 +666,17 @@ void Sema::resolveBody(Resource *r, llvm::ArrayRef<ast::Item *> body, SMRange he
         d.fixit(key.range, fix.str());
       continue;
     }
-    auto [it, inserted] = seen.try_emplace(key.name, key.range);
-    if (!inserted) {
+    auto first = std::find_if(r->attrs.begin() + firstKept, r->attrs.end(),
+                              [&](const Attr &kept) { return kept.spec == info->spec; });
+    if (first != r->attrs.end()) {
       diags.report(DiagID::DUP002, key.range, key.name)
-          .note(it->second, "first set here");
+          .note(first->keyRange, "first set here");
       continue;
     }
     Attr attr;
-    attr.spec = as;
+    attr.spec = info->spec;
     attr.keyRange = key.range;
-    attr.value = convert(a->getValue(), parseType(as->type), Site{key.name, r});
+    attr.value = convert(a->getValue(), info->type, Site{key.name, r});
     if (attr.value.isSet())
       attr.value.range = a->getValue()->getRange();
     r->attrs.push_back(attr);
@@ -676,22 +686,20 @@ void Sema::resolveBody(Resource *r, llvm::ArrayRef<ast::Item *> body, SMRange he
 
 void Sema::finishAttrs(Resource *r, SMRange header) {
   const BlockSpec *spec = r->spec;
-  std::vector<Attr> ordered;
-  ordered.reserve(r->attrs.size() + 2);
+  // Schema order is the order of the specs in the kind's table; each
+  // attribute is there once (resolveBody drops repeated keys).
+  std::sort(r->attrs.begin(), r->attrs.end(),
+            [](const Attr &a, const Attr &b) { return a.spec < b.spec; });
+  auto given = r->attrs.begin();
   for (const AttrSpec &as : spec->attrs) {
-    const Attr *given = nullptr;
-    for (const Attr &a : r->attrs)
-      if (a.spec == &as)
-        given = &a;
-    if (given) {
-      ordered.push_back(*given);
+    if (given != r->attrs.end() && given->spec == &as) {
+      ++given;
       continue;
     }
     if ((as.flags & Required) && !r->implicit)
       diags.report(DiagID::ATTR002, header, kindNoun(spec->kind),
                    r->name.empty() ? r->path : r->name, as.name);
   }
-  r->attrs = std::move(ordered);
 }
 
 void Sema::setAttr(Resource *r, StringRef name, Value v) {
@@ -780,9 +788,9 @@ void Sema::applyDerivedDefaults(Resource *r) {
     if (auto tick = r->getInt("tick"))
       setAttr(r, "session_timeout", mkInt(VK::Duration, 3 * *tick));
   } else if (kind == "election") {
-    setAttr(r, "path", mkString(m.save(("/election/" + r->name).str())));
+    setAttr(r, "path", mkString(m.save("/election/" + r->name)));
   } else if (kind == "service") {
-    setAttr(r, "path", mkString(m.save(("/services/" + r->name).str())));
+    setAttr(r, "path", mkString(m.save("/services/" + r->name)));
   } else if (kind == "session_store") {
     StringRef engine = r->getEnum("engine");
     setAttr(r, "port", mkInt(VK::Int, engine == "memcached"   ? 11211
@@ -1157,10 +1165,6 @@ static bool kindAllowed(StringRef kind, const std::vector<std::string> &allowed)
 Value Sema::convertRef(const ast::RefExpr *e, const Type *t, const Site &site) {
   llvm::ArrayRef<ast::RefSegment> segs = e->getSegments();
   const ast::Identifier &head = e->getHead();
-  std::string wanted;
-  for (size_t i = 0; i < t->names.size(); ++i)
-    wanted += (i ? (i + 1 == t->names.size() ? " or " : ", ") : "") + kindNoun(t->names[i]);
-
   auto it = symbols.find(head.name);
   if (it == symbols.end() || it->second.kind != Symbol::Resource) {
     // Resources of any allowed kind, or every resource for members' pseudo-kinds.
@@ -1242,6 +1246,9 @@ Value Sema::convertRef(const ast::RefExpr *e, const Type *t, const Site &site) {
     indexChecks.push_back({e->getRange(), cur, member, index});
   StringRef kind = v.refKind();
   if (!kindAllowed(kind, t->names)) {
+    std::string wanted;
+    for (size_t i = 0; i < t->names.size(); ++i)
+      wanted += (i ? (i + 1 == t->names.size() ? " or " : ", ") : "") + kindNoun(t->names[i]);
     std::string path;
     llvm::raw_string_ostream os(path);
     ast::printExpr(e, os);
@@ -1560,7 +1567,7 @@ void Sema::run(const ast::Program &program) {
   // Resolve in declaration order; derived defaults after a resource's
   // children are resolved (they may read the children and the parent).
   for (size_t i = 0; i < blocks.size() && !diags.shouldStop(); ++i)
-    resolve(blocks[i].first);
+    resolve(blocks[i].first, blocks[i].second);
   // Parents come before their children in `blocks`, so a child's derived
   // defaults can read its parent's.
   for (auto &[r, b] : blocks)
