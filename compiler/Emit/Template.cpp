@@ -12,7 +12,9 @@
 
 #include "llvm/ADT/StringExtras.h"
 
+#include <algorithm>
 #include <cassert>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 
@@ -142,95 +144,269 @@ Node *Node::get(StringRef key) {
 }
 
 //===----------------------------------------------------------------------===//
-// JSON
+// Output buffer
 //===----------------------------------------------------------------------===//
 
 namespace {
 
-void writeNumber(double d, llvm::raw_ostream &os) { os << formatNumber(d); }
+/// The writers' own buffer in front of the stream. A template is a few
+/// hundred thousand pieces of a few bytes (keys, indentation, punctuation);
+/// raw_ostream::write is an out-of-line call with its own checks for each,
+/// which cost more than the copies. Here a piece is a bounds check and a copy,
+/// and the stream gets 64 KiB at a time.
+class Out {
+public:
+  explicit Out(llvm::raw_ostream &os) : os(os), start(new char[capacity]), cur(start.get()) {}
+  Out(const Out &) = delete;
+  Out &operator=(const Out &) = delete;
+  ~Out() { flush(); }
 
-/// A JSON string: quotes, backslashes and control characters escaped; UTF-8
-/// passes through (the front end only admits valid UTF-8).
-void writeJSONString(StringRef s, llvm::raw_ostream &os) {
-  os << '"';
-  size_t start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = s[i];
-    if (c >= 0x20 && c != '"' && c != '\\')
-      continue;
-    os.write(s.data() + start, i - start);
-    start = i + 1;
-    switch (c) {
-    case '"':
-      os << "\\\"";
-      break;
-    case '\\':
-      os << "\\\\";
-      break;
-    case '\n':
-      os << "\\n";
-      break;
-    case '\t':
-      os << "\\t";
-      break;
-    case '\r':
-      os << "\\r";
-      break;
-    default:
-      os << "\\u00" << llvm::hexdigit(c >> 4, /*LowerCase=*/true)
-         << llvm::hexdigit(c & 15, /*LowerCase=*/true);
-    }
+  void put(char c) {
+    reserve(1);
+    *cur++ = c;
   }
-  os.write(s.data() + start, s.size() - start);
-  os << '"';
-}
-
-void writeJSONNode(const Node &n, unsigned indent, llvm::raw_ostream &os) {
-  switch (n.kind()) {
-  case Node::Kind::Null:
-    os << "null";
-    return;
-  case Node::Kind::Bool:
-    os << (n.asBool() ? "true" : "false");
-    return;
-  case Node::Kind::Int:
-    os << n.asInt();
-    return;
-  case Node::Kind::Number:
-    writeNumber(n.asNumber(), os);
-    return;
-  case Node::Kind::String:
-    writeJSONString(n.asString(), os);
-    return;
-  case Node::Kind::List:
-  case Node::Kind::Map: {
-    bool isMap = n.kind() == Node::Kind::Map;
-    if (n.empty()) {
-      os << (isMap ? "{}" : "[]");
+  void put(StringRef s) {
+    if (s.size() > capacity) {
+      flush();
+      os.write(s.data(), s.size());
       return;
     }
-    os << (isMap ? '{' : '[');
-    bool first = true;
-    for (const Node::Entry &e : n) {
-      os << (first ? "\n" : ",\n");
-      first = false;
-      os.indent(indent + 2);
-      if (isMap) {
-        writeJSONString(e.key, os);
-        os << ": ";
-      }
-      writeJSONNode(e.value, indent + 2, os);
+    std::memcpy(reserve(s.size()), s.data(), s.size());
+    cur += s.size();
+  }
+  /// `n` spaces.
+  void indent(unsigned n) { spaces(n, 0); }
+  /// A newline, then `n` spaces: one per line of JSON, so inline for the
+  /// usual indentation.
+  void newline(unsigned n) {
+    if (n < 32 && size_t(start.get() + capacity - cur) >= 32) {
+      // 32 bytes, past the end of the line: what follows overwrites them.
+      std::memcpy(cur, newlineAndSpaces, 32);
+      cur += n + 1;
+      return;
     }
-    os << '\n';
-    os.indent(indent) << (isMap ? '}' : ']');
+    spaces(n, 1);
+  }
+  void integer(int64_t i) {
+    // The same text as raw_ostream's operator<<: '-' and the digits.
+    reserve(24);
+    cur = std::to_chars(cur, cur + 24, i).ptr;
+  }
+  /// A string in double quotes with JSON's escapes (YAML's double-quoted
+  /// style reads them the same).
+  void quoted(StringRef s);
+
+private:
+  static constexpr size_t capacity = 1 << 16;
+
+  void flush() {
+    os.write(start.get(), cur - start.get());
+    cur = start.get();
+  }
+  /// Room for `n` bytes (at most `capacity`) at `cur`; the caller advances it.
+  char *reserve(size_t n) {
+    assert(n <= capacity && "a piece larger than the buffer");
+    if (size_t(start.get() + capacity - cur) < n)
+      flush();
+    return cur;
+  }
+  void spaces(unsigned n, unsigned newlines);
+  static const char newlineAndSpaces[];
+
+  llvm::raw_ostream &os;
+  std::unique_ptr<char[]> start;
+  char *cur;
+};
+
+const char Out::newlineAndSpaces[] =
+    "\n                                                               "
+    "                                                                ";
+
+/// `newlines` (0 or 1) newlines, then `n` spaces.
+void Out::spaces(unsigned n, unsigned newlines) {
+  constexpr unsigned most = sizeof(newlineAndSpaces) - 2; // Spaces after the newline.
+  unsigned now = std::min(n, most);
+  put(StringRef(newlineAndSpaces + 1 - newlines, now + newlines));
+  for (n -= now; n; n -= now) {
+    now = std::min(n, most);
+    put(StringRef(newlineAndSpaces + 1, now));
+  }
+}
+
+/// Whether one of the bytes of `x` is a control character, '"' or '\\'
+/// (the exact tests of "Bit Twiddling Hacks": hasless and hasvalue).
+template <typename Word> bool hasSpecialByte(Word x) {
+  constexpr Word ones = ~Word(0) / 255, highs = ones * 128;
+  Word quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
+  return (((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) |
+          ((backslash - ones) & ~backslash)) &
+         highs;
+}
+
+bool isSpecialChar(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+/// Copies `n` bytes from `from` to `to` unless one needs an escape in JSON. Strings are tested (and
+/// copied) a word at a time: most hold no such byte, and they are short (12 bytes on average in the
+/// build benchmark's template).
+bool copyUnescaped(const char *from, size_t n, char *to) {
+  if (n >= 8) {
+    uint64_t x;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      std::memcpy(&x, from + i, 8);
+      if (hasSpecialByte(x))
+        return false;
+      std::memcpy(to + i, &x, 8);
+    }
+    // The last 8 bytes, overlapping the loop's.
+    std::memcpy(&x, from + n - 8, 8);
+    if (hasSpecialByte(x))
+      return false;
+    std::memcpy(to + n - 8, &x, 8);
+    return true;
+  }
+  if (n >= 4) {
+    // The first 4 bytes and the last 4, overlapping.
+    uint32_t lo, hi;
+    std::memcpy(&lo, from, 4);
+    std::memcpy(&hi, from + n - 4, 4);
+    if (hasSpecialByte(uint64_t(hi) << 32 | lo))
+      return false;
+    std::memcpy(to, &lo, 4);
+    std::memcpy(to + n - 4, &hi, 4);
+    return true;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (isSpecialChar(from[i]))
+      return false;
+    to[i] = from[i];
+  }
+  return true;
+}
+
+/// Quotes, backslashes and control characters escaped; UTF-8 passes through
+/// (the front end only admits valid UTF-8).
+void Out::quoted(StringRef s) {
+  if (s.size() + 2 <= capacity) {
+    char *to = reserve(s.size() + 2);
+    if (copyUnescaped(s.data(), s.size(), to + 1)) {
+      to[0] = '"';
+      to[s.size() + 1] = '"';
+      cur = to + s.size() + 2;
+      return;
+    }
+  }
+  put('"');
+  size_t begin = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = s[i];
+    if (!isSpecialChar(c))
+      continue;
+    put(s.slice(begin, i));
+    begin = i + 1;
+    switch (c) {
+    case '"':
+      put("\\\"");
+      break;
+    case '\\':
+      put("\\\\");
+      break;
+    case '\n':
+      put("\\n");
+      break;
+    case '\t':
+      put("\\t");
+      break;
+    case '\r':
+      put("\\r");
+      break;
+    default:
+      put("\\u00");
+      put(llvm::hexdigit(c >> 4, /*LowerCase=*/true));
+      put(llvm::hexdigit(c & 15, /*LowerCase=*/true));
+    }
+  }
+  put(s.drop_front(begin));
+  put('"');
+}
+
+//===----------------------------------------------------------------------===//
+// JSON
+//===----------------------------------------------------------------------===//
+
+bool isBlock(const Node &n) {
+  return (n.kind() == Node::Kind::List || n.kind() == Node::Kind::Map) && !n.empty();
+}
+
+/// A node written on one line: a scalar or an empty collection.
+inline void writeJSONScalar(const Node &n, Out &out) {
+  switch (n.kind()) {
+  case Node::Kind::Null:
+    out.put("null");
+    return;
+  case Node::Kind::Bool:
+    out.put(n.asBool() ? StringRef("true") : StringRef("false"));
+    return;
+  case Node::Kind::Int:
+    out.integer(n.asInt());
+    return;
+  case Node::Kind::Number:
+    out.put(formatNumber(n.asNumber()));
+    return;
+  case Node::Kind::String:
+    out.quoted(n.asString());
+    return;
+  case Node::Kind::List:
+    out.put(StringRef("[]"));
+    return;
+  case Node::Kind::Map:
+    out.put(StringRef("{}"));
     return;
   }
+}
+
+void writeJSONNode(const Node &n, unsigned indent, Out &out) {
+  if (!isBlock(n)) {
+    writeJSONScalar(n, out);
+    return;
   }
+  bool isMap = n.kind() == Node::Kind::Map;
+  out.put(isMap ? '{' : '[');
+  bool first = true;
+  for (const Node::Entry &e : n) {
+    if (!first)
+      out.put(',');
+    first = false;
+    out.newline(indent + 2);
+    if (isMap) {
+      out.quoted(e.key);
+      out.put(StringRef(": "));
+    }
+    // Most values are scalars: no call for them.
+    if (isBlock(e.value))
+      writeJSONNode(e.value, indent + 2, out);
+    else
+      writeJSONScalar(e.value, out);
+  }
+  out.newline(indent);
+  out.put(isMap ? '}' : ']');
 }
 
 //===----------------------------------------------------------------------===//
 // YAML
 //===----------------------------------------------------------------------===//
+
+/// The characters of a plain scalar (see isPlainScalar), as a table: the
+/// test runs for every key and string of a YAML template.
+struct PlainChars {
+  bool table[256] = {};
+  PlainChars() {
+    for (int c = 0; c < 256; ++c)
+      table[c] = llvm::isAlnum(static_cast<char>(c));
+    for (char c : StringRef("_./-:@"))
+      table[static_cast<unsigned char>(c)] = true;
+  }
+};
+const PlainChars plainChars;
 
 /// A string YAML reads back as the same string without quotes: it starts with
 /// a letter or '/', holds no characters YAML treats specially, and is not one
@@ -239,94 +415,96 @@ bool isPlainScalar(StringRef s) {
   if (s.empty() || !(llvm::isAlpha(s[0]) || s[0] == '/'))
     return false;
   for (char c : s)
-    if (!llvm::isAlnum(c) && !StringRef("_./-:@").contains(c))
+    if (!plainChars.table[static_cast<unsigned char>(c)])
       return false;
   if (s.endswith(":"))
     return false;
-  std::string lower = s.lower();
-  for (StringRef word : {"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
-    if (lower == word)
-      return false;
+  // Only short strings can be one of the words.
+  if (s.size() <= 5)
+    for (StringRef word : {"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
+      if (s.equals_insensitive(word))
+        return false;
   return true;
 }
 
-void writeYAMLString(StringRef s, llvm::raw_ostream &os) {
+void writeYAMLString(StringRef s, Out &out) {
   if (isPlainScalar(s))
-    os << s;
+    out.put(s);
   else
-    writeJSONString(s, os); // Double-quoted: JSON's escapes are YAML's.
+    out.quoted(s); // Double-quoted: JSON's escapes are YAML's.
 }
 
-void writeYAMLScalar(const Node &n, llvm::raw_ostream &os) {
+void writeYAMLScalar(const Node &n, Out &out) {
   switch (n.kind()) {
   case Node::Kind::String:
-    writeYAMLString(n.asString(), os);
+    writeYAMLString(n.asString(), out);
     return;
   default:
     // Null, booleans, numbers and empty collections read the same in JSON.
-    writeJSONNode(n, 0, os);
+    writeJSONNode(n, 0, out);
     return;
   }
 }
 
-bool isBlock(const Node &n) {
-  return (n.kind() == Node::Kind::List || n.kind() == Node::Kind::Map) && !n.empty();
-}
-
-void writeYAMLNode(const Node &n, unsigned indent, llvm::raw_ostream &os);
+void writeYAMLNode(const Node &n, unsigned indent, Out &out);
 
 /// Map entries, the first one already indented when it follows "- ".
-void writeYAMLMap(const Node &n, unsigned indent, bool firstIndented, llvm::raw_ostream &os) {
+void writeYAMLMap(const Node &n, unsigned indent, bool firstIndented, Out &out) {
   bool first = true;
   for (const Node::Entry &e : n) {
     if (!first || !firstIndented)
-      os.indent(indent);
+      out.indent(indent);
     first = false;
-    writeYAMLString(e.key, os);
-    os << ':';
+    writeYAMLString(e.key, out);
+    out.put(':');
     if (isBlock(e.value)) {
-      os << '\n';
-      writeYAMLNode(e.value, indent + 2, os);
+      out.put('\n');
+      writeYAMLNode(e.value, indent + 2, out);
     } else {
-      os << ' ';
-      writeYAMLScalar(e.value, os);
-      os << '\n';
+      out.put(' ');
+      writeYAMLScalar(e.value, out);
+      out.put('\n');
     }
   }
 }
 
-void writeYAMLNode(const Node &n, unsigned indent, llvm::raw_ostream &os) {
+void writeYAMLNode(const Node &n, unsigned indent, Out &out) {
   if (n.kind() == Node::Kind::Map && !n.empty()) {
-    writeYAMLMap(n, indent, false, os);
+    writeYAMLMap(n, indent, false, out);
     return;
   }
   if (n.kind() == Node::Kind::List && !n.empty()) {
     for (const Node::Entry &e : n) {
-      os.indent(indent) << '-';
+      out.indent(indent);
+      out.put('-');
       if (e.value.kind() == Node::Kind::Map && !e.value.empty()) {
-        os << ' ';
-        writeYAMLMap(e.value, indent + 2, true, os);
+        out.put(' ');
+        writeYAMLMap(e.value, indent + 2, true, out);
       } else if (e.value.kind() == Node::Kind::List && !e.value.empty()) {
-        os << '\n';
-        writeYAMLNode(e.value, indent + 2, os);
+        out.put('\n');
+        writeYAMLNode(e.value, indent + 2, out);
       } else {
-        os << ' ';
-        writeYAMLScalar(e.value, os);
-        os << '\n';
+        out.put(' ');
+        writeYAMLScalar(e.value, out);
+        out.put('\n');
       }
     }
     return;
   }
-  os.indent(indent);
-  writeYAMLScalar(n, os);
-  os << '\n';
+  out.indent(indent);
+  writeYAMLScalar(n, out);
+  out.put('\n');
 }
 
 } // namespace
 
 void emit::writeJSON(const Node &root, llvm::raw_ostream &os) {
-  writeJSONNode(root, 0, os);
-  os << '\n';
+  Out out(os);
+  writeJSONNode(root, 0, out);
+  out.put('\n');
 }
 
-void emit::writeYAML(const Node &root, llvm::raw_ostream &os) { writeYAMLNode(root, 0, os); }
+void emit::writeYAML(const Node &root, llvm::raw_ostream &os) {
+  Out out(os);
+  writeYAMLNode(root, 0, out);
+}
