@@ -334,7 +334,7 @@ Node Emitter::parameters() {
     out.add(used.id, std::move(p));
   }
   for (const Node::Entry &e : extraParameters)
-    out.add(e.key, e.value);
+    out.add(e.key(), e.value);
   return out;
 }
 

@@ -27,7 +27,94 @@ using llvm::StringRef;
 //===----------------------------------------------------------------------===//
 
 namespace {
+
 thread_local NodeArena *currentArena = nullptr;
+
+/// The bytes of `x` that are control characters, '"' or '\\' as their high
+/// bits: exact only as a test for none ("Bit Twiddling Hacks": hasless and
+/// hasvalue), which is all it is used for.
+inline uint64_t specialBytes(uint64_t x) {
+  constexpr uint64_t ones = ~uint64_t(0) / 255;
+  uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
+  return ((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash);
+}
+
+constexpr uint64_t highBits = ~uint64_t(0) / 255 * 128;
+
+bool isSpecialChar(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+bool copyAndCheckLong(const char *from, size_t n, char *to) {
+  uint64_t x, special = 0;
+  for (size_t i = 0; i + 8 < n; i += 8) {
+    std::memcpy(&x, from + i, 8);
+    special |= specialBytes(x);
+    std::memcpy(to + i, &x, 8);
+  }
+  std::memcpy(&x, from + n - 8, 8); // The last 8 bytes, overlapping.
+  special |= specialBytes(x);
+  std::memcpy(to + n - 8, &x, 8);
+  return !(special & highBits);
+}
+
+/// Copies `n` bytes from `from` to `to`; returns whether none needs an escape
+/// in JSON. It runs for every key and string of a template, most of them
+/// short (12 bytes on average in the build benchmark's), so it tests whole
+/// words and has no loop up to 16 bytes.
+inline bool copyAndCheck(const char *from, size_t n, char *to) {
+  uint64_t a;
+  if (n >= 8) {
+    if (n > 16)
+      return copyAndCheckLong(from, n, to);
+    // The first 8 bytes and the last 8, overlapping.
+    uint64_t b;
+    std::memcpy(&a, from, 8);
+    std::memcpy(&b, from + n - 8, 8);
+    std::memcpy(to, &a, 8);
+    std::memcpy(to + n - 8, &b, 8);
+    return !((specialBytes(a) | specialBytes(b)) & highBits);
+  }
+  if (n >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, from, 4);
+    std::memcpy(&hi, from + n - 4, 4);
+    std::memcpy(to, &lo, 4);
+    std::memcpy(to + n - 4, &hi, 4);
+    a = uint64_t(hi) << 32 | lo;
+  } else if (n) {
+    // Bytes 0, n/2 and n-1 are all there is; the rest of the word is 'A's.
+    unsigned char first = from[0], middle = from[n / 2], last = from[n - 1];
+    to[0] = first;
+    to[n / 2] = middle;
+    to[n - 1] = last;
+    a = 0x4141414141000000 | uint64_t(last) << 16 | uint64_t(middle) << 8 | first;
+  } else {
+    return true;
+  }
+  return !(specialBytes(a) & highBits);
+}
+
+/// Copies `n` bytes: memcpy without the call, for short strings.
+void copyShort(const char *from, size_t n, char *to) {
+  if (n >= 8) {
+    uint64_t x;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      std::memcpy(&x, from + i, 8);
+      std::memcpy(to + i, &x, 8);
+    }
+    std::memcpy(&x, from + n - 8, 8);
+    std::memcpy(to + n - 8, &x, 8);
+  } else if (n >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, from, 4);
+    std::memcpy(&hi, from + n - 4, 4);
+    std::memcpy(to, &lo, 4);
+    std::memcpy(to + n - 4, &hi, 4);
+  } else {
+    for (size_t i = 0; i < n; ++i)
+      to[i] = from[i];
+  }
+}
+
 } // namespace
 
 NodeArena::Scope::Scope(NodeArena &arena) : previous(currentArena) { currentArena = &arena; }
@@ -39,23 +126,18 @@ NodeArena &NodeArena::current() {
   return *currentArena;
 }
 
-StringRef NodeArena::save(StringRef s) {
-  if (s.empty())
-    return {};
-  char *mem = static_cast<char *>(allocate(s.size(), 1));
-  std::memcpy(mem, s.data(), s.size());
-  return {mem, s.size()};
-}
+bool NodeArena::copy(StringRef s, char *to) { return copyAndCheck(s.data(), s.size(), to); }
 
 //===----------------------------------------------------------------------===//
 // Node
 //===----------------------------------------------------------------------===//
 
-Node Node::make(Kind k) {
+Node Node::make(Kind k, size_t extra) {
   NodeArena &arena = NodeArena::current();
   Node n;
-  n.d = new (arena.allocate(sizeof(Data), alignof(Data))) Data();
+  n.d = new (arena.allocate(sizeof(Data) + extra, alignof(Data))) Data();
   n.d->kind = k;
+  n.d->plain = true;
   n.d->size = 0;
   n.d->list.first = n.d->list.last = nullptr;
   return n;
@@ -82,10 +164,12 @@ Node Node::number(double d) {
 }
 
 Node Node::string(StringRef s) {
-  Node n = make(Kind::String);
-  StringRef saved = NodeArena::current().save(s);
-  n.d->str.data = saved.data();
-  n.d->str.size = saved.size();
+  // The characters right after the node: one allocation, not two.
+  Node n = make(Kind::String, s.size());
+  char *chars = reinterpret_cast<char *>(n.d + 1);
+  n.d->plain = NodeArena::copy(s, chars);
+  n.d->str.data = chars;
+  n.d->str.size = s.size();
   return n;
 }
 
@@ -109,9 +193,14 @@ Node Node::getAtt(StringRef id, StringRef attr) {
 }
 
 Node &Node::append(StringRef key, Node value) {
+  assert(key.size() <= UINT32_MAX && "a key of 4 GiB");
   NodeArena &arena = NodeArena::current();
-  Entry *e = new (arena.allocate(sizeof(Entry), alignof(Entry))) Entry();
-  e->key = arena.save(key);
+  // The key right after the entry: one allocation, not two.
+  Entry *e = new (arena.allocate(sizeof(Entry) + key.size(), alignof(Entry))) Entry();
+  char *chars = reinterpret_cast<char *>(e + 1);
+  e->keyPlain = NodeArena::copy(key, chars);
+  e->keyData = chars;
+  e->keySize = key.size();
   e->value = value;
   if (d->list.last)
     d->list.last->next = e;
@@ -134,7 +223,7 @@ Node &Node::push(Node value) {
 
 const Node *Node::get(StringRef key) const {
   for (const Entry &e : *this)
-    if (e.key == key)
+    if (e.key() == key)
       return &e.value;
   return nullptr;
 }
@@ -195,6 +284,25 @@ public:
   /// A string in double quotes with JSON's escapes (YAML's double-quoted
   /// style reads them the same).
   void quoted(StringRef s);
+  /// quoted() for a string known to need no escape: most keys and strings
+  /// of a template, found so when they were copied into the arena.
+  void quotedPlain(StringRef s) {
+    if (s.size() + 2 > capacity) {
+      quoted(s);
+      return;
+    }
+    char *to = reserve(s.size() + 2);
+    to[0] = '"';
+    copyShort(s.data(), s.size(), to + 1);
+    to[s.size() + 1] = '"';
+    cur = to + s.size() + 2;
+  }
+  void quoted(StringRef s, bool plain) {
+    if (plain)
+      quotedPlain(s);
+    else
+      quoted(s);
+  }
 
 private:
   static constexpr size_t capacity = 1 << 16;
@@ -233,62 +341,12 @@ void Out::spaces(unsigned n, unsigned newlines) {
   }
 }
 
-/// Whether one of the bytes of `x` is a control character, '"' or '\\'
-/// (the exact tests of "Bit Twiddling Hacks": hasless and hasvalue).
-template <typename Word> bool hasSpecialByte(Word x) {
-  constexpr Word ones = ~Word(0) / 255, highs = ones * 128;
-  Word quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
-  return (((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) |
-          ((backslash - ones) & ~backslash)) &
-         highs;
-}
-
-bool isSpecialChar(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
-
-/// Copies `n` bytes from `from` to `to` unless one needs an escape in JSON. Strings are tested (and
-/// copied) a word at a time: most hold no such byte, and they are short (12 bytes on average in the
-/// build benchmark's template).
-bool copyUnescaped(const char *from, size_t n, char *to) {
-  if (n >= 8) {
-    uint64_t x;
-    for (size_t i = 0; i + 8 < n; i += 8) {
-      std::memcpy(&x, from + i, 8);
-      if (hasSpecialByte(x))
-        return false;
-      std::memcpy(to + i, &x, 8);
-    }
-    // The last 8 bytes, overlapping the loop's.
-    std::memcpy(&x, from + n - 8, 8);
-    if (hasSpecialByte(x))
-      return false;
-    std::memcpy(to + n - 8, &x, 8);
-    return true;
-  }
-  if (n >= 4) {
-    // The first 4 bytes and the last 4, overlapping.
-    uint32_t lo, hi;
-    std::memcpy(&lo, from, 4);
-    std::memcpy(&hi, from + n - 4, 4);
-    if (hasSpecialByte(uint64_t(hi) << 32 | lo))
-      return false;
-    std::memcpy(to, &lo, 4);
-    std::memcpy(to + n - 4, &hi, 4);
-    return true;
-  }
-  for (size_t i = 0; i < n; ++i) {
-    if (isSpecialChar(from[i]))
-      return false;
-    to[i] = from[i];
-  }
-  return true;
-}
-
 /// Quotes, backslashes and control characters escaped; UTF-8 passes through
 /// (the front end only admits valid UTF-8).
 void Out::quoted(StringRef s) {
   if (s.size() + 2 <= capacity) {
     char *to = reserve(s.size() + 2);
-    if (copyUnescaped(s.data(), s.size(), to + 1)) {
+    if (copyAndCheck(s.data(), s.size(), to + 1)) {
       to[0] = '"';
       to[s.size() + 1] = '"';
       cur = to + s.size() + 2;
@@ -353,7 +411,7 @@ inline void writeJSONScalar(const Node &n, Out &out) {
     out.put(formatNumber(n.asNumber()));
     return;
   case Node::Kind::String:
-    out.quoted(n.asString());
+    out.quoted(n.asString(), n.needsNoEscape());
     return;
   case Node::Kind::List:
     out.put(StringRef("[]"));
@@ -378,7 +436,7 @@ void writeJSONNode(const Node &n, unsigned indent, Out &out) {
     first = false;
     out.newline(indent + 2);
     if (isMap) {
-      out.quoted(e.key);
+      out.quoted(e.key(), e.keyPlain);
       out.put(StringRef(": "));
     }
     // Most values are scalars: no call for them.
@@ -455,7 +513,7 @@ void writeYAMLMap(const Node &n, unsigned indent, bool firstIndented, Out &out) 
     if (!first || !firstIndented)
       out.indent(indent);
     first = false;
-    writeYAMLString(e.key, out);
+    writeYAMLString(e.key(), out);
     out.put(':');
     if (isBlock(e.value)) {
       out.put('\n');
