@@ -132,10 +132,10 @@ private:
 struct Node::Entry {
   llvm::StringRef key() const { return {keyData, keySize}; }
   Node value;
-  Entry *next = nullptr;
-  const char *keyData = nullptr;
-  uint32_t keySize = 0;
-  bool keyPlain = true; ///< The key holds no character that JSON escapes.
+  Entry *next;
+  const char *keyData;
+  uint32_t keySize;
+  bool keyPlain; ///< The key holds no character that JSON escapes.
 };
 
 inline Node::iterator &Node::iterator::operator++() {

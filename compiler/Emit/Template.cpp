@@ -18,6 +18,10 @@
 #include <cmath>
 #include <cstring>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 using namespace infrac;
 using namespace infrac::emit;
 using llvm::StringRef;
@@ -43,7 +47,27 @@ constexpr uint64_t highBits = ~uint64_t(0) / 255 * 128;
 
 bool isSpecialChar(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
+/// copyAndCheck() for more than 16 bytes (type names, descriptions, long
+/// property names): 16 at a time with SSE2 where there is SSE2.
 bool copyAndCheckLong(const char *from, size_t n, char *to) {
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+                control = _mm_set1_epi8(0x1f);
+  __m128i special = _mm_setzero_si128();
+  auto test = [&](size_t i) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i *>(from + i));
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(to + i), x);
+    // Unsigned x <= 0x1f exactly when max(x, 0x1f) == 0x1f.
+    __m128i isControl = _mm_cmpeq_epi8(_mm_max_epu8(x, control), control);
+    special =
+        _mm_or_si128(special, _mm_or_si128(isControl, _mm_or_si128(_mm_cmpeq_epi8(x, quote),
+                                                                   _mm_cmpeq_epi8(x, backslash))));
+  };
+  for (size_t i = 0; i + 16 < n; i += 16)
+    test(i);
+  test(n - 16); // The last 16 bytes, overlapping.
+  return _mm_movemask_epi8(special) == 0;
+#else
   uint64_t x, special = 0;
   for (size_t i = 0; i + 8 < n; i += 8) {
     std::memcpy(&x, from + i, 8);
@@ -54,6 +78,7 @@ bool copyAndCheckLong(const char *from, size_t n, char *to) {
   special |= specialBytes(x);
   std::memcpy(to + n - 8, &x, 8);
   return !(special & highBits);
+#endif
 }
 
 /// Copies `n` bytes from `from` to `to`; returns whether none needs an escape
@@ -135,7 +160,7 @@ bool NodeArena::copy(StringRef s, char *to) { return copyAndCheck(s.data(), s.si
 Node Node::make(Kind k, size_t extra) {
   NodeArena &arena = NodeArena::current();
   Node n;
-  n.d = new (arena.allocate(sizeof(Data) + extra, alignof(Data))) Data();
+  n.d = new (arena.allocate(sizeof(Data) + extra, alignof(Data))) Data;
   n.d->kind = k;
   n.d->plain = true;
   n.d->size = 0;
@@ -196,12 +221,10 @@ Node &Node::append(StringRef key, Node value) {
   assert(key.size() <= UINT32_MAX && "a key of 4 GiB");
   NodeArena &arena = NodeArena::current();
   // The key right after the entry: one allocation, not two.
-  Entry *e = new (arena.allocate(sizeof(Entry) + key.size(), alignof(Entry))) Entry();
-  char *chars = reinterpret_cast<char *>(e + 1);
-  e->keyPlain = NodeArena::copy(key, chars);
-  e->keyData = chars;
-  e->keySize = key.size();
-  e->value = value;
+  char *mem = static_cast<char *>(arena.allocate(sizeof(Entry) + key.size(), alignof(Entry)));
+  char *chars = mem + sizeof(Entry);
+  Entry *e = new (mem)
+      Entry{value, nullptr, chars, static_cast<uint32_t>(key.size()), NodeArena::copy(key, chars)};
   if (d->list.last)
     d->list.last->next = e;
   else
@@ -303,6 +326,37 @@ public:
     else
       quoted(s);
   }
+  /// The start of an entry of a JSON list or map: the comma after the one
+  /// before, the newline, the indentation and the key. One bounds check for
+  /// all of it in the usual case (a key that needs no escape, indentation
+  /// under 32).
+  void entry(bool first, unsigned indent, const Node::Entry *key) {
+    size_t keySize = key ? key->keySize : 0;
+    if (indent >= 32 || keySize > 256 || (key && !key->keyPlain)) {
+      if (!first)
+        put(',');
+      newline(indent);
+      if (key) {
+        quoted(key->key(), key->keyPlain);
+        put(StringRef(": "));
+      }
+      return;
+    }
+    char *p = reserve(1 + 32 + keySize + 4);
+    *p = ',';
+    p += !first;
+    // 32 bytes, past the end of the line: what follows overwrites them.
+    std::memcpy(p, newlineAndSpaces, 32);
+    p += indent + 1;
+    if (key) {
+      *p++ = '"';
+      copyShort(key->keyData, keySize, p);
+      p += keySize;
+      std::memcpy(p, "\": ", 3);
+      p += 3;
+    }
+    cur = p;
+  }
 
 private:
   static constexpr size_t capacity = 1 << 16;
@@ -396,7 +450,7 @@ bool isBlock(const Node &n) {
 }
 
 /// A node written on one line: a scalar or an empty collection.
-inline void writeJSONScalar(const Node &n, Out &out) {
+LLVM_ATTRIBUTE_ALWAYS_INLINE void writeJSONScalar(const Node &n, Out &out) {
   switch (n.kind()) {
   case Node::Kind::Null:
     out.put("null");
@@ -431,14 +485,8 @@ void writeJSONNode(const Node &n, unsigned indent, Out &out) {
   out.put(isMap ? '{' : '[');
   bool first = true;
   for (const Node::Entry &e : n) {
-    if (!first)
-      out.put(',');
+    out.entry(first, indent + 2, isMap ? &e : nullptr);
     first = false;
-    out.newline(indent + 2);
-    if (isMap) {
-      out.quoted(e.key(), e.keyPlain);
-      out.put(StringRef(": "));
-    }
     // Most values are scalars: no call for them.
     if (isBlock(e.value))
       writeJSONNode(e.value, indent + 2, out);
