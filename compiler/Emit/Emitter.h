@@ -35,7 +35,7 @@ public:
   llvm::StringRef id(const Resource *r) const;
   /// `base`, or `base2`, `base3`, ... when taken; reserves it.
   std::string uniqueId(llvm::StringRef base);
-  /// uniqueId() as a reference to the Emitter's copy.
+  /// uniqueId() without a copy: the Emitter's own, valid as long as it is.
   llvm::StringRef reserveId(llvm::StringRef base);
 
   //===--- Template parts -------------------------------------------------===//

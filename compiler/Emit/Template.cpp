@@ -286,8 +286,16 @@ public:
     std::memcpy(reserve(s.size()), s.data(), s.size());
     cur += s.size();
   }
-  /// `n` spaces.
-  void indent(unsigned n) { spaces(n, 0); }
+  /// `n` spaces: one per line of YAML, so inline for the usual indentation.
+  void indent(unsigned n) {
+    if (n < 32 && size_t(start.get() + capacity - cur) >= 32) {
+      // 32 bytes, past the indentation: what follows overwrites them.
+      std::memcpy(cur, newlineAndSpaces + 1, 32);
+      cur += n;
+      return;
+    }
+    spaces(n, 0);
+  }
   /// A newline, then `n` spaces: one per line of JSON, so inline for the
   /// usual indentation.
   void newline(unsigned n) {
@@ -525,25 +533,38 @@ bool isPlainScalar(StringRef s) {
       return false;
   if (s.endswith(":"))
     return false;
-  // Only short strings can be one of the words.
-  if (s.size() <= 5)
-    for (StringRef word : {"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
-      if (s.equals_insensitive(word))
-        return false;
+  // Only short strings that start with one of the words' letters can be one
+  // (most keys and strings are not: no comparison for them).
+  if (s.size() > 5)
+    return true;
+  switch (llvm::toLower(s[0])) {
+  case 'y':
+  case 'n':
+  case 'o':
+  case 't':
+  case 'f':
+    break;
+  default:
+    return true;
+  }
+  for (StringRef word : {"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
+    if (s.equals_insensitive(word))
+      return false;
   return true;
 }
 
-void writeYAMLString(StringRef s, Out &out) {
+/// `plain`: the string needs no escape in JSON (see Node::needsNoEscape).
+void writeYAMLString(StringRef s, bool plain, Out &out) {
   if (isPlainScalar(s))
     out.put(s);
   else
-    out.quoted(s); // Double-quoted: JSON's escapes are YAML's.
+    out.quoted(s, plain); // Double-quoted: JSON's escapes are YAML's.
 }
 
 void writeYAMLScalar(const Node &n, Out &out) {
   switch (n.kind()) {
   case Node::Kind::String:
-    writeYAMLString(n.asString(), out);
+    writeYAMLString(n.asString(), n.needsNoEscape(), out);
     return;
   default:
     // Null, booleans, numbers and empty collections read the same in JSON.
@@ -561,7 +582,7 @@ void writeYAMLMap(const Node &n, unsigned indent, bool firstIndented, Out &out) 
     if (!first || !firstIndented)
       out.indent(indent);
     first = false;
-    writeYAMLString(e.key(), out);
+    writeYAMLString(e.key(), e.keyPlain, out);
     out.put(':');
     if (isBlock(e.value)) {
       out.put('\n');
