@@ -76,7 +76,9 @@ llvm::Error writeAll(const std::vector<Output> &outputs) {
                                                 out.path.c_str()));
     temps.push_back(std::move(*temp));
     llvm::raw_fd_ostream os(temps.back().FD, /*shouldClose=*/false);
-    os.SetBufferSize(1 << 20);
+    // The writers buffer their output themselves: a second buffer here
+    // would only copy every byte once more.
+    os.SetUnbuffered();
     writeTemplate(out, os);
     os.flush();
     if (std::error_code ec = os.error()) {

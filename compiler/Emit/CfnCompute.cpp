@@ -306,7 +306,7 @@ void Emitter::emitScalingPolicy(const Resource &asg, const Resource &policy) {
   // The alarm that triggers a step or simple policy.
   AlarmMetric m = alarmMetric(metric);
   Node &a =
-      add(uniqueId(stripSuffix(id(&policy), "Policy").str() + "Alarm"), "AWS::CloudWatch::Alarm");
+      add(reserveId(stripSuffix(id(&policy), "Policy").str() + "Alarm"), "AWS::CloudWatch::Alarm");
   a.add("AlarmDescription",
         Node::string(("scales '" + asg.name + "' (policy '" + policy.name + "')").str()));
   a.add("Namespace", Node::string(m.nameSpace));

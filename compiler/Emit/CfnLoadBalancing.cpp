@@ -425,7 +425,7 @@ void Emitter::emitLoadBalancer(const Resource &r) {
     lp.add("DefaultActions", std::move(actions));
 
     if (certs && certs->items.size() > 1) {
-      Node &extra = add(uniqueId(stripListener(id(l)) + "Certificates"),
+      Node &extra = add(reserveId(stripListener(id(l)) + "Certificates"),
                         "AWS::ElasticLoadBalancingV2::ListenerCertificate");
       extra.add("ListenerArn", ref(l));
       Node list = Node::list();

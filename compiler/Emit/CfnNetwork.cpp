@@ -212,12 +212,11 @@ void Emitter::emitSecurityGroup(const Resource &r) {
   for (const Separate &s : separate) {
     std::string base = id(&r).str() + ruleName(*s.rule, s.isIngress ? "Ingress" : "Egress") +
                        (s.isIngress ? "From" : "To") + id(s.peer).str();
-    Node &q = add(uniqueId(base),
+    Node &q = add(reserveId(base),
                   s.isIngress ? "AWS::EC2::SecurityGroupIngress" : "AWS::EC2::SecurityGroupEgress");
-    q.add("GroupId", Node::getAtt(id(&r), "GroupId"));
+    q.add("GroupId", groupId(&r));
     addProtocolAndPorts(*this, *s.rule, q);
-    q.add(s.isIngress ? "SourceSecurityGroupId" : "DestinationSecurityGroupId",
-          Node::getAtt(id(s.peer), "GroupId"));
+    q.add(s.isIngress ? "SourceSecurityGroupId" : "DestinationSecurityGroupId", groupId(s.peer));
     if (const Value *d = s.rule->get("description"))
       q.add("Description", scalar(*d));
   }

@@ -139,7 +139,7 @@ void Emitter::emitCoordination(const Resource &r) {
                          "systemctl restart zookeeper\n";
     // The user data installs ZooKeeper from the Debian mirrors: in a public
     // subnet the server waits for its route to the internet.
-    Node &p = add(uniqueId(id(&r).str() + "Server" + std::to_string(n + 1)), "AWS::EC2::Instance",
+    Node &p = add(reserveId(id(&r).str() + "Server" + std::to_string(n + 1)), "AWS::EC2::Instance",
                   internetRouteOf(s.subnet));
     p.add("ImageId", image);
     p.add("InstanceType", scalar(*r.get("instance_type")));

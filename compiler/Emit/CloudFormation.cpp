@@ -9,6 +9,7 @@
 
 #include "Basic/Units.h"
 
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 
 using namespace infrac;
@@ -20,8 +21,7 @@ using llvm::StringRef;
 // Helpers
 //===----------------------------------------------------------------------===//
 
-std::string emit::camel(StringRef name) {
-  std::string out;
+void emit::appendCamel(StringRef name, llvm::SmallVectorImpl<char> &out) {
   bool up = true;
   for (char c : name) {
     if (c == '_' || c == '.' || c == '-' || c == ' ') {
@@ -30,10 +30,15 @@ std::string emit::camel(StringRef name) {
     }
     if (!llvm::isAlnum(c))
       continue;
-    out += up ? llvm::toUpper(c) : c;
+    out.push_back(up ? llvm::toUpper(c) : c);
     up = false;
   }
-  return out;
+}
+
+std::string emit::camel(StringRef name) {
+  llvm::SmallString<64> out;
+  appendCamel(name, out);
+  return out.str().str();
 }
 
 int64_t emit::seconds(int64_t ms) { return (ms + 999) / 1000; }
@@ -51,13 +56,17 @@ std::string emit::upper(StringRef s) { return s.upper(); }
 
 namespace {
 
-/// `base` + `suffix`, unless `base` already ends with one of `aliases`.
-std::string withSuffix(StringRef name, StringRef suffix, std::initializer_list<StringRef> aliases) {
-  std::string base = camel(name);
+/// Appends camel(name) + `suffix`, or only camel(name) when that already ends
+/// with one of `aliases`.
+void withSuffix(StringRef name, StringRef suffix, std::initializer_list<StringRef> aliases,
+                llvm::SmallVectorImpl<char> &out) {
+  size_t start = out.size();
+  appendCamel(name, out);
+  StringRef base(out.data() + start, out.size() - start);
   for (StringRef a : aliases)
-    if (StringRef(base).endswith(a) && base.size() > a.size())
-      return base;
-  return base + suffix.str();
+    if (base.endswith(a) && base.size() > a.size())
+      return;
+  out.append(suffix.begin(), suffix.end());
 }
 
 StringRef loadBalancerSuffix(const Resource &r) {
@@ -79,14 +88,25 @@ StringRef emit::stripSuffix(StringRef id, StringRef suffix) {
 
 std::string emit::stripListener(StringRef id) { return stripSuffix(id, "Listener").str(); }
 
-std::string Emitter::uniqueId(StringRef base) {
+StringRef Emitter::reserveId(StringRef base) {
   // Logical ids are alphanumeric and start with a letter.
-  std::string stem = base.empty() || !llvm::isAlpha(base[0]) ? "R" + base.str() : base.str();
-  std::string id = stem;
-  for (unsigned n = 2; !taken.insert(id).second; ++n)
-    id = stem + std::to_string(n);
-  return id;
+  llvm::SmallString<64> stem;
+  if (base.empty() || !llvm::isAlpha(base[0])) {
+    stem = "R";
+    stem += base;
+    base = stem;
+  }
+  // The key of the set's entry, which stays where it is.
+  auto inserted = taken.try_emplace(base);
+  for (unsigned n = 2; !inserted.second; ++n) {
+    llvm::SmallString<64> id(base);
+    id += llvm::utostr(n);
+    inserted = taken.try_emplace(id);
+  }
+  return inserted.first->getKey();
 }
+
+std::string Emitter::uniqueId(StringRef base) { return reserveId(base).str(); }
 
 StringRef Emitter::id(const Resource *r) const {
   auto it = ids.find(r);
@@ -98,48 +118,56 @@ void Emitter::assignIds() {
   for (const sema::ParamValue &p : model.params)
     paramIds[p.name] = uniqueId(camel(p.name));
 
+  ids.reserve(model.size());
   model.forEach([&](const Resource &r) {
     StringRef kind = r.kind();
-    std::string name = r.name.empty() ? r.keyword.str() : r.name.str();
-    std::string base;
+    StringRef name = r.name.empty() ? r.keyword : r.name;
+    // Built in place: there are as many as resources.
+    llvm::SmallString<64> base;
+    auto child = [&](StringRef parent, StringRef suffix) {
+      base = parent;
+      appendCamel(name, base);
+      base += suffix;
+    };
     if (kind == "vpc")
-      base = withSuffix(name, "Vpc", {"Vpc"});
+      withSuffix(name, "Vpc", {"Vpc"}, base);
     else if (kind == "subnet")
-      base = withSuffix(name, "Subnet", {"Subnet"});
+      withSuffix(name, "Subnet", {"Subnet"}, base);
     else if (kind == "security_group")
-      base = withSuffix(name, "Sg", {"Sg", "SecurityGroup"});
+      withSuffix(name, "Sg", {"Sg", "SecurityGroup"}, base);
     else if (kind == "target_group")
-      base = withSuffix(name, "TargetGroup", {"Tg", "TargetGroup"});
+      withSuffix(name, "TargetGroup", {"Tg", "TargetGroup"}, base);
     else if (kind == "load_balancer")
-      base = withSuffix(name, loadBalancerSuffix(r),
-                        {"Alb", "Nlb", "Gwlb", "Clb", "Elb", "Lb", "LoadBalancer"});
+      withSuffix(name, loadBalancerSuffix(r),
+                 {"Alb", "Nlb", "Gwlb", "Clb", "Elb", "Lb", "LoadBalancer"}, base);
     else if (kind == "listener" && r.parent)
-      base = id(r.parent).str() + camel(name) + "Listener";
+      child(id(r.parent), "Listener");
     else if (kind == "listener_rule" && r.parent)
-      base = stripSuffix(id(r.parent), "Listener").str() + camel(name) + "Rule";
+      child(stripSuffix(id(r.parent), "Listener"), "Rule");
     else if (kind == "launch_template")
-      base = withSuffix(name, "LaunchTemplate", {"Lt", "LaunchTemplate", "Template"});
+      withSuffix(name, "LaunchTemplate", {"Lt", "LaunchTemplate", "Template"}, base);
     else if (kind == "auto_scaling_group")
-      base = withSuffix(name, "Asg", {"Asg", "Group"});
+      withSuffix(name, "Asg", {"Asg", "Group"}, base);
     else if (kind == "scaling_policy" && r.parent)
-      base = id(r.parent).str() + camel(name) + "Policy";
+      child(id(r.parent), "Policy");
     else if (kind == "scheduled_action" && r.parent)
-      base = id(r.parent).str() + camel(name) + "Schedule";
+      child(id(r.parent), "Schedule");
     else if (kind == "lifecycle_hook" && r.parent)
-      base = id(r.parent).str() + camel(name) + "Hook";
+      child(id(r.parent), "Hook");
     else if (kind == "emr_cluster")
-      base = withSuffix(name, "Cluster", {"Cluster", "Emr"});
+      withSuffix(name, "Cluster", {"Cluster", "Emr"}, base);
     else if (kind == "coordination")
-      base = camel(name);
+      appendCamel(name, base);
     else if (kind == "session_store") {
       if (r.getEnum("type") != "external")
         return; // Replicated sessions live in the app servers: no resource.
-      base = r.getEnum("engine") == "dynamodb"
-                 ? withSuffix(name, "Table", {"Table"})
-                 : withSuffix(name, "Cache", {"Cache", "Store", "Sessions"});
+      if (r.getEnum("engine") == "dynamodb")
+        withSuffix(name, "Table", {"Table"}, base);
+      else
+        withSuffix(name, "Cache", {"Cache", "Store", "Sessions"}, base);
     } else
       return;
-    ids[&r] = uniqueId(base);
+    ids[&r] = reserveId(base);
   });
 }
 
@@ -206,7 +234,21 @@ const Resource *Emitter::vpcOfSubnets(const Resource &r, StringRef attr) {
 // Template parts and values
 //===----------------------------------------------------------------------===//
 
-Node &Emitter::add(StringRef id, StringRef type, std::vector<std::string> dependsOn) {
+Node Emitter::ref(const Resource *r) const {
+  Node &n = refNodes[r];
+  if (n.isNull())
+    n = Node::ref(id(r));
+  return n;
+}
+
+Node Emitter::groupId(const Resource *sg) const {
+  Node &n = groupIdNodes[sg];
+  if (n.isNull())
+    n = Node::getAtt(id(sg), "GroupId");
+  return n;
+}
+
+Node &Emitter::add(StringRef id, StringRef type, llvm::ArrayRef<std::string> dependsOn) {
   Node &r = resources.add(id, Node::map());
   r.add("Type", Node::string(type));
   if (dependsOn.size() == 1) {
@@ -223,7 +265,7 @@ void Emitter::output(StringRef id, Node value, StringRef description) {
   Node o = Node::map();
   o.add("Description", Node::string(description));
   o.add("Value", std::move(value));
-  outputs.add(uniqueId(id), std::move(o));
+  outputs.add(reserveId(id), std::move(o));
 }
 
 void Emitter::fail(const llvm::Twine &msg) {
@@ -315,7 +357,7 @@ Node Emitter::groupIds(const Resource &r, StringRef attr) const {
   if (const Value *v = r.get(attr))
     for (const Value &item : v->items)
       if (item.kind == VK::Ref && item.ref)
-        out.push(Node::getAtt(id(item.ref), "GroupId"));
+        out.push(groupId(item.ref));
   return out;
 }
 
@@ -334,7 +376,7 @@ Node Emitter::parameters() {
     out.add(used.id, std::move(p));
   }
   for (const Node::Entry &e : extraParameters)
-    out.add(e.key, e.value);
+    out.add(e.key(), e.value);
   return out;
 }
 

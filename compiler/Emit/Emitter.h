@@ -12,8 +12,9 @@
 #include "Emit/CloudFormation.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringMap.h"
-#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Allocator.h"
 
 #include <string>
 #include <vector>
@@ -25,7 +26,8 @@ using sema::Value;
 
 class Emitter {
 public:
-  Emitter(const sema::Model &model, const CfnOptions &opts) : model(model), opts(opts) {}
+  Emitter(const sema::Model &model, const CfnOptions &opts)
+      : model(model), opts(opts), taken(2 * model.size()) {}
   llvm::Expected<Node> run();
 
   //===--- Logical ids ----------------------------------------------------===//
@@ -33,10 +35,12 @@ public:
   llvm::StringRef id(const Resource *r) const;
   /// `base`, or `base2`, `base3`, ... when taken; reserves it.
   std::string uniqueId(llvm::StringRef base);
+  /// uniqueId() without a copy: the Emitter's own, valid as long as it is.
+  llvm::StringRef reserveId(llvm::StringRef base);
 
   //===--- Template parts -------------------------------------------------===//
   /// Adds a resource and returns its Properties (nodes never move).
-  Node &add(llvm::StringRef id, llvm::StringRef type, std::vector<std::string> dependsOn = {});
+  Node &add(llvm::StringRef id, llvm::StringRef type, llvm::ArrayRef<std::string> dependsOn = {});
   void output(llvm::StringRef id, Node value, llvm::StringRef description);
   /// The first failure wins; later mappings go on so the code stays simple.
   void fail(const llvm::Twine &msg);
@@ -49,7 +53,11 @@ public:
   Node scalar(const Value &v);
   /// scalar() for integers where CloudFormation wants a string.
   Node intString(const Value &v);
-  Node ref(const Resource *r) const { return Node::ref(id(r)); }
+  /// {"Ref": id}: one node per resource, shared by every reference to it
+  /// (a node is never changed once built).
+  Node ref(const Resource *r) const;
+  /// {"Fn::GetAtt": [id, "GroupId"]} of a security group, shared likewise.
+  Node groupId(const Resource *sg) const;
   /// A list attribute of references as a list of Refs.
   Node refs(const Resource &r, llvm::StringRef attr) const;
   /// `tags` as [{Key, Value}] (with PropagateAtLaunch for ASGs); null if none.
@@ -113,8 +121,11 @@ private:
   void collectForwards();
   Node parameters();
 
-  llvm::DenseMap<const Resource *, std::string> ids;
-  llvm::StringSet<> taken;
+  llvm::DenseMap<const Resource *, llvm::StringRef> ids;
+  mutable llvm::DenseMap<const Resource *, Node> refNodes, groupIdNodes;
+  /// Every logical id given (the keys of `ids` point into it). Sized up front
+  /// and in a bump allocator: one insertion per resource and derived resource.
+  llvm::StringMap<llvm::NoneType, llvm::BumpPtrAllocator> taken;
   Node resources = Node::map();
   Node outputs = Node::map();
   /// Params referenced from the template, in order of first use.
@@ -142,6 +153,8 @@ std::string stripListener(llvm::StringRef id);
 llvm::StringRef stripSuffix(llvm::StringRef id, llvm::StringRef suffix);
 /// "web_asg" -> "WebAsg": each part between '_', '.' or '-' capitalised.
 std::string camel(llvm::StringRef name);
+/// Appends camel(name) to `out`.
+void appendCamel(llvm::StringRef name, llvm::SmallVectorImpl<char> &out);
 /// Milliseconds to whole seconds (rounded up: never shorter than written).
 int64_t seconds(int64_t ms);
 /// Bytes to whole GiB (rounded up).
