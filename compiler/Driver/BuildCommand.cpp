@@ -21,6 +21,9 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <optional>
+#include <thread>
+
 using namespace infrac;
 using namespace infrac::driver;
 namespace cl = llvm::cl;
@@ -97,14 +100,67 @@ llvm::Error writeAll(const std::vector<Output> &outputs) {
   return llvm::Error::success();
 }
 
+/// A template built on its own thread while the rule catalogue checks the
+/// same model (both only read it): at 500 fragments the rules and the
+/// template are each about a tenth of a build. Joined before anything is
+/// reported; a template whose design has errors is dropped.
+class TemplateBuilds {
+public:
+  ~TemplateBuilds() { join(); }
+
+  void start(size_t unit, const std::string &root, const sema::Model &model) {
+    if (builds.size() <= unit)
+      builds.resize(unit + 1);
+    auto b = std::make_unique<Build>();
+    emit::CfnOptions opts;
+    opts.description = "Built by infrac from " + llvm::sys::path::filename(root).str();
+    Build *slot = b.get();
+    slot->thread = std::thread([slot, &model, opts] {
+      slot->result.emplace(emit::buildCloudFormation(model, opts));
+    });
+    builds[unit] = std::move(b);
+  }
+
+  void join() {
+    for (std::unique_ptr<Build> &b : builds)
+      if (b && b->thread.joinable())
+        b->thread.join();
+  }
+
+  /// The template of `unit`, built after join(); null if it was never
+  /// started (the design had errors).
+  llvm::Expected<emit::Template> *get(size_t unit) {
+    if (unit >= builds.size() || !builds[unit] || !builds[unit]->result)
+      return nullptr;
+    return &*builds[unit]->result;
+  }
+
+private:
+  struct Build {
+    std::thread thread;
+    std::optional<llvm::Expected<emit::Template>> result;
+    ~Build() {
+      if (result && !*result)
+        llvm::consumeError(result->takeError());
+    }
+  };
+  std::vector<std::unique_ptr<Build>> builds;
+};
+
 int runBuild() {
   bool toStdout = outDir == "-";
   if (toStdout && options.files.size() > 1) {
     llvm::errs() << "infrac: error: -o - takes one file, found " << options.files.size() << "\n";
     return 2;
   }
-  // 1. Check: parse, resolve, the rule catalogue. Errors stop the build.
-  auto fe = runFrontEnd(options);
+  // 1. Check: parse, resolve, the rule catalogue (the templates are started
+  //    meanwhile). Errors stop the build.
+  TemplateBuilds started;
+  auto fe = runFrontEnd(options, nullptr,
+                        [&](size_t unit, const std::string &root, const sema::Model &model) {
+                          started.start(unit, root, model);
+                        });
+  started.join();
   if (fe->status)
     return fe->status;
   reportDiagnostics(*fe, options);
@@ -116,16 +172,23 @@ int runBuild() {
   std::vector<Output> outputs;
   llvm::StringSet<> stems;
   templates.reserve(fe->units.size());
-  for (const Unit &unit : fe->units) {
+  for (size_t i = 0; i < fe->units.size(); ++i) {
+    const Unit &unit = fe->units[i];
     assert(unit.model && "no errors yet no model");
     std::string stem = llvm::sys::path::stem(unit.root).str();
     if (!stems.insert(stem).second) {
       llvm::errs() << "infrac: error: two files would write '" << stem << ".template.json'\n";
       return 2;
     }
-    emit::CfnOptions opts;
-    opts.description = "Built by infrac from " + llvm::sys::path::filename(unit.root).str();
-    auto built = emit::buildCloudFormation(*unit.model, opts);
+    // Started while the rules ran; every design without errors was.
+    std::optional<llvm::Expected<emit::Template>> here;
+    llvm::Expected<emit::Template> *startedBuild = started.get(i);
+    if (!startedBuild) {
+      emit::CfnOptions opts;
+      opts.description = "Built by infrac from " + llvm::sys::path::filename(unit.root).str();
+      startedBuild = &here.emplace(emit::buildCloudFormation(*unit.model, opts));
+    }
+    llvm::Expected<emit::Template> &built = *startedBuild;
     if (!built) {
       llvm::errs() << unit.root << ": error: " << llvm::toString(built.takeError()) << "\n";
       return 1;
