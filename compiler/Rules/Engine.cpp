@@ -309,7 +309,9 @@ void rules::runRules(const Model &model, const ast::Program &program, Diagnostic
 
   Topology topology(model);
   RuleContext ctx(model, topology, diags, opts, suppressions);
-  llvm::StringMap<std::vector<const Rule *>> byKind;
+  // By the kind's spec: one pointer lookup per resource, not a string hash.
+  const Schema &schema = Schema::get();
+  llvm::DenseMap<const BlockSpec *, std::vector<const Rule *>> byKind;
   std::vector<const Rule *> enabled;
   for (const auto &rule : allRules()) {
     // Off when the user disabled it, or off by default (informational rules)
@@ -320,10 +322,11 @@ void rules::runRules(const Model &model, const ast::Program &program, Diagnostic
       continue;
     enabled.push_back(rule.get());
     for (StringRef kind : rule->getKinds())
-      byKind[kind].push_back(rule.get());
+      if (const BlockSpec *b = schema.findBlock(kind))
+        byKind[b].push_back(rule.get());
   }
   model.forEach([&](const Resource &r) {
-    auto it = byKind.find(r.kind());
+    auto it = byKind.find(r.spec);
     if (it == byKind.end())
       return;
     for (const Rule *rule : it->second)

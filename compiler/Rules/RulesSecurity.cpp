@@ -115,8 +115,10 @@ public:
         groups.push_back(&r);
       const Resource *owner = r.topLevel();
       bool inGroup = owner->kind() == "security_group";
-      r.forEachAttr(
-          [&](const Attr &a) { note(a.value, owner, inGroup ? named : attached); });
+      // The stored attributes only: a static default is a literal, never a
+      // reference.
+      for (const Attr &a : r.attrs)
+        note(a.value, owner, inGroup ? named : attached);
     });
     for (const Resource *g : groups) {
       if (attached.count(g))

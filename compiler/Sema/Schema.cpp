@@ -254,6 +254,9 @@ Schema::Schema() {
   for (const SchemaFamily &f : families) {
     for (const BlockSpec &b : f.blocks) {
       allBlocks.push_back(&b);
+      bool unique = blockByKind.try_emplace(b.kind, &b).second;
+      (void)unique;
+      assert(unique && "a kind declared twice in the schema");
       if (b.topLevel)
         topKinds.push_back(b.kind);
       firstOrdinal[&b] = attrCount();
@@ -280,15 +283,15 @@ Schema::Schema() {
     }
 
   attrTable.resize(llvm::PowerOf2Ceil(2 * attrInfos.size() + 1));
-  size_t mask = attrTable.size() - 1;
+  attrMask = attrTable.size() - 1;
   for (const BlockSpec *b : allBlocks)
     for (const AttrSpec &a : b->attrs) {
       AttrKey key(a.name);
-      size_t i = hashAttr(b, key) & mask;
+      size_t i = hashAttr(b, key) & attrMask;
       while (attrTable[i].block) {
         assert((attrTable[i].block != b || StringRef(attrTable[i].name) != a.name) &&
                "attribute listed twice in a kind's table");
-        i = (i + 1) & mask;
+        i = (i + 1) & attrMask;
       }
       attrTable[i] = {b, key, a.name, &attrInfos[firstOrdinal[b] + (&a - b->attrs.data())]};
     }
@@ -328,17 +331,32 @@ size_t Schema::hashAttr(const BlockSpec *block, const AttrKey &key) {
 }
 
 const AttrInfo *Schema::lookupAttr(const BlockSpec *block, StringRef name) const {
+  // The loop calls nothing, so the lookup saves no registers; the rare names
+  // longer than 16 bytes, which need memcmp, take the other path.
+  if (name.size() > 16)
+    return lookupLongAttr(block, name);
   AttrKey key(name);
-  size_t mask = attrTable.size() - 1;
-  for (size_t i = hashAttr(block, key) & mask;; i = (i + 1) & mask) {
+  for (size_t i = hashAttr(block, key) & attrMask;; i = (i + 1) & attrMask) {
+    const AttrSlot &slot = attrTable[i];
+    if (!slot.block)
+      break;
+    if (slot.block == block && slot.key == key)
+      return slot.info;
+  }
+  assert(firstOrdinal.count(block) && "attribute lookup on a kind outside the schema");
+  return nullptr;
+}
+
+const AttrInfo *Schema::lookupLongAttr(const BlockSpec *block, StringRef name) const {
+  AttrKey key(name);
+  for (size_t i = hashAttr(block, key) & attrMask;; i = (i + 1) & attrMask) {
     const AttrSlot &slot = attrTable[i];
     if (!slot.block)
       break;
     if (slot.block == block && slot.key == key &&
-        (key.size <= 16 || std::memcmp(slot.name, name.data(), key.size) == 0))
+        std::memcmp(slot.name, name.data(), key.size) == 0)
       return slot.info;
   }
-  assert(firstOrdinal.count(block) && "attribute lookup on a kind outside the schema");
   return nullptr;
 }
 
@@ -348,16 +366,8 @@ unsigned Schema::firstAttrOrdinal(const BlockSpec *block) const {
   return it->second;
 }
 
-const Schema &Schema::get() {
-  static const Schema schema;
-  return schema;
-}
-
 const BlockSpec *Schema::findBlock(StringRef kind) const {
-  for (const BlockSpec *b : allBlocks)
-    if (kind == b->kind)
-      return b;
-  return nullptr;
+  return blockByKind.lookup(kind);
 }
 
 const BlockSpec *Schema::findTopLevel(StringRef kind) const {

@@ -20,6 +20,7 @@
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -178,7 +179,11 @@ SchemaFamily scenarioSchema();
 /// The whole schema, assembled from the families.
 class Schema {
 public:
-  static const Schema &get();
+  // Inline: every attribute lookup starts here.
+  static const Schema &get() {
+    static const Schema schema;
+    return schema;
+  }
 
   const BlockSpec *findBlock(llvm::StringRef kind) const;
   const BlockSpec *findTopLevel(llvm::StringRef kind) const;
@@ -201,6 +206,7 @@ public:
 private:
   Schema();
   std::vector<const BlockSpec *> allBlocks;
+  llvm::StringMap<const BlockSpec *> blockByKind;
   std::vector<const FunctionSpec *> allFunctions;
   std::vector<const MemberSpec *> allMembers;
   std::vector<llvm::StringRef> topKinds;
@@ -226,7 +232,9 @@ private:
     const AttrInfo *info = nullptr;
   };
   std::vector<AttrSlot> attrTable;
+  size_t attrMask = 0;
   static size_t hashAttr(const BlockSpec *block, const AttrKey &key);
+  const AttrInfo *lookupLongAttr(const BlockSpec *block, llvm::StringRef name) const;
 };
 
 /// Prints every kind, attribute and function as Markdown (docs/kinds.md).
