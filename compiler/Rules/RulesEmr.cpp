@@ -119,11 +119,13 @@ public:
       // same line keep the support.
       static const std::tuple<int, int, int> firstPatch[] = {
           {5, 36, 1}, {6, 8, 1}, {6, 9, 1}, {6, 10, 1}, {6, 11, 1}};
-      auto [major, minor, patch] = *rel;
-      ok = *rel >= std::make_tuple(6, 12, 0) ||
+      // Not structured bindings: C++17 lambdas cannot capture them (clang
+      // rejects it; the fuzzer is built with clang).
+      const std::tuple<int, int, int> &r = *rel;
+      ok = r >= std::make_tuple(6, 12, 0) ||
            std::any_of(std::begin(firstPatch), std::end(firstPatch), [&](const auto &p) {
-             return std::get<0>(p) == major && std::get<1>(p) == minor &&
-                    patch >= std::get<2>(p);
+             return std::get<0>(p) == std::get<0>(r) && std::get<1>(p) == std::get<1>(r) &&
+                    std::get<2>(r) >= std::get<2>(p);
            });
     }
     if (!ok)
