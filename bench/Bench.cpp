@@ -65,12 +65,6 @@ bool readWhole(const std::string &path, std::string &out) {
   return true;
 }
 
-bool writeWhole(const std::string &path, const std::string &text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  return static_cast<bool>(out.flush());
-}
-
 /// Counts syntax errors instead of printing them.
 struct CountingListener : antlr4::BaseErrorListener {
   size_t errors = 0;
@@ -169,7 +163,7 @@ int runTable(const std::vector<size_t> &sizes, unsigned repeat, const std::strin
   for (size_t n : sizes) {
     bench::GeneratedFile file = bench::generate(n);
     std::string path = fmt::format("{}/bench_{}.infra", dir, n);
-    if (!writeWhole(path, file.text)) {
+    if (!bench::writeWhole(path, file.text)) {
       std::fprintf(stderr, "infrac-bench: cannot write %s\n", path.c_str());
       return 2;
     }
@@ -199,13 +193,6 @@ int runTable(const std::vector<size_t> &sizes, unsigned repeat, const std::strin
   return rc;
 }
 
-bool parseSize(const std::string &s, size_t &out) {
-  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
-    return false;
-  out = std::strtoull(s.c_str(), nullptr, 10);
-  return out > 0;
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
@@ -213,16 +200,8 @@ int main(int argc, char **argv) {
   if (!args.empty() && args[0] == "bare")
     return args.size() == 2 ? bareParse(args[1]) : usage();
   if (!args.empty() && args[0] == "gen") {
-    size_t n;
-    if (args.size() < 2 || !parseSize(args[1], n))
-      return usage();
-    bench::GeneratedFile file = bench::generate(n);
-    if (args.size() == 4 && args[2] == "-o")
-      return writeWhole(args[3], file.text) ? 0 : 2;
-    if (args.size() != 2)
-      return usage();
-    std::fwrite(file.text.data(), 1, file.text.size(), stdout);
-    return 0;
+    int code = bench::generateCommand(args, bench::generate);
+    return code < 0 ? usage() : code;
   }
 
   std::vector<size_t> sizes = {100, 1000, 10000, 100000};
@@ -230,18 +209,11 @@ int main(int argc, char **argv) {
   std::string infrac = INFRAC_BINARY, keepDir;
   for (const std::string &a : args) {
     if (a.rfind("--sizes=", 0) == 0) {
-      sizes.clear();
-      std::stringstream ss(a.substr(8));
-      std::string item;
-      size_t n;
-      while (std::getline(ss, item, ','))
-        if (parseSize(item, n))
-          sizes.push_back(n);
-        else
-          return usage();
+      if (!bench::parseSizes(a.substr(8), sizes))
+        return usage();
     } else if (a.rfind("--repeat=", 0) == 0) {
       size_t r;
-      if (!parseSize(a.substr(9), r))
+      if (!bench::parseSize(a.substr(9), r))
         return usage();
       repeat = static_cast<unsigned>(r);
     } else if (a.rfind("--infrac=", 0) == 0) {

@@ -56,12 +56,6 @@ int usage() {
   return 2;
 }
 
-bool writeWhole(const std::string &path, const std::string &text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  return static_cast<bool>(out.flush());
-}
-
 /// A template's resources by type, read back from the file.
 struct Census {
   size_t resources = 0;
@@ -96,13 +90,6 @@ std::string mib(long kib) { return fmt::format("{:.0f} MiB", kib / 1024.0); }
 
 std::string seconds(double s) {
   return s < 1 ? fmt::format("{:.0f} ms", s * 1000) : fmt::format("{:.2f} s", s);
-}
-
-bool parseSize(const std::string &s, size_t &out) {
-  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
-    return false;
-  out = std::strtoull(s.c_str(), nullptr, 10);
-  return out > 0;
 }
 
 struct Options {
@@ -155,7 +142,7 @@ int runTable(const Options &opts) {
     std::string path = fmt::format("{}/build_{}.infra", dir, n);
     std::string out = fmt::format("{}/infrac_{}", dir, n);
     std::string cdkOut = fmt::format("{}/cdk_{}", dir, n);
-    if (!writeWhole(path, file.text)) {
+    if (!bench::writeWhole(path, file.text)) {
       std::fprintf(stderr, "infrac-bench-build: cannot write %s\n", path.c_str());
       return 2;
     }
@@ -222,32 +209,18 @@ int runTable(const Options &opts) {
 int main(int argc, char **argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && args[0] == "gen") {
-    size_t n;
-    if (args.size() < 2 || !parseSize(args[1], n))
-      return usage();
-    bench::GeneratedFile file = bench::generateBuildTopology(n);
-    if (args.size() == 4 && args[2] == "-o")
-      return writeWhole(args[3], file.text) ? 0 : 2;
-    if (args.size() != 2)
-      return usage();
-    std::fwrite(file.text.data(), 1, file.text.size(), stdout);
-    return 0;
+    int code = bench::generateCommand(args, bench::generateBuildTopology);
+    return code < 0 ? usage() : code;
   }
   Options opts;
   for (const std::string &a : args) {
     size_t n;
     if (a.rfind("--sizes=", 0) == 0) {
-      opts.sizes.clear();
-      std::stringstream ss(a.substr(8));
-      std::string item;
-      while (std::getline(ss, item, ','))
-        if (parseSize(item, n))
-          opts.sizes.push_back(n);
-        else
-          return usage();
-    } else if (a.rfind("--repeat=", 0) == 0 && parseSize(a.substr(9), n)) {
+      if (!bench::parseSizes(a.substr(8), opts.sizes))
+        return usage();
+    } else if (a.rfind("--repeat=", 0) == 0 && bench::parseSize(a.substr(9), n)) {
       opts.repeat = static_cast<unsigned>(n);
-    } else if (a.rfind("--cdk-repeat=", 0) == 0 && parseSize(a.substr(13), n)) {
+    } else if (a.rfind("--cdk-repeat=", 0) == 0 && bench::parseSize(a.substr(13), n)) {
       opts.cdkRepeat = static_cast<unsigned>(n);
     } else if (a.rfind("--infrac=", 0) == 0) {
       opts.infrac = a.substr(9);

@@ -5,6 +5,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 namespace infrac::bench {
 
@@ -200,6 +204,46 @@ GeneratedFile generate(size_t resources) {
     out.text += fmt::format(webTier, i);
   out.lines = static_cast<size_t>(std::count(out.text.begin(), out.text.end(), '\n'));
   return out;
+}
+
+bool parseSize(const std::string &s, size_t &out) {
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  out = std::strtoull(s.c_str(), nullptr, 10);
+  return out > 0;
+}
+
+bool parseSizes(const std::string &list, std::vector<size_t> &out) {
+  out.clear();
+  std::stringstream ss(list);
+  std::string item;
+  size_t n;
+  while (std::getline(ss, item, ','))
+    if (parseSize(item, n))
+      out.push_back(n);
+    else
+      return false;
+  return true;
+}
+
+bool writeWhole(const std::string &path, const std::string &text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  return static_cast<bool>(out.flush());
+}
+
+int generateCommand(const std::vector<std::string> &args,
+                           GeneratedFile (*generator)(size_t)) {
+  size_t n;
+  if (args.size() < 2 || !parseSize(args[1], n))
+    return -1;
+  GeneratedFile file = generator(n);
+  if (args.size() == 4 && args[2] == "-o")
+    return writeWhole(args[3], file.text) ? 0 : 2;
+  if (args.size() != 2)
+    return -1;
+  std::fwrite(file.text.data(), 1, file.text.size(), stdout);
+  return 0;
 }
 
 } // namespace infrac::bench

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace infrac::bench {
 
@@ -29,6 +30,19 @@ GeneratedFile generate(size_t resources);
 /// admits the ALB) tracking requests per target, and an internal NLB with a
 /// TCP listener and its target group (the same instances).
 GeneratedFile generateBuildTopology(size_t fragments);
+
+// The benchmarks' shared command line.
+
+/// A positive decimal number.
+bool parseSize(const std::string &s, size_t &out);
+/// `N,N,...` (the value of --sizes=) into `out`; false if any item is not a
+/// positive number.
+bool parseSizes(const std::string &list, std::vector<size_t> &out);
+bool writeWhole(const std::string &path, const std::string &text);
+/// `gen N [-o FILE]`: the file `generator` makes for N, to FILE or standard
+/// output. `args` starts with "gen"; returns the exit code, or -1 for a usage
+/// error.
+int generateCommand(const std::vector<std::string> &args, GeneratedFile (*generator)(size_t));
 
 } // namespace infrac::bench
 
