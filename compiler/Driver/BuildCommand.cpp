@@ -180,14 +180,10 @@ int runBuild() {
       llvm::errs() << "infrac: error: two files would write '" << stem << ".template.json'\n";
       return 2;
     }
-    // Started while the rules ran; every design without errors was.
-    std::optional<llvm::Expected<emit::Template>> here;
+    // Started while the rules ran: the front end starts every design that sema
+    // built without errors, and a design with errors stopped the build above.
     llvm::Expected<emit::Template> *startedBuild = started.get(i);
-    if (!startedBuild) {
-      emit::CfnOptions opts;
-      opts.description = "Built by infrac from " + llvm::sys::path::filename(unit.root).str();
-      startedBuild = &here.emplace(emit::buildCloudFormation(*unit.model, opts));
-    }
+    assert(startedBuild && "no errors, yet no template started");
     llvm::Expected<emit::Template> &built = *startedBuild;
     if (!built) {
       llvm::errs() << unit.root << ": error: " << llvm::toString(built.takeError()) << "\n";
