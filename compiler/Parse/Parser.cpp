@@ -32,6 +32,7 @@
 #include <algorithm>
 #include <atomic>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 using namespace infrac;
@@ -505,28 +506,30 @@ public:
   }
 
   /// Parses tokens [b, e) with `build`; returns false if it had syntax errors
-  /// (reported, and the tree built from what recovery kept).
+  /// (reported, and the tree built from what recovery kept). SLL first,
+  /// unless the chunk is known to have a syntax error.
   template <typename Fn>
   bool parse(const Token *b, const Token *e, uint32_t eofOffset, bool eofReported,
-             Fn &&build) {
-    auto *interp = parser.getInterpreter<antlr4::atn::ParserATNSimulator>();
+             bool knownSyntaxError, Fn &&build) {
     start(b, e, eofOffset);
-    bool ok = true;
-    try {
-      build(parser);
-    } catch (antlr4::ParseCancellationException &) {
-      // Again with full LL prediction and our recovering strategy.
-      parser.getTreeTracker().reset();
-      tokens.seek(0);
-      parser.reset();
-      interp->setPredictionMode(antlr4::atn::PredictionMode::LL);
-      parser.setErrorHandler(
-          std::make_shared<InfraErrorStrategy>(diags, buf, eofReported));
-      build(parser);
-      ok = false;
+    if (!knownSyntaxError) {
+      try {
+        build(parser);
+        parser.getTreeTracker().reset();
+        return true;
+      } catch (antlr4::ParseCancellationException &) {
+        parser.getTreeTracker().reset();
+        tokens.seek(0);
+        parser.reset();
+      }
     }
+    // Full LL prediction and our recovering strategy.
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+        antlr4::atn::PredictionMode::LL);
+    parser.setErrorHandler(std::make_shared<InfraErrorStrategy>(diags, buf, eofReported));
+    build(parser);
     parser.getTreeTracker().reset();
-    return ok;
+    return false;
   }
 
 private:
@@ -557,6 +560,7 @@ constexpr size_t ChunksPerGrab = 32;
 /// passes[pass]->items[begin, end), unless it has to be parsed again.
 struct FastChunk {
   bool ok = false;
+  bool syntaxError = false; ///< Not ok because SLL parsing failed.
   unsigned pass = 0;
   size_t begin = 0, end = 0;
 };
@@ -576,9 +580,13 @@ struct FastPass {
                                [&](P &p) { builder.buildFile(p.file(), items); });
     if (!ok || scratch.getDiagnostics().size() != diagsBefore) {
       items.resize(before);
+      out.syntaxError = !ok;
       return;
     }
-    out = {true, pass, before, items.size()};
+    out.ok = true;
+    out.pass = pass;
+    out.begin = before;
+    out.end = items.size();
   }
 
   ast::ASTContext ctx;
@@ -664,8 +672,6 @@ ast::File *infrac::parseBuffer(unsigned bufferId, llvm::SourceMgr &sm,
   //    in SLL mode into its thread's AST, giving up on a chunk at its first
   //    syntax error or diagnostic.
   unsigned threads = opts.threads ? opts.threads : std::thread::hardware_concurrency();
-  if (lexed.tokens.size() < MinTokensPerThread * 2)
-    threads = 1;
   threads = std::max(1u, std::min({threads, MaxParseThreads,
                                    static_cast<unsigned>(lexed.tokens.size() /
                                                          MinTokensPerThread)}));
@@ -689,8 +695,12 @@ ast::File *infrac::parseBuffer(unsigned bufferId, llvm::SourceMgr &sm,
     }
   };
   std::vector<std::thread> workers;
-  for (unsigned t = 1; t < threads; ++t)
-    workers.emplace_back(work, t);
+  try {
+    for (unsigned t = 1; t < threads; ++t)
+      workers.emplace_back(work, t);
+  } catch (const std::system_error &) {
+    // No more threads to be had: those running and this one share the chunks.
+  }
   work(0);
   for (std::thread &w : workers)
     w.join();
@@ -698,7 +708,7 @@ ast::File *infrac::parseBuffer(unsigned bufferId, llvm::SourceMgr &sm,
   // 2. In file order: the fast pass's items, or the chunk parsed again with
   //    our recovering strategy and its diagnostics reported (a syntax error), or
   //    again in SLL with the builder's diagnostics reported (a number out of
-  //    range, an unknown unit).
+  //    range, an unknown unit; or a thread that failed).
   std::vector<ast::Item *> items;
   ASTBuilder builder(ctx, diags, buf);
   std::optional<ChunkParser> chunkParser;
@@ -716,7 +726,8 @@ ast::File *infrac::parseBuffer(unsigned bufferId, llvm::SourceMgr &sm,
     bool lastChunk = ci + 1 == chunks.size();
     size_t before = items.size();
     hadErrors |= !chunkParser->parse(lexed.tokens.data() + b, lexed.tokens.data() + e,
-                                     chunkEof(e), eofReported && lastChunk, [&](P &parser) {
+                                     chunkEof(e), eofReported && lastChunk, f.syntaxError,
+                                     [&](P &parser) {
                                        items.resize(before);
                                        builder.buildFile(parser.file(), items);
                                      });
@@ -747,7 +758,7 @@ ast::Expr *infrac::parseExpression(unsigned bufferId, llvm::SourceMgr &sm,
   ast::Expr *result = nullptr;
   bool ok = chunkParser.parse(
       lexed.tokens.data(), lexed.tokens.data() + lexed.tokens.size() - 1,
-      lexed.tokens.back().offset, false,
+      lexed.tokens.back().offset, false, /*knownSyntaxError=*/false,
       [&](P &parser) { result = builder.buildExprOnly(parser.exprOnly()); });
   return ok ? result : nullptr;
 }
