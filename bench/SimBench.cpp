@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
       if (c.instances)
         opts.instances = c.instances;
       auto t0 = Clock::now();
-      res = runtime::simulate(*model, *scenario, opts);
+      res = runtime::simulate(runtime::buildPlan(*model, scenario, opts.planOptions()), opts);
       double wall = std::chrono::duration<double>(Clock::now() - t0).count();
       best = std::min(best, wall);
     }

@@ -31,6 +31,10 @@ cl::opt<uint64_t> seed("seed", cl::desc("Random seed (default: the scenario's, e
                        cl::value_desc("N"), cl::sub(simCmd), cl::cat(optionCategory()));
 cl::opt<std::string> traceFile("trace", cl::desc("Write a JSON-lines trace of every event"),
                                cl::value_desc("FILE"), cl::sub(simCmd), cl::cat(optionCategory()));
+cl::opt<std::string> emitPlan("emit",
+                              cl::desc("Print the runtime's plan of the design and the "
+                                       "scenario instead of running it (--emit=plan)"),
+                              cl::value_desc("plan"), cl::sub(simCmd), cl::cat(optionCategory()));
 
 int runSim() {
   auto fe = runFrontEnd(options);
@@ -69,6 +73,15 @@ int runSim() {
   runtime::SimOptions opts;
   if (seed.getNumOccurrences())
     opts.seed = seed;
+  runtime::Plan plan = runtime::buildPlan(model, sc, opts.planOptions());
+  if (!emitPlan.empty()) {
+    if (emitPlan != "plan") {
+      llvm::errs() << "infrac sim: --emit takes 'plan', not '" << emitPlan << "'\n";
+      return 2;
+    }
+    runtime::dumpPlan(plan, llvm::outs());
+    return 0;
+  }
   opts.timeline = &llvm::outs();
   // The trace goes to a temporary file beside it, renamed into place at the
   // end (and removed if the run is interrupted), so a failed run never
@@ -86,7 +99,7 @@ int runSim() {
     trace = std::make_unique<llvm::raw_fd_ostream>(tmp->FD, /*shouldClose=*/false);
     opts.trace = trace.get();
   }
-  runtime::SimResult res = runtime::simulate(model, *sc, opts);
+  runtime::SimResult res = runtime::simulate(plan, opts);
   if (trace) {
     trace->flush();
     bool failed = trace->has_error();
@@ -123,7 +136,7 @@ int runSim() {
   return res.passed() ? 0 : 1;
 }
 
-CommandRegistration reg({&simCmd, "sim FILE --scenario NAME [--seed N] [--trace FILE]",
+CommandRegistration reg({&simCmd, "sim FILE --scenario NAME [--seed N] [--trace FILE] [--emit=plan]",
                          "run a scenario on a virtual clock; exit 1 if an expectation fails",
                          runSim, 40});
 

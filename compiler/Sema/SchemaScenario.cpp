@@ -72,48 +72,20 @@ static const BlockSpec blocks[] = {
      "what happens at a time"},
 };
 
-static const char *const tgRef[] = {"ref(target_group)"};
-static const char *const lbRef[] = {"ref(load_balancer)"};
-static const char *const asgRef[] = {"ref(auto_scaling_group)"};
-static const char *const electionRef[] = {"ref(election|coordination)"};
-static const char *const groupRef[] = {"ref(instance_group|auto_scaling_group)"};
-static const char *const emrRef[] = {"ref(emr_cluster)"};
-static const char *const storeRef[] = {"ref(load_balancer|session_store)"};
-static const char *const lbClient[] = {"ref(load_balancer)", "int"};
+static const char *const ARGS_TG[] = {"ref(target_group)"};
+static const char *const ARGS_LB[] = {"ref(load_balancer)"};
+static const char *const ARGS_ASG[] = {"ref(auto_scaling_group)"};
+static const char *const ARGS_ELECTION[] = {"ref(election|coordination)"};
+static const char *const ARGS_GROUP[] = {"ref(instance_group|auto_scaling_group)"};
+static const char *const ARGS_EMR[] = {"ref(emr_cluster)"};
+static const char *const ARGS_STORE[] = {"ref(load_balancer|session_store)"};
+static const char *const ARGS_LB_CLIENT[] = {"ref(load_balancer)", "int"};
 
+// The metrics are one table shared with the runtime (Basic/Metrics.def).
 static const FunctionSpec functions[] = {
-    {"healthy", FunctionCategory::Metric, tgRef, 1, 1, false, {}, "int",
-     "healthy targets in a target group"},
-    {"unhealthy", FunctionCategory::Metric, tgRef, 1, 1, false, {}, "int",
-     "unhealthy targets in a target group"},
-    {"capacity", FunctionCategory::Metric, asgRef, 1, 1, false, {}, "int",
-     "in-service instances of an Auto Scaling group"},
-    {"running", FunctionCategory::Metric, groupRef, 1, 1, false, {}, "int",
-     "running nodes of an EMR group or instances of an ASG"},
-    {"error_rate", FunctionCategory::Metric, lbRef, 1, 1, false, {}, "percent",
-     "share of requests answered with 5xx"},
-    {"requests", FunctionCategory::Metric, lbRef, 1, 1, false, {}, "int",
-     "requests served"},
-    {"latency_p50", FunctionCategory::Metric, lbRef, 1, 1, false, {}, "duration",
-     "median response time"},
-    {"latency_p90", FunctionCategory::Metric, lbRef, 1, 1, false, {}, "duration",
-     "90th percentile response time"},
-    {"latency_p99", FunctionCategory::Metric, lbRef, 1, 1, false, {}, "duration",
-     "99th percentile response time"},
-    {"draining", FunctionCategory::Metric, tgRef, 1, 1, false, {}, "int",
-     "draining targets in a target group"},
-    {"desired", FunctionCategory::Metric, asgRef, 1, 1, false, {}, "int",
-     "desired capacity of an Auto Scaling group"},
-    {"served_by", FunctionCategory::Metric, lbClient, 2, 2, false, {}, "ref(instance)",
-     "the instance that served client N's last request: served_by(lb, 7) == asg.instances[0]"},
-    {"leader", FunctionCategory::Metric, electionRef, 1, 1, false, {}, "bool",
-     "the election (or ensemble) has a leader"},
-    {"leader_changes", FunctionCategory::Metric, electionRef, 1, 1, false, {}, "int",
-     "how many times the leader changed"},
-    {"hdfs_at_risk", FunctionCategory::Metric, emrRef, 1, 1, false, {}, "bool",
-     "core nodes were lost: HDFS blocks may be under-replicated"},
-    {"sessions_lost", FunctionCategory::Metric, storeRef, 1, 1, false, {}, "int",
-     "requests that arrived without the session they had"},
+#define INFRAC_METRIC(Id, Name, Args, MinArgs, MaxArgs, Type, Doc)                                \
+  {Name, FunctionCategory::Metric, Args, MinArgs, MaxArgs, false, {}, Type, Doc},
+#include "Basic/Metrics.def"
 };
 
 SchemaFamily infrac::sema::scenarioSchema() { return {blocks, functions, {}}; }

@@ -80,6 +80,10 @@ struct Timer {
   uint64_t arg = 0;  ///< Anything else (a request id, a generation).
 };
 
+/// Names one scheduled timer, for `cancel`. Never reused within a run.
+using TimerId = uint64_t;
+constexpr TimerId NoTimer = 0;
+
 /// The one scheduling interface. The simulator implements it on a virtual
 /// clock; the live runtime implements it on the steady clock.
 class Scheduler {
@@ -88,7 +92,9 @@ public:
   /// The current instant as the scheduler sees it.
   virtual Instant now() const = 0;
   /// Asks for `t` to be delivered at `at` (never earlier than now()).
-  virtual void schedule(Instant at, Timer t) = 0;
+  virtual TimerId runAt(Instant at, Timer t) = 0;
+  /// Withdraws a timer that has not been delivered yet (a no-op otherwise).
+  virtual void cancel(TimerId id) = 0;
 };
 
 /// The simulated scheduler: a priority queue ordered by (time, insertion
@@ -97,30 +103,46 @@ public:
 class SimScheduler final : public Scheduler {
 public:
   Instant now() const override { return current; }
-  void schedule(Instant at, Timer t) override {
+  TimerId runAt(Instant at, Timer t) override {
     assert(at >= current && "scheduling into the past");
     heap.push_back({at, seq++, t});
     siftUp(heap.size() - 1);
+    settled.push_back(false);
+    return seq; // The entry's sequence number plus one: never NoTimer.
+  }
+  void cancel(TimerId id) override {
+    if (id == NoTimer || id > seq || settled[id - 1])
+      return; // Unknown, delivered or cancelled already.
+    settled[id - 1] = true;
+    ++cancelled;
   }
   /// Takes the next event due at or before `limit`, advancing the clock to
   /// it. Returns false (and leaves the clock at `limit`) when there is none.
   bool pop(Instant limit, Timer &out) {
-    if (heap.empty() || heap.front().at > limit) {
-      if (limit != Never && limit > current)
-        current = limit;
-      return false;
+    for (;;) {
+      if (heap.empty() || heap.front().at > limit) {
+        if (limit != Never && limit > current)
+          current = limit;
+        return false;
+      }
+      Entry e = heap.front();
+      heap.front() = heap.back();
+      heap.pop_back();
+      if (!heap.empty())
+        siftDown(0);
+      if (settled[e.seq]) {
+        --cancelled; // Withdrawn: drop it.
+        continue;
+      }
+      settled[e.seq] = true;
+      current = e.at;
+      out = e.timer;
+      ++delivered;
+      return true;
     }
-    Entry e = heap.front();
-    heap.front() = heap.back();
-    heap.pop_back();
-    if (!heap.empty())
-      siftDown(0);
-    current = e.at;
-    out = e.timer;
-    ++delivered;
-    return true;
   }
-  size_t pending() const { return heap.size(); }
+  /// Timers scheduled and neither delivered nor cancelled.
+  size_t pending() const { return heap.size() - cancelled; }
   uint64_t deliveredCount() const { return delivered; }
 
 private:
@@ -162,6 +184,9 @@ private:
     heap[i] = e;
   }
   std::vector<Entry> heap;
+  /// Per sequence number: delivered or cancelled (one bit per timer).
+  std::vector<bool> settled;
+  size_t cancelled = 0; ///< Cancelled entries still in the heap.
   uint64_t seq = 0;
   uint64_t delivered = 0;
   Instant current = 0;

@@ -1,18 +1,17 @@
 //===- Sim.h - Deterministic simulation of a model's scenario -*- C++ -*-===//
 //
-// `simulate` builds a world from the checked model (load balancers with their
-// listeners and target groups, Auto Scaling groups and their instances),
-// drives the controllers of runtime/Controllers on a SimScheduler, plays the
-// scenario's load and timed events, and judges its expectations. The same
-// model, scenario and seed always give the same timeline and trace, byte for
-// byte.
+// `simulate` runs a plan's scenario: the control plane (runtime/Fabric) on a
+// SimScheduler, hosted by simulated EC2 instances and a simulated data plane
+// that plays the scenario's load; the scenario's timed events go to the
+// Fabric as they would from an operator, and its expectations are judged on
+// the Fabric's metrics. The same plan and seed always give the same timeline
+// and trace, byte for byte.
 //
 //===----------------------------------------------------------------------===//
 #ifndef INFRAC_RUNTIME_SIM_H
 #define INFRAC_RUNTIME_SIM_H
 
-#include "Core/Core.h"
-#include "Sema/Model.h"
+#include "Plan/Plan.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -40,6 +39,17 @@ struct SimOptions {
   std::optional<int64_t> instances;
   /// Overrides every target group's fail-open (tests: AWS always fails open).
   std::optional<bool> failOpen;
+
+  /// The overrides that shape the plan.
+  PlanOptions planOptions() const {
+    PlanOptions p;
+    p.seed = seed;
+    p.duration = duration;
+    p.rate = rate;
+    p.instances = instances;
+    p.failOpen = failOpen;
+    return p;
+  }
 };
 
 struct Verdict {
@@ -62,12 +72,8 @@ struct SimResult {
   }
 };
 
-/// The scenarios of a model, in declaration order.
-std::vector<const sema::Resource *> scenarios(const sema::Model &model);
-
-/// Runs one scenario of a model that checked without errors.
-SimResult simulate(const sema::Model &model, const sema::Resource &scenario,
-                   const SimOptions &opts);
+/// Runs the scenario of a plan (built with opts.planOptions()).
+SimResult simulate(const Plan &plan, const SimOptions &opts);
 
 } // namespace infrac::runtime
 

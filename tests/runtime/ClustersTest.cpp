@@ -1,6 +1,7 @@
 //===- ClustersTest.cpp - EMR nodes, the ensemble and its elections -------===//
 
 #include "Controllers/Controllers.h"
+#include "Coord/Coord.h"
 
 #include <gtest/gtest.h>
 

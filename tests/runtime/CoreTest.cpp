@@ -12,11 +12,11 @@ namespace {
 
 TEST(SimSchedulerTest, OrdersByTimeThenInsertion) {
   SimScheduler s;
-  s.schedule(seconds(2), {1, 0, 0});
-  s.schedule(seconds(1), {2, 0, 0});
-  s.schedule(seconds(2), {3, 0, 0});
-  s.schedule(seconds(1), {4, 0, 0});
-  s.schedule(seconds(1), {5, 0, 0});
+  s.runAt(seconds(2), {1, 0, 0});
+  s.runAt(seconds(1), {2, 0, 0});
+  s.runAt(seconds(2), {3, 0, 0});
+  s.runAt(seconds(1), {4, 0, 0});
+  s.runAt(seconds(1), {5, 0, 0});
   std::vector<uint32_t> order;
   std::vector<Instant> times;
   Timer t;
@@ -32,12 +32,12 @@ TEST(SimSchedulerTest, OrdersByTimeThenInsertion) {
 
 TEST(SimSchedulerTest, EventsScheduledAtNowComeAfterThoseAlreadyDue) {
   SimScheduler s;
-  s.schedule(seconds(1), {1, 0, 0});
-  s.schedule(seconds(1), {2, 0, 0});
+  s.runAt(seconds(1), {1, 0, 0});
+  s.runAt(seconds(1), {2, 0, 0});
   Timer t;
   ASSERT_TRUE(s.pop(Never, t));
   EXPECT_EQ(t.kind, 1u);
-  s.schedule(s.now(), {3, 0, 0}); // Same instant, later insertion.
+  s.runAt(s.now(), {3, 0, 0}); // Same instant, later insertion.
   ASSERT_TRUE(s.pop(Never, t));
   EXPECT_EQ(t.kind, 2u);
   ASSERT_TRUE(s.pop(Never, t));
@@ -46,7 +46,7 @@ TEST(SimSchedulerTest, EventsScheduledAtNowComeAfterThoseAlreadyDue) {
 
 TEST(SimSchedulerTest, PopStopsAtTheLimitAndAdvancesTheClock) {
   SimScheduler s;
-  s.schedule(seconds(10), {1, 0, 0});
+  s.runAt(seconds(10), {1, 0, 0});
   Timer t;
   EXPECT_FALSE(s.pop(seconds(5), t));
   EXPECT_EQ(s.now(), seconds(5));
@@ -55,11 +55,37 @@ TEST(SimSchedulerTest, PopStopsAtTheLimitAndAdvancesTheClock) {
   EXPECT_EQ(s.now(), seconds(10));
 }
 
+TEST(SimSchedulerTest, CancelledTimersAreNotDelivered) {
+  SimScheduler s;
+  TimerId a = s.runAt(seconds(1), {1, 0, 0});
+  TimerId b = s.runAt(seconds(2), {2, 0, 0});
+  TimerId c = s.runAt(seconds(3), {3, 0, 0});
+  EXPECT_NE(a, NoTimer);
+  EXPECT_NE(a, b);
+  s.cancel(b);
+  s.cancel(b); // Twice: still one withdrawal.
+  EXPECT_EQ(s.pending(), 2u);
+  Timer t;
+  ASSERT_TRUE(s.pop(Never, t));
+  EXPECT_EQ(t.kind, 1u);
+  s.cancel(a); // Delivered already: nothing happens.
+  EXPECT_EQ(s.pending(), 1u);
+  ASSERT_TRUE(s.pop(Never, t));
+  EXPECT_EQ(t.kind, 3u);
+  EXPECT_EQ(s.now(), seconds(3));
+  EXPECT_FALSE(s.pop(Never, t));
+  EXPECT_EQ(s.deliveredCount(), 2u);
+  s.cancel(c);
+  s.cancel(NoTimer);
+  s.cancel(12345); // Never issued.
+  EXPECT_EQ(s.pending(), 0u);
+}
+
 TEST(SimSchedulerTest, ManyEventsComeOutSorted) {
   SimScheduler s;
   Rng rng(7);
   for (uint32_t i = 0; i < 10000; ++i)
-    s.schedule(Instant(rng.below(1000)), {i, 0, 0});
+    s.runAt(Instant(rng.below(1000)), {i, 0, 0});
   Timer t;
   Instant last = -1;
   std::vector<uint32_t> seqAtLast;

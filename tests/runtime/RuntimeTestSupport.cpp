@@ -30,7 +30,7 @@ SimRun simulateFile(const std::string &path, const std::string &scenario,
   opts.timeline = &timeline;
   if (withTrace)
     opts.trace = &trace;
-  out.result = runtime::simulate(*fe->model, *sc, opts);
+  out.result = runtime::simulate(runtime::buildPlan(*fe->model, sc, opts.planOptions()), opts);
   timeline.flush();
   trace.flush();
   out.built = true;
@@ -102,7 +102,7 @@ runtime::SimResult LoadedModel::run(const std::string &scenario, runtime::SimOpt
   LineSink sink(onLine);
   opts.trace = &sink;
   opts.timeline = nullptr;
-  runtime::SimResult res = runtime::simulate(*model, *sc, opts);
+  runtime::SimResult res = runtime::simulate(runtime::buildPlan(*model, sc, opts.planOptions()), opts);
   sink.flush();
   return res;
 }

@@ -1,6 +1,6 @@
 //===- TrafficTest.cpp - Request arrivals and service times ---------------===//
 
-#include "Controllers/Controllers.h"
+#include "Sim/Traffic.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 //===- TrafficModel.cpp - Request arrivals for simulation -----------------===//
 
-#include "Controllers/Controllers.h"
+#include "Sim/Traffic.h"
 
 namespace infrac::runtime {
 

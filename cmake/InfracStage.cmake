@@ -1,0 +1,23 @@
+# One library per folder, and only its public header visible to the others.
+#
+#   infrac_stage(NAME FOLDER HEADER [SOURCES ...] [PUBLIC ...] [PRIVATE ...])
+#
+# builds the static library NAME from FOLDER's SOURCES. Other targets that link
+# it see exactly one file of the folder, "FOLDER/HEADER" (through a directory in
+# the build tree holding a link to it); the library's own sources also see the
+# rest of their own folder, and nothing else of the tree. PUBLIC and PRIVATE
+# are the libraries it links, so link dependencies follow the layering too.
+function(infrac_stage name folder header)
+  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC;PRIVATE" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  set(src ${CMAKE_CURRENT_SOURCE_DIR}/${folder})
+  set(pub ${CMAKE_BINARY_DIR}/stage-include/${name}/public)
+  set(own ${CMAKE_BINARY_DIR}/stage-include/${name}/private)
+  file(MAKE_DIRECTORY ${pub}/${folder})
+  file(CREATE_LINK ${src}/${header} ${pub}/${folder}/${header} SYMBOLIC)
+  file(MAKE_DIRECTORY ${own})
+  file(CREATE_LINK ${src} ${own}/${folder} SYMBOLIC)
+  target_include_directories(${name} PUBLIC ${pub} PRIVATE ${own})
+  target_link_libraries(${name} PUBLIC ${ARG_PUBLIC} PRIVATE ${ARG_PRIVATE})
+  infrac_warnings(${name})
+endfunction()

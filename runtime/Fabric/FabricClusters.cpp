@@ -1,0 +1,407 @@
+//===- FabricClusters.cpp - EMR clusters and coordination ensembles -------===//
+//
+// An EmrCluster per emr_cluster and a Coordination per coordination block,
+// the elections' and services' members bound to what runs them (Auto Scaling
+// instances or EMR nodes), and scenario actions, instance events and
+// wake-ups turned into controller calls.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Fabric/Clusters.h"
+
+using llvm::StringRef;
+
+namespace infrac::runtime {
+
+/// TmCluster timers: the ensemble's wake-up (id = ensemble), or a spot node
+/// of an EMR cluster stopping (id = SpotStop | cluster, arg = node).
+constexpr uint32_t SpotStop = 0x80000000u;
+
+struct Clusters::Impl {
+  Fabric &f;
+
+  struct Emr {
+    const EmrPlan *plan = nullptr;
+    std::unique_ptr<EmrCluster> c;
+  };
+  std::vector<Emr> emrs;
+
+  /// Who a coordination member is.
+  struct Binding {
+    enum Kind : uint8_t { Instance, Node, Abstract } kind = Abstract;
+    uint32_t id = 0; ///< Instance: its id.
+    size_t emr = 0;  ///< Node: cluster and node.
+    size_t node = 0;
+  };
+  struct Ensemble {
+    const EnsemblePlan *plan = nullptr;
+    std::unique_ptr<Coordination> c;
+    std::vector<Binding> members; ///< Per Coordination member.
+    Instant wakeScheduled = Never;
+  };
+  std::vector<Ensemble> ens;
+
+  explicit Impl(Fabric &f) : f(f) {
+    for (const EmrPlan &e : f.plan().emrs)
+      emrs.push_back({&e, std::make_unique<EmrCluster>(e.config)});
+    for (const EnsemblePlan &e : f.plan().ensembles) {
+      Ensemble en;
+      en.plan = &e;
+      en.c = std::make_unique<Coordination>(e.config);
+      ens.push_back(std::move(en));
+    }
+  }
+
+  const std::string &name(size_t e) const { return ens[e].plan->config.name; }
+  void note(const std::string &who, std::vector<std::string> &out) {
+    for (const std::string &s : out)
+      f.trace.note(who, s);
+    out.clear();
+  }
+  void wake(size_t e) {
+    Instant t = ens[e].c->nextWakeup();
+    if (t == Never || t >= ens[e].wakeScheduled)
+      return;
+    ens[e].wakeScheduled = t;
+    f.sched.runAt(std::max(t, f.sched.now()), {Fabric::TmCluster, uint32_t(e), 0});
+  }
+  void done(size_t e, std::vector<std::string> &out) {
+    note(name(e), out);
+    wake(e);
+  }
+
+  /// Whether an election's or service's members are what `b` runs on: the
+  /// instances of Auto Scaling group `asg`, or EMR node `node`.
+  bool matches(const MemberSource &m, const Binding &b) const {
+    if (b.kind == Binding::Instance) {
+      const InstanceRt *in = f.instance(b.id);
+      return in && m.kind == MemberSource::Asg && m.index == in->asg;
+    }
+    if (b.kind != Binding::Node)
+      return false; // A count of members is not bound to a group.
+    const EmrNode &n = emrs[b.emr].c->nodes()[b.node];
+    bool primary = emrs[b.emr].plan->config.groups[n.group].role == NodeRole::Primary;
+    return (m.kind == MemberSource::EmrGroup && m.index == b.emr && m.group == n.group) ||
+           (primary && m.kind == MemberSource::EmrPrimaries && m.index == b.emr);
+  }
+
+  bool takesPart(size_t e, const Binding &b) const {
+    for (const MemberSource &m : ens[e].plan->electionMembers)
+      if (matches(m, b))
+        return true;
+    for (const MemberSource &m : ens[e].plan->serviceMembers)
+      if (matches(m, b))
+        return true;
+    return false;
+  }
+
+  /// The member of ensemble `e` bound to `b`, declared (not started) if new.
+  uint32_t memberFor(size_t e, const Binding &b, const std::string &memberName) {
+    Ensemble &en = ens[e];
+    for (uint32_t m = 0; m < en.members.size(); ++m) {
+      const Binding &x = en.members[m];
+      if (x.kind == b.kind && x.id == b.id && x.emr == b.emr && x.node == b.node)
+        return m;
+    }
+    std::vector<uint32_t> els, svcs;
+    for (uint32_t k = 0; k < en.plan->electionMembers.size(); ++k)
+      if (matches(en.plan->electionMembers[k], b))
+        els.push_back(k);
+    for (uint32_t k = 0; k < en.plan->serviceMembers.size(); ++k)
+      if (matches(en.plan->serviceMembers[k], b))
+        svcs.push_back(k);
+    en.members.push_back(b);
+    return en.c->addMember(memberName, els, svcs);
+  }
+
+  void nodeLost(size_t c, size_t node, bool graceful, StringRef cause);
+  bool actOnEnsemble(ActionKind action, const TargetRef &ref);
+  bool actOnEmr(ActionKind action, const TargetRef &ref);
+  void memberDown(size_t e, uint32_t m, bool graceful, StringRef why);
+};
+
+Clusters::Clusters(Fabric &f) : impl(new Impl(f)) {}
+Clusters::~Clusters() = default;
+
+void Clusters::start() {
+  Impl &I = *impl;
+  Instant now = I.f.sched.now();
+  std::vector<std::string> out;
+  for (Impl::Emr &e : I.emrs) {
+    e.c->start(now, out);
+    I.note(e.plan->config.name, out);
+  }
+  for (size_t e = 0; e < I.ens.size(); ++e) {
+    Impl::Ensemble &en = I.ens[e];
+    en.c->start(now, out);
+    I.note(I.name(e), out);
+    // Members that are not Auto Scaling instances: counts and EMR nodes.
+    const auto &elections = en.plan->config.elections;
+    for (size_t k = 0; k < elections.size(); ++k) {
+      const MemberSource &ms = en.plan->electionMembers[k];
+      if (ms.kind != MemberSource::Count)
+        continue;
+      for (int64_t i = 0; i < ms.count; ++i) {
+        Impl::Binding b;
+        b.kind = Impl::Binding::Abstract;
+        b.id = uint32_t(k << 16 | uint64_t(i));
+        uint32_t m = I.memberFor(e, b, elections[k].name + "-" + std::to_string(i + 1));
+        en.c->memberUp(now, m, out);
+      }
+    }
+    for (size_t c = 0; c < I.emrs.size(); ++c) {
+      const EmrCluster &cl = *I.emrs[c].c;
+      for (size_t n = 0; n < cl.nodes().size(); ++n) {
+        Impl::Binding b;
+        b.kind = Impl::Binding::Node;
+        b.emr = c;
+        b.node = n;
+        if (!I.takesPart(e, b))
+          continue;
+        uint32_t m = I.memberFor(e, b,
+                                 cl.config().name + "." +
+                                     cl.config().groups[cl.nodes()[n].group].name + "[" +
+                                     std::to_string(cl.nodes()[n].index) + "]");
+        en.c->memberUp(now, m, out);
+      }
+    }
+    I.done(e, out);
+  }
+}
+
+void Clusters::instanceUp(uint32_t id) {
+  Impl &I = *impl;
+  const InstanceRt *in = I.f.instance(id);
+  if (!in || in->asg == NoIndex || !in->running || !in->appUp)
+    return;
+  std::vector<std::string> out;
+  Impl::Binding b;
+  b.kind = Impl::Binding::Instance;
+  b.id = id;
+  for (size_t e = 0; e < I.ens.size(); ++e) {
+    if (!I.takesPart(e, b))
+      continue;
+    uint32_t m = I.memberFor(e, b, Fabric::instanceName(id));
+    I.ens[e].c->memberUp(I.f.sched.now(), m, out);
+    I.done(e, out);
+  }
+}
+
+void Clusters::instanceDown(uint32_t id) {
+  Impl &I = *impl;
+  for (size_t e = 0; e < I.ens.size(); ++e)
+    for (uint32_t m = 0; m < I.ens[e].members.size(); ++m) {
+      const Impl::Binding &b = I.ens[e].members[m];
+      if (b.kind == Impl::Binding::Instance && b.id == id && I.ens[e].c->memberIsUp(m)) {
+        std::vector<std::string> out;
+        I.ens[e].c->memberDown(I.f.sched.now(), m, false, out);
+        I.done(e, out);
+      }
+    }
+}
+
+void Clusters::Impl::memberDown(size_t e, uint32_t m, bool graceful, StringRef why) {
+  const Binding &b = ens[e].members[m];
+  if (b.kind == Binding::Instance)
+    f.appDown(b.id, why); // The process, not the host.
+  std::vector<std::string> out;
+  ens[e].c->memberDown(f.sched.now(), m, graceful, out);
+  done(e, out);
+}
+
+void Clusters::Impl::nodeLost(size_t c, size_t node, bool graceful, StringRef cause) {
+  std::vector<std::string> out;
+  emrs[c].c->onNodeLost(f.sched.now(), node, cause, out);
+  note(emrs[c].plan->config.name, out);
+  for (size_t e = 0; e < ens.size(); ++e)
+    for (uint32_t m = 0; m < ens[e].members.size(); ++m) {
+      const Binding &b = ens[e].members[m];
+      if (b.kind == Binding::Node && b.emr == c && b.node == node && ens[e].c->memberIsUp(m)) {
+        ens[e].c->memberDown(f.sched.now(), m, graceful, out);
+        done(e, out);
+      }
+    }
+}
+
+void Clusters::onWake(const Timer &t) {
+  Impl &I = *impl;
+  if (t.id & SpotStop) {
+    size_t c = t.id & ~SpotStop;
+    if (I.emrs[c].c->nodes()[t.arg].running)
+      I.nodeLost(c, size_t(t.arg), false, "interrupted (spot capacity reclaimed)");
+    return;
+  }
+  Impl::Ensemble &en = I.ens[t.id];
+  en.wakeScheduled = Never;
+  std::vector<std::string> out;
+  en.c->onWake(I.f.sched.now(), out);
+  I.done(t.id, out);
+}
+
+bool Clusters::Impl::actOnEnsemble(ActionKind action, const TargetRef &ref) {
+  size_t e = ref.object;
+  Ensemble &en = ens[e];
+  Coordination &c = *en.c;
+  Instant now = f.sched.now();
+  std::vector<std::string> out;
+  bool down = action == ActionKind::Kill || action == ActionKind::Stop;
+  bool upAgain = action == ActionKind::Recover;
+  if (!down && !upAgain)
+    return false;
+  if (ref.kind == TargetRef::EnsembleServer || ref.kind == TargetRef::EnsembleLeader ||
+      ref.kind == TargetRef::Ensemble) {
+    std::vector<unsigned> servers;
+    if (ref.kind == TargetRef::EnsembleServer)
+      servers.push_back(unsigned(ref.index));
+    else if (ref.kind == TargetRef::EnsembleLeader) {
+      if (c.leaderServer() < 0)
+        f.trace.note(name(e), "the ensemble has no leader right now");
+      else
+        servers.push_back(unsigned(c.leaderServer()));
+    } else {
+      for (unsigned s = 0; s < c.config().servers; ++s)
+        servers.push_back(s);
+    }
+    for (unsigned s : servers)
+      down ? c.serverDown(now, s, out) : c.serverUp(now, s, out);
+    done(e, out);
+    return true;
+  }
+  // An election: its leader, or every member.
+  uint32_t k = uint32_t(ref.index);
+  std::vector<uint32_t> targets;
+  if (ref.kind == TargetRef::ElectionLeader) {
+    int m = c.leader(k);
+    if (m < 0)
+      f.trace.note(name(e), "'" + c.config().elections[k].name + "' has no leader right now");
+    else
+      targets.push_back(uint32_t(m));
+  } else {
+    for (uint32_t m = 0; m < c.memberCount(); ++m)
+      targets.push_back(m);
+  }
+  for (uint32_t m : targets) {
+    if (down) {
+      if (c.memberIsUp(m))
+        memberDown(e, m, action == ActionKind::Stop,
+                   action == ActionKind::Stop ? "its member process exits"
+                                              : "its member process was killed");
+    } else if (!c.memberIsUp(m)) {
+      const Binding &b = en.members[m];
+      if (b.kind == Binding::Instance)
+        f.appUp(b.id);
+      if (b.kind != Binding::Node || emrs[b.emr].c->nodes()[b.node].running) {
+        c.memberUp(now, m, out);
+        done(e, out);
+      }
+    }
+  }
+  return true;
+}
+
+bool Clusters::Impl::actOnEmr(ActionKind action, const TargetRef &ref) {
+  size_t c = ref.object;
+  Emr &em = emrs[c];
+  const std::string &cluster = em.plan->config.name;
+  std::vector<size_t> nodes;
+  for (size_t g = 0; g < em.plan->config.groups.size(); ++g) {
+    if (ref.kind == TargetRef::EmrGroup && g != size_t(ref.index))
+      continue;
+    std::vector<size_t> of = em.c->nodesOf(g);
+    if (ref.named && ref.node >= 0) {
+      if (size_t(ref.node) < of.size())
+        nodes.push_back(of[ref.node]);
+      else
+        f.trace.note(cluster,
+                     "'" + ref.path + "' has no node [" + std::to_string(ref.node) + "]");
+    } else {
+      nodes.insert(nodes.end(), of.begin(), of.end());
+    }
+  }
+  Instant now = f.sched.now();
+  std::vector<std::string> out;
+  if (action == ActionKind::Interrupt) {
+    for (size_t n : nodes) {
+      const EmrNode &node = em.c->nodes()[n];
+      if (!node.running || (!ref.named && !em.c->config().groups[node.group].spot))
+        continue;
+      em.c->onSpotNotice(now, n, out);
+      f.sched.runAt(now + SpotNotice, {Fabric::TmCluster, SpotStop | uint32_t(c), n});
+    }
+    note(cluster, out);
+    return true;
+  }
+  if (action == ActionKind::Kill || action == ActionKind::Stop) {
+    for (size_t n : nodes)
+      nodeLost(c, n, action == ActionKind::Stop,
+               action == ActionKind::Stop ? "stopped" : "killed");
+    return true;
+  }
+  if (action == ActionKind::Recover) {
+    f.trace.note(cluster, "EMR does not bring a lost node back");
+    return true;
+  }
+  return false;
+}
+
+bool Clusters::act(ActionKind action, const TargetRef &ref) {
+  switch (ref.kind) {
+  case TargetRef::EnsembleServer:
+  case TargetRef::EnsembleLeader:
+  case TargetRef::Ensemble:
+  case TargetRef::ElectionLeader:
+  case TargetRef::Election:
+    return impl->actOnEnsemble(action, ref);
+  case TargetRef::EmrGroup:
+  case TargetRef::EmrCluster:
+    return impl->actOnEmr(action, ref);
+  default:
+    return false;
+  }
+}
+
+std::optional<double> Clusters::metric(MetricId m, const ObjectRef &o,
+                                       std::string &shown) const {
+  const Impl &I = *impl;
+  if (o.kind == ObjectRef::EmrGroup && m == MetricId::Running) {
+    unsigned n = I.emrs[o.index].c->running(o.sub);
+    shown = std::to_string(n);
+    return double(n);
+  }
+  if (o.kind == ObjectRef::EmrCluster && m == MetricId::HdfsAtRisk) {
+    const EmrCluster &c = *I.emrs[o.index].c;
+    bool risk = c.hdfsAtRisk();
+    shown = risk ? "true (core nodes were lost; replication " + std::to_string(c.replication()) +
+                       ")"
+                 : "false";
+    return risk ? 1.0 : 0.0;
+  }
+  if (o.kind == ObjectRef::Ensemble) {
+    const Coordination &c = *I.ens[o.index].c;
+    if (m == MetricId::Leader) {
+      shown = c.leaderServer() < 0 ? "false (no leader)"
+                                   : "true (server " + std::to_string(c.leaderServer()) + ")";
+      return c.leaderServer() >= 0 ? 1.0 : 0.0;
+    }
+    if (m == MetricId::LeaderChanges) {
+      shown = std::to_string(c.serverLeaderChanges());
+      return double(c.serverLeaderChanges());
+    }
+    return std::nullopt;
+  }
+  if (o.kind == ObjectRef::Election) {
+    const Coordination &c = *I.ens[o.index].c;
+    if (m == MetricId::Leader) {
+      int who = c.leader(o.sub);
+      shown = who < 0 ? "false (no leader)" : "true (" + c.memberName(uint32_t(who)) + ")";
+      return who >= 0 ? 1.0 : 0.0;
+    }
+    if (m == MetricId::LeaderChanges) {
+      shown = std::to_string(c.leaderChanges(o.sub));
+      return double(c.leaderChanges(o.sub));
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace infrac::runtime
