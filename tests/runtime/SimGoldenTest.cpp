@@ -11,6 +11,8 @@
 // verbatim (targets, groups, metrics, notes, verdicts), so any change to any
 // byte fails the test and most changes show which record moved.
 //
+// The plan each scenario runs (`--emit=plan`) has its golden (.plan) too.
+//
 // INFRAC_UPDATE_GOLDENS=1 rewrites them; review the diff.
 //
 //===----------------------------------------------------------------------===//
@@ -42,6 +44,10 @@ struct GoldenCase {
     return llvm::sys::path::stem(file).str() + "." + scenario + ".seed" + std::to_string(seed);
   }
 };
+
+void PrintTo(const GoldenCase &c, std::ostream *os) {
+  *os << c.file << " --scenario " << c.scenario << " --seed " << c.seed;
+}
 
 std::vector<GoldenCase> goldenCases() {
   std::vector<GoldenCase> out;
@@ -117,6 +123,40 @@ INSTANTIATE_TEST_SUITE_P(Scenarios, SimGoldenTest, testing::ValuesIn(goldenCases
                            return name;
                          });
 
+/// `infrac sim FILE --scenario S --emit=plan`: what the runtime was given,
+/// once per scenario (the seed does not change the plan).
+class PlanGoldenTest : public testing::TestWithParam<GoldenCase> {};
+
+TEST_P(PlanGoldenTest, PlanIsUnchanged) {
+  const GoldenCase &c = GetParam();
+  ProcessResult r = runProcess({INFRAC_BINARY, "sim", sourceDir() + "/" + c.file, "--scenario",
+                                c.scenario, "--emit=plan"});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  std::string golden = sourceDir() + "/tests/golden/sim/" + llvm::sys::path::stem(c.file).str() +
+                       "." + c.scenario + ".plan";
+  std::string diff = compareGolden(golden, r.out);
+  EXPECT_TRUE(diff.empty()) << diff;
+}
+
+std::vector<GoldenCase> planCases() {
+  std::vector<GoldenCase> out;
+  for (const GoldenCase &c : goldenCases())
+    if (c.seed == 1)
+      out.push_back(c);
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, PlanGoldenTest, testing::ValuesIn(planCases()),
+                         [](const testing::TestParamInfo<GoldenCase> &info) {
+                           std::string name =
+                               llvm::sys::path::stem(info.param.file).str() + "_" +
+                               info.param.scenario;
+                           for (char &ch : name)
+                             if (!llvm::isAlnum(ch))
+                               ch = '_';
+                           return name;
+                         });
+
 TEST(SimGoldenTest, EveryScenarioHasGoldens) {
   // The golden folder holds exactly the cases above: a scenario that is
   // renamed or removed leaves no stale golden behind.
@@ -124,10 +164,12 @@ TEST(SimGoldenTest, EveryScenarioHasGoldens) {
   for (const GoldenCase &c : goldenCases()) {
     expected.push_back(c.stem() + ".timeline");
     expected.push_back(c.stem() + ".trace");
+    if (c.seed == 1)
+      expected.push_back(llvm::sys::path::stem(c.file).str() + "." + c.scenario + ".plan");
   }
   std::sort(expected.begin(), expected.end());
   std::vector<std::string> actual;
-  for (const char *ext : {".timeline", ".trace"})
+  for (const char *ext : {".timeline", ".trace", ".plan"})
     for (const std::string &p : listFiles("tests/golden/sim", ext, false))
       actual.push_back(llvm::sys::path::filename(p).str());
   std::sort(actual.begin(), actual.end());
