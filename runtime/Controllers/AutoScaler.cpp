@@ -136,7 +136,7 @@ void AutoScaler::reconcile(Instant now, std::vector<AsgCommand> &out) {
                int64_t(std::ceil(double(std::max<int64_t>(0, n - cfg.onDemandBase)) *
                                  cfg.onDemandPercent / 100.0)));
     AsgInstance i;
-    i.id = nextId++;
+    i.id = shared ? shared->next() : own.next();
     i.zone = uint32_t(zone);
     i.launchedAt = now;
     i.spot = onDemand >= wantOnDemand;

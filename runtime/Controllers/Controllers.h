@@ -459,8 +459,9 @@ public:
   const std::vector<AsgInstance> &instances() const { return all; }
   const AsgInstance *find(uint32_t id) const;
 
-  /// Instance ids are the world's: the group numbers its launches from `base`.
-  void setIdBase(uint32_t base) { nextId = base; }
+  /// Instance ids are the world's: the group takes them from `ids`, shared
+  /// by every group of the run (alone, it numbers its launches from 1).
+  void setIds(IdAllocator *ids) { shared = ids; }
 
 private:
   AsgInstance *get(uint32_t id);
@@ -481,7 +482,8 @@ private:
   int64_t minCap, maxCap, desiredCap;
   std::vector<AsgInstance> all;
   std::vector<bool> zoneUp;
-  uint32_t nextId = 1;
+  IdAllocator own;
+  IdAllocator *shared = nullptr;
   std::vector<std::vector<double>> history; ///< Per policy, recent datapoints.
   std::vector<bool> scheduledDone;
   Instant cooldownUntil = 0;

@@ -192,6 +192,21 @@ private:
   Instant current = 0;
 };
 
+/// Hands out instance ids for the whole life of a run, as EC2 does: every
+/// launch in every group gets the next number, and none is ever reused.
+class IdAllocator {
+public:
+  uint32_t next() {
+    assert(nextId != std::numeric_limits<uint32_t>::max() && "out of instance ids");
+    return nextId++;
+  }
+  /// How many ids were handed out.
+  uint32_t count() const { return nextId - 1; }
+
+private:
+  uint32_t nextId = 1;
+};
+
 /// Formats an instant as seconds with millisecond precision: "30.000s".
 void formatInstant(Instant t, char *buf, size_t size);
 

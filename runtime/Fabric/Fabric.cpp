@@ -72,13 +72,11 @@ Fabric::Fabric(const Plan &plan, Scheduler &sched, Host &host, Trace &trace, Rng
       lb.routers.emplace_back(l.rules, l.defaultAction);
     lbs.push_back(std::move(lb));
   }
-  uint32_t idBase = 1;
   for (const AsgPlan &a : p.asgs) {
     AsgRt g;
     g.plan = &a;
     g.scaler = std::make_unique<AutoScaler>(a.config, rng.fork());
-    g.scaler->setIdBase(idBase);
-    idBase += 1000;
+    g.scaler->setIds(&ids);
     g.policies.resize(a.policies.size());
     groups.push_back(std::move(g));
   }

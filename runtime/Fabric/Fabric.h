@@ -292,6 +292,7 @@ private:
   std::vector<LoadBalancerRt> lbs;
   std::vector<AsgRt> groups;
   std::vector<InstanceRt> insts;
+  IdAllocator ids; ///< Instance ids, unique for the whole run.
   llvm::DenseMap<uint32_t, uint32_t> slotById;
   std::vector<bool> downZones;
   std::vector<uint64_t> lostPerStore;

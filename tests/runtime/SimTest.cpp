@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 using namespace infrac;
 using namespace infrac::test;
 using llvm::StringRef;
@@ -337,3 +339,39 @@ TEST(WorldTest, CpuTrackingAndScheduledActions) {
 }
 
 } // namespace
+
+TEST(WorldTest, InstanceIdsAreUniqueForTheWholeRun) {
+  // One group replaces its instance 5,000 times beside a second group: every
+  // launch gets an id of its own, and the groups never share one (instance
+  // ids once stepped by 1,000 per group and collided after 1,000 launches).
+  std::string sc = "auto_scaling_group other {\n  launch_template = lt; subnets = [a, b]; "
+                   "min = 2; max = 2\n}\n"
+                   "scenario s {\n  duration = 200400s\n";
+  const int kills = 5000;
+  for (int k = 0; k < kills; ++k)
+    sc += "  at " + std::to_string(40 * (k + 1)) + "s { kill = asg }\n"; // Its one instance.
+  sc += "  at 200100s { kill = other.instances[1] }\n"
+        "  expect capacity(asg) == 1 after 200300s\n"
+        "  expect capacity(other) == 2 after 200300s\n}\n";
+  SimRun run = simulateText(world("", "  min = 1; max = 1", sc), "s", {}, false);
+  ASSERT_TRUE(run.built) << run.diagnostics;
+  EXPECT_TRUE(run.result.passed()) << verdicts(run.result);
+  std::map<std::string, std::string> owner; // Instance -> the group that launched it.
+  unsigned launches = 0, collisions = 0;
+  for (StringRef rest = run.timeline; !rest.empty();) {
+    auto [line, tail] = rest.split('\n');
+    rest = tail;
+    size_t at = line.find("launching i-");
+    if (at == StringRef::npos)
+      continue;
+    StringRef group = line.drop_front(12).ltrim().split(' ').first;
+    std::string id = line.drop_front(at + 10).split(' ').first.str();
+    ++launches;
+    if (!owner.emplace(id, group.str()).second)
+      ++collisions;
+  }
+  EXPECT_EQ(launches, 1u + kills + 2u + 1u);
+  EXPECT_EQ(collisions, 0u);
+  EXPECT_EQ(owner.size(), launches);
+  EXPECT_EQ(count(run.timeline, " killed"), unsigned(kills + 1));
+}
