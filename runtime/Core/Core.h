@@ -105,16 +105,22 @@ public:
   Instant now() const override { return current; }
   TimerId runAt(Instant at, Timer t) override {
     assert(at >= current && "scheduling into the past");
+    assert(t.kind != Cancelled && "a reserved timer kind");
     heap.push_back({at, seq++, t});
     siftUp(heap.size() - 1);
-    settled.push_back(false);
     return seq; // The entry's sequence number plus one: never NoTimer.
   }
+  /// Linear in the timers pending: the simulator's controllers hardly ever
+  /// cancel, and this keeps runAt and pop free of any bookkeeping for it.
   void cancel(TimerId id) override {
-    if (id == NoTimer || id > seq || settled[id - 1])
-      return; // Unknown, delivered or cancelled already.
-    settled[id - 1] = true;
-    ++cancelled;
+    if (id == NoTimer)
+      return;
+    for (Entry &e : heap)
+      if (e.seq == id - 1 && e.timer.kind != Cancelled) {
+        e.timer.kind = Cancelled; // Dropped when it comes out.
+        ++cancelled;
+        return;
+      }
   }
   /// Takes the next event due at or before `limit`, advancing the clock to
   /// it. Returns false (and leaves the clock at `limit`) when there is none.
@@ -130,11 +136,10 @@ public:
       heap.pop_back();
       if (!heap.empty())
         siftDown(0);
-      if (settled[e.seq]) {
-        --cancelled; // Withdrawn: drop it.
+      if (e.timer.kind == Cancelled) {
+        --cancelled;
         continue;
       }
-      settled[e.seq] = true;
       current = e.at;
       out = e.timer;
       ++delivered;
@@ -184,9 +189,8 @@ private:
     heap[i] = e;
   }
   std::vector<Entry> heap;
-  /// Per sequence number: delivered or cancelled (one bit per timer).
-  std::vector<bool> settled;
-  size_t cancelled = 0; ///< Cancelled entries still in the heap.
+  static constexpr uint32_t Cancelled = ~0u; ///< The kind of a withdrawn entry.
+  size_t cancelled = 0; ///< Withdrawn entries still in the heap.
   uint64_t seq = 0;
   uint64_t delivered = 0;
   Instant current = 0;

@@ -185,8 +185,11 @@ SimResult World::run() {
       }
     loads.push_back(std::move(ld));
   }
-  for (const ExpectationPlan &e : scenario.expectations)
-    exps.push_back({&e});
+  for (const ExpectationPlan &e : scenario.expectations) {
+    ExpState s;
+    s.e = &e;
+    exps.push_back(std::move(s));
+  }
 
   trace.begin(scenario.name, scenario.seed, end);
   fabric->deploy();
