@@ -79,7 +79,9 @@ const char *reason(int status) {
 
 /// An error page as ALB writes it.
 Res errorResponse(int status, bool keepAlive) {
-  Res res{http::int_to_status(unsigned(status)), 11};
+  Res res;
+  res.result(unsigned(status));
+  res.version(11);
   char body[256];
   std::snprintf(body, sizeof body,
                 "<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d "
@@ -166,7 +168,8 @@ asio::awaitable<void> serve(Worker &w, ListenerState &l, Stream &stream, HttpCon
     if (ec) {
       if (conn.clientTimedOut || !isHttpError(ec) || ec == http::error::end_of_stream)
         co_return;
-      int status = ec == http::error::header_limit ? 431 : 400;
+      // A Content-Length over the body limit is found with the header.
+      int status = ec == http::error::header_limit ? 431 : ec == http::error::body_limit ? 413 : 400;
       counters.count(status, 0);
       Res res = errorResponse(status, false);
       conn.after(cfg.idleTimeout);
@@ -174,6 +177,14 @@ asio::awaitable<void> serve(Worker &w, ListenerState &l, Stream &stream, HttpCon
       co_return;
     }
     Clock::time_point t0 = Clock::now();
+    if (unsigned v = parser.get().version(); v != 10 && v != 11) {
+      // HTTP/1.0 and 1.1 only (an HTTP/2 preface, HTTP/9.9, ...).
+      counters.count(400, 0);
+      Res res = errorResponse(400, false);
+      conn.after(cfg.idleTimeout);
+      co_await http::async_write(stream, res, ec_(ec));
+      co_return;
+    }
     if (!parser.is_done()) {
       // The body: 100-continue first when asked.
       auto expect = parser.get()[http::field::expect];
@@ -203,14 +214,19 @@ asio::awaitable<void> serve(Worker &w, ListenerState &l, Stream &stream, HttpCon
     bool head = req.method() == http::verb::head;
 
     // What routing sees.
-    s.headers.resize(0);
+    // (The strings of earlier requests are reused: no allocation per header.)
+    size_t nHeaders = 0;
     s.cookies.clear();
     for (auto &f : req) {
-      s.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+      if (nHeaders == s.headers.size())
+        s.headers.emplace_back();
+      infrac::runtime::Header &h = s.headers[nHeaders++];
+      h.name.assign(f.name_string().data(), f.name_string().size());
+      h.value.assign(f.value().data(), f.value().size());
     }
-    for (auto &h : s.headers)
-      if (llvm::StringRef(h.name).equals_insensitive("cookie"))
-        parseCookies(h.value, s.cookies);
+    for (size_t i = 0; i < nHeaders; ++i)
+      if (llvm::StringRef(s.headers[i].name).equals_insensitive("cookie"))
+        parseCookies(s.headers[i].value, s.cookies);
     llvm::StringRef target(req.target().data(), req.target().size());
     auto [path, query] = target.split('?');
     auto hostField = req[http::field::host];
@@ -222,7 +238,7 @@ asio::awaitable<void> serve(Worker &w, ListenerState &l, Stream &stream, HttpCon
     info.request.host = host;
     info.request.path = path;
     info.request.query = query;
-    info.request.headers = s.headers;
+    info.request.headers = llvm::ArrayRef<infrac::runtime::Header>(s.headers).take_front(nHeaders);
     info.request.sourceIp = peerIp;
     info.cookies = s.cookies;
     info.sourcePort = peer.port();
@@ -234,7 +250,7 @@ asio::awaitable<void> serve(Worker &w, ListenerState &l, Stream &stream, HttpCon
       if (route.kind == HttpRoute::NoTarget) {
         res = errorResponse(503, keepAlive);
       } else {
-        res.result(http::int_to_status(unsigned(route.status)));
+        res.result(unsigned(route.status));
         res.version(11);
         res.set(http::field::server, "awselb/2.0");
         if (route.kind == HttpRoute::Redirect) {
