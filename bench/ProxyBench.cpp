@@ -349,10 +349,16 @@ double median(std::vector<double> v) {
 
 std::string haproxyConfig(uint16_t http, uint16_t tcp, uint16_t src, const std::vector<uint16_t> &be,
                           uint16_t source) {
-  std::string c = "global\n    maxconn 20000\n    nbthread 1\n\ndefaults\n    timeout connect 5s\n"
+  std::string c = "global\n    maxconn 4096\n    nbthread 1\n\ndefaults\n    timeout connect 5s\n"
                   "    timeout client 30s\n    timeout server 30s\n\n";
+  // The headers ALB adds (infrac adds them too): the backends see the same.
   c += "frontend fe_http\n    mode http\n    bind 127.0.0.1:" + std::to_string(http) +
-       "\n    default_backend be_http\n\n";
+       "\n    option forwardfor\n"
+       "    http-request set-header X-Forwarded-Proto http\n"
+       "    http-request set-header X-Forwarded-Port %[dst_port]\n"
+       "    unique-id-format Root=1-%[date,hex]-%[rand,hex]%[rand,hex]\n"
+       "    unique-id-header X-Amzn-Trace-Id\n"
+       "    default_backend be_http\n\n";
   c += "backend be_http\n    mode http\n    balance roundrobin\n    option httpchk GET /health\n"
        "    cookie AWSALB insert\n";
   for (size_t i = 0; i < be.size(); ++i)
@@ -400,7 +406,8 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  if (capture("command -v wrk haproxy taskset | wc -l").find('3') == std::string::npos) {
+  if (capture("for t in wrk haproxy taskset; do command -v $t; done | wc -l").find('3') ==
+      std::string::npos) {
     std::fprintf(stderr, "proxybench: needs wrk, haproxy and taskset (INFRAC_SETUP_BENCH=1 "
                          "bash scripts/setup.sh)\n");
     return 1;

@@ -106,7 +106,7 @@ bool Worker::waitExit(std::chrono::milliseconds d) {
 
 void Worker::start() {
   guard.emplace(io.get_executor());
-  tick = std::make_unique<asio::steady_timer>(io);
+  tick = std::make_unique<Timer>(io);
   spawn(io, sweeper());
   exitedFuture = exited.get_future();
   thread = std::thread([this] {
@@ -131,7 +131,7 @@ void Worker::runSync(std::function<void()> fn) {
   done.get_future().wait();
 }
 
-asio::awaitable<void> Worker::sweeper() {
+Task Worker::sweeper() {
   error_code ec;
   while (!closing) {
     tick->expires_after(toClock(plane.options.tick));
@@ -170,7 +170,7 @@ void Worker::closeAll() {
   guard.reset();
 }
 
-std::unique_ptr<tcp::socket> Worker::takePooled(TargetKey key) {
+std::unique_ptr<TcpSocket> Worker::takePooled(TargetKey key) {
   auto it = pool.find(key);
   if (it == pool.end() || it->second.empty())
     return nullptr;
@@ -179,7 +179,7 @@ std::unique_ptr<tcp::socket> Worker::takePooled(TargetKey key) {
   return s;
 }
 
-void Worker::givePooled(TargetKey key, std::unique_ptr<tcp::socket> s) {
+void Worker::givePooled(TargetKey key, std::unique_ptr<TcpSocket> s) {
   auto &list = pool[key];
   if (closing || list.size() >= 256)
     return;
@@ -242,7 +242,7 @@ llvm::Error DataPlaneImpl::open(ListenerState &l) {
     Worker &w = *workers[l.udpWorker];
     llvm::Error err = llvm::Error::success();
     w.runSync([&] {
-      auto s = std::make_shared<udp::socket>(w.io);
+      auto s = std::make_shared<UdpSocket>(w.io);
       error_code ec;
       s->open(udp::v4(), ec);
       if (!ec)
@@ -266,7 +266,7 @@ llvm::Error DataPlaneImpl::open(ListenerState &l) {
     Worker &w = *workers[i];
     llvm::Error err = llvm::Error::success();
     w.runSync([&] {
-      auto a = std::make_shared<tcp::acceptor>(w.io);
+      auto a = std::make_shared<TcpAcceptor>(w.io);
       error_code ec;
       a->open(tcp::v4(), ec);
       if (!ec)

@@ -88,7 +88,8 @@ struct HttpRoute {
   /// Whole Set-Cookie values added to the response (AWSALB=...; Expires=...;
   /// Path=/, AWSALBCORS, AWSALBAPP-n, AWSALBTG...): computed by the caller.
   std::vector<std::string> setCookies;
-  /// No response header within this long after the request was sent: 504.
+  /// The target's whole response must arrive within this long after the
+  /// request is sent (ALB's idle timeout toward the target); else 504.
   Duration timeout = runtime::seconds(60);
   // Redirect and Fixed.
   int status = 503;

@@ -17,6 +17,7 @@
 #include <boost/beast/http.hpp>
 
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 using namespace infrac::live;
@@ -32,12 +33,12 @@ using Res = http::response<http::string_body>;
 
 /// A client connection as the sweeper and the control plane see it.
 struct HttpConn final : Watched {
-  HttpConn(Worker &w, tcp::socket &client) : w(w), client(client) { w.watch(this); }
+  HttpConn(Worker &w, TcpSocket &client) : w(w), client(client) { w.watch(this); }
   ~HttpConn() override { w.unwatch(this); }
 
   Worker &w;
-  tcp::socket &client;
-  tcp::socket *upstream = nullptr; ///< While a request is at a target.
+  TcpSocket &client;
+  TcpSocket *upstream = nullptr; ///< While a request is at a target.
   TargetKey key = 0;
   bool clientTimedOut = false, targetTimedOut = false, wasCut = false;
 
@@ -108,10 +109,19 @@ void stripHopByHop(http::fields &f) {
   f.erase(http::field::upgrade);
 }
 
+/// "Root=1-<8 hex digits of the Unix time>-<24 random hex digits>".
 void traceId(Worker &w, char out[64]) {
-  uint64_t a = w.random(), b = w.random();
-  std::snprintf(out, 64, "Root=1-%08x-%016llx%08x", unsigned(std::time(nullptr)),
-                (unsigned long long)a, unsigned(b & 0xffffffffu));
+  static const char hex[] = "0123456789abcdef";
+  auto put = [&](char *at, uint64_t v, int digits) {
+    for (int i = digits - 1; i >= 0; --i, v >>= 4)
+      at[i] = hex[v & 15];
+  };
+  std::memcpy(out, "Root=1-", 7);
+  put(out + 7, uint64_t(std::time(nullptr)) & 0xffffffffu, 8);
+  out[15] = '-';
+  put(out + 16, w.random(), 16);
+  put(out + 32, w.random(), 8);
+  out[40] = 0;
 }
 
 /// Splits Cookie header values into name/value pairs.
@@ -136,7 +146,7 @@ struct Scratch {
 };
 
 template <class Stream>
-asio::awaitable<void> serve(Worker &w, ListenerState &l, Stream &stream, HttpConn &conn,
+Task serve(Worker &w, ListenerState &l, Stream &stream, HttpConn &conn,
                             tcp::endpoint peer) {
   const HttpListenerConfig &cfg = l.http;
   HttpControl &control = *w.plane.httpControl;
@@ -299,7 +309,7 @@ asio::awaitable<void> serve(Worker &w, ListenerState &l, Stream &stream, HttpCon
     outcome.key = route.key;
     outcome.requestBytes = req.body().size();
     tcp::endpoint targetEp(asio::ip::address_v4(route.target.ip), route.target.port);
-    std::unique_ptr<tcp::socket> up = w.takePooled(route.key);
+    std::unique_ptr<TcpSocket> up = w.takePooled(route.key);
     bool reused = up != nullptr;
     conn.key = route.key;
     conn.wasCut = conn.targetTimedOut = false;
@@ -308,7 +318,7 @@ asio::awaitable<void> serve(Worker &w, ListenerState &l, Stream &stream, HttpCon
     for (int attempt = 0;; ++attempt) {
       ec = {};
       if (!up) {
-        up = std::make_unique<tcp::socket>(w.io);
+        up = std::make_unique<TcpSocket>(w.io);
         conn.upstream = up.get();
         conn.after(cfg.connectTimeout);
         co_await up->async_connect(targetEp, ec_(ec));
@@ -399,7 +409,7 @@ asio::awaitable<void> serve(Worker &w, ListenerState &l, Stream &stream, HttpCon
   }
 }
 
-asio::awaitable<void> serveConnection(Worker &w, std::shared_ptr<ListenerState> l, tcp::socket socket) {
+Task serveConnection(Worker &w, std::shared_ptr<ListenerState> l, TcpSocket socket) {
   struct Active {
     ListenerState &l;
     ~Active() { l.active.fetch_sub(1, std::memory_order_relaxed); }
@@ -411,32 +421,32 @@ asio::awaitable<void> serveConnection(Worker &w, std::shared_ptr<ListenerState> 
   if (!l->http.tls) {
     HttpConn conn(w, socket);
     co_await serve(w, *l, socket, conn, peer);
-    socket.shutdown(tcp::socket::shutdown_send, ec);
+    socket.shutdown(asio::socket_base::shutdown_send, ec);
     socket.close(ec);
     co_return;
   }
-  asio::ssl::stream<tcp::socket> stream(std::move(socket), *w.plane.tls);
+  asio::ssl::stream<TcpSocket> stream(std::move(socket), *w.plane.tls);
   HttpConn conn(w, stream.next_layer());
   conn.after(l->http.headerTimeout);
   co_await stream.async_handshake(asio::ssl::stream_base::server, ec_(ec));
   if (!ec)
     co_await serve(w, *l, stream, conn, peer);
-  stream.next_layer().shutdown(tcp::socket::shutdown_send, ec);
+  stream.next_layer().shutdown(asio::socket_base::shutdown_send, ec);
   stream.next_layer().close(ec);
 }
 
 } // namespace
 
-asio::awaitable<void> infrac::live::detail::acceptHttp(Worker &w, std::shared_ptr<ListenerState> l,
-                                                       std::shared_ptr<tcp::acceptor> a) {
+Task infrac::live::detail::acceptHttp(Worker &w, std::shared_ptr<ListenerState> l,
+                                                       std::shared_ptr<TcpAcceptor> a) {
   for (;;) {
     error_code ec;
-    tcp::socket socket = co_await a->async_accept(ec_(ec));
+    TcpSocket socket = co_await a->async_accept(ec_(ec));
     if (ec == asio::error::operation_aborted || !a->is_open() || w.closing)
       co_return;
     if (ec) {
       // Out of descriptors or the like: back off a little.
-      asio::steady_timer t(w.io, std::chrono::milliseconds(10));
+      Timer t(w.io, std::chrono::milliseconds(10));
       co_await t.async_wait(ec_(ec));
       continue;
     }

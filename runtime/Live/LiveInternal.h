@@ -40,8 +40,19 @@ using udp = asio::ip::udp;
 using Clock = std::chrono::steady_clock;
 using error_code = boost::system::error_code;
 
+// Every I/O object and coroutine names the io_context's executor type
+// itself: no type-erased any_io_executor on the hot path.
+using Executor = asio::io_context::executor_type;
+using TcpSocket = asio::basic_stream_socket<tcp, Executor>;
+using TcpAcceptor = asio::basic_socket_acceptor<tcp, Executor>;
+using UdpSocket = asio::basic_datagram_socket<udp, Executor>;
+using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                         asio::wait_traits<std::chrono::steady_clock>, Executor>;
+using Task = asio::awaitable<void, Executor>;
+constexpr asio::use_awaitable_t<Executor> awaitable;
+
 /// `co_await op(..., ec_(ec))`: errors into `ec`, never thrown.
-inline auto ec_(error_code &ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+inline auto ec_(error_code &ec) { return asio::redirect_error(awaitable, ec); }
 
 inline Duration since(Clock::time_point t0, Clock::time_point t1) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count();
@@ -88,8 +99,8 @@ public:
   void unwatch(Watched *w) { watched.erase(w->self); }
 
   /// Pooled connections, per target, most recently used last.
-  std::unique_ptr<tcp::socket> takePooled(TargetKey key);
-  void givePooled(TargetKey key, std::unique_ptr<tcp::socket> s);
+  std::unique_ptr<TcpSocket> takePooled(TargetKey key);
+  void givePooled(TargetKey key, std::unique_ptr<TcpSocket> s);
   void dropPooled(TargetKey key);
 
   uint64_t random();
@@ -98,7 +109,7 @@ public:
   unsigned index;
   std::list<Watched *> watched;
   struct Pooled {
-    std::unique_ptr<tcp::socket> socket;
+    std::unique_ptr<TcpSocket> socket;
     Clock::time_point since;
   };
   std::unordered_map<TargetKey, std::vector<Pooled>> pool;
@@ -110,16 +121,18 @@ public:
   bool waitExit(std::chrono::milliseconds d);
 
 private:
-  asio::awaitable<void> sweeper();
+  Task sweeper();
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
-  std::unique_ptr<asio::steady_timer> tick;
+  std::unique_ptr<Timer> tick;
   std::thread thread;
   std::promise<void> exited;
   std::future<void> exitedFuture;
 
 public:
   // Declared last: destroyed first, while the members above still exist.
-  asio::io_context io{1};
+  // Its sockets and timers are only touched on its own thread (others
+  // post to it): no locking in the reactor.
+  asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
 };
 
 /// A listener, shared by the workers; each worker owns its own acceptor.
@@ -132,8 +145,8 @@ struct ListenerState {
   std::unique_ptr<Counters[]> counters; ///< One per worker.
   std::atomic<uint64_t> active{0};
   /// Per worker (index), touched only on that worker's thread.
-  std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
-  std::shared_ptr<udp::socket> udpSocket; ///< On worker `udpWorker`.
+  std::vector<std::shared_ptr<TcpAcceptor>> acceptors;
+  std::shared_ptr<UdpSocket> udpSocket; ///< On worker `udpWorker`.
   unsigned udpWorker = 0;
   bool running = false;
 };
@@ -170,12 +183,12 @@ private:
 };
 
 /// The accept loops and sessions (HttpProxy.cpp, TcpProxy.cpp).
-asio::awaitable<void> acceptHttp(Worker &w, std::shared_ptr<ListenerState> l,
-                                 std::shared_ptr<tcp::acceptor> a);
-asio::awaitable<void> acceptTcp(Worker &w, std::shared_ptr<ListenerState> l,
-                                std::shared_ptr<tcp::acceptor> a);
-asio::awaitable<void> serveUdp(Worker &w, std::shared_ptr<ListenerState> l,
-                               std::shared_ptr<udp::socket> s);
+Task acceptHttp(Worker &w, std::shared_ptr<ListenerState> l,
+                                 std::shared_ptr<TcpAcceptor> a);
+Task acceptTcp(Worker &w, std::shared_ptr<ListenerState> l,
+                                std::shared_ptr<TcpAcceptor> a);
+Task serveUdp(Worker &w, std::shared_ptr<ListenerState> l,
+                               std::shared_ptr<UdpSocket> s);
 
 /// Generates a self-signed certificate for localhost / 127.0.0.1 (P-256).
 llvm::Error makeSelfSignedContext(asio::ssl::context &ctx, std::string &pem);

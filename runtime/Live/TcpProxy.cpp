@@ -16,7 +16,7 @@ using namespace infrac::live::detail;
 
 namespace {
 
-void resetSocket(tcp::socket &s) {
+void resetSocket(TcpSocket &s) {
   error_code ec;
   if (!s.is_open())
     return;
@@ -25,7 +25,7 @@ void resetSocket(tcp::socket &s) {
 }
 
 struct TcpConn final : Watched {
-  TcpConn(Worker &w, std::shared_ptr<ListenerState> l, tcp::socket client)
+  TcpConn(Worker &w, std::shared_ptr<ListenerState> l, TcpSocket client)
       : w(w), l(std::move(l)), client(std::move(client)), target(w.io), start(Clock::now()) {
     w.watch(this);
   }
@@ -64,14 +64,14 @@ struct TcpConn final : Watched {
 
   Worker &w;
   std::shared_ptr<ListenerState> l;
-  tcp::socket client, target;
+  TcpSocket client, target;
   Clock::time_point start;
   TcpPick pick;
   bool picked = false, wasReset = false;
   uint64_t toTarget = 0, toClient = 0;
 };
 
-asio::awaitable<void> pump(std::shared_ptr<TcpConn> c, tcp::socket &from, tcp::socket &to,
+Task pump(std::shared_ptr<TcpConn> c, TcpSocket &from, TcpSocket &to,
                            uint64_t &count) {
   constexpr size_t Size = 64 * 1024;
   std::unique_ptr<char[]> buf(new char[Size]);
@@ -81,7 +81,7 @@ asio::awaitable<void> pump(std::shared_ptr<TcpConn> c, tcp::socket &from, tcp::s
     size_t n = co_await from.async_read_some(asio::buffer(buf.get(), Size), ec_(ec));
     if (ec) {
       if (ec == asio::error::eof) {
-        to.shutdown(tcp::socket::shutdown_send, ec);
+        to.shutdown(asio::socket_base::shutdown_send, ec);
       } else if (!c->wasReset && !c->expired) {
         // An RST (or any error) on one side: an RST on the other.
         if (ec == asio::error::connection_reset)
@@ -102,7 +102,7 @@ asio::awaitable<void> pump(std::shared_ptr<TcpConn> c, tcp::socket &from, tcp::s
   }
 }
 
-asio::awaitable<void> serveTcp(Worker &w, std::shared_ptr<ListenerState> l, tcp::socket socket) {
+Task serveTcp(Worker &w, std::shared_ptr<ListenerState> l, TcpSocket socket) {
   auto c = std::make_shared<TcpConn>(w, l, std::move(socket));
   error_code ec;
   tcp::endpoint peer = c->client.remote_endpoint(ec);
@@ -170,7 +170,7 @@ struct UdpFlow final : Watched {
 
   Worker &w;
   std::shared_ptr<ListenerState> l;
-  udp::socket up;
+  UdpSocket up;
   udp::endpoint client;
   TcpPick pick;
   Clock::time_point start;
@@ -178,7 +178,7 @@ struct UdpFlow final : Watched {
   bool wasReset = false;
 };
 
-asio::awaitable<void> udpReturn(std::shared_ptr<UdpFlow> f, std::shared_ptr<udp::socket> listen,
+Task udpReturn(std::shared_ptr<UdpFlow> f, std::shared_ptr<UdpSocket> listen,
                                 std::shared_ptr<FlowTable> table) {
   constexpr size_t Size = 64 * 1024;
   std::unique_ptr<char[]> buf(new char[Size]);
@@ -212,15 +212,15 @@ asio::awaitable<void> udpReturn(std::shared_ptr<UdpFlow> f, std::shared_ptr<udp:
 
 } // namespace
 
-asio::awaitable<void> infrac::live::detail::acceptTcp(Worker &w, std::shared_ptr<ListenerState> l,
-                                                      std::shared_ptr<tcp::acceptor> a) {
+Task infrac::live::detail::acceptTcp(Worker &w, std::shared_ptr<ListenerState> l,
+                                                      std::shared_ptr<TcpAcceptor> a) {
   for (;;) {
     error_code ec;
-    tcp::socket socket = co_await a->async_accept(ec_(ec));
+    TcpSocket socket = co_await a->async_accept(ec_(ec));
     if (ec == asio::error::operation_aborted || !a->is_open() || w.closing)
       co_return;
     if (ec) {
-      asio::steady_timer t(w.io, std::chrono::milliseconds(10));
+      Timer t(w.io, std::chrono::milliseconds(10));
       co_await t.async_wait(ec_(ec));
       continue;
     }
@@ -236,8 +236,8 @@ asio::awaitable<void> infrac::live::detail::acceptTcp(Worker &w, std::shared_ptr
   }
 }
 
-asio::awaitable<void> infrac::live::detail::serveUdp(Worker &w, std::shared_ptr<ListenerState> l,
-                                                     std::shared_ptr<udp::socket> s) {
+Task infrac::live::detail::serveUdp(Worker &w, std::shared_ptr<ListenerState> l,
+                                                     std::shared_ptr<UdpSocket> s) {
   auto table = std::make_shared<FlowTable>();
   constexpr size_t Size = 64 * 1024;
   std::unique_ptr<char[]> buf(new char[Size]);
