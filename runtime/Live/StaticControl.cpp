@@ -25,6 +25,21 @@ struct StaticControl::State {
   std::vector<HttpOutcome> http;
   std::vector<TcpOutcome> tcp;
   std::vector<Flow> flows;
+  std::time_t dateOf = -1;
+  std::string date;
+
+  /// An HTTP date, formatted once per second (under the mutex).
+  const std::string &httpDate(std::time_t t) {
+    if (t != dateOf) {
+      char buf[64];
+      std::tm tm;
+      gmtime_r(&t, &tm);
+      std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+      date = buf;
+      dateOf = t;
+    }
+    return date;
+  }
 
   const Backend *pick() {
     for (size_t i = 0; i < backends.size(); ++i) {
@@ -54,20 +69,7 @@ void StaticControl::setEnabled(TargetKey key, bool enabled) {
       b.enabled = enabled;
 }
 
-/// An HTTP date, formatted once per second (called under the mutex).
-static const std::string &httpDate(std::time_t t) {
-  static std::time_t last = -1;
-  static std::string text;
-  if (t != last) {
-    char buf[64];
-    std::tm tm;
-    gmtime_r(&t, &tm);
-    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    text = buf;
-    last = t;
-  }
-  return text;
-}
+
 
 HttpRoute StaticControl::route(uint32_t listener, const HttpRequestInfo &r) {
   for (const Special &s : specials)
@@ -100,7 +102,7 @@ HttpRoute StaticControl::route(uint32_t listener, const HttpRequestInfo &r) {
     char value[64];
     std::snprintf(value, sizeof value, "%" PRIx64 ".%" PRIx64, b->key,
                   uint64_t(now + std::time_t(stickiness / 1000000)));
-    const std::string &expires = httpDate(now + 7 * 24 * 3600);
+    const std::string &expires = state->httpDate(now + 7 * 24 * 3600);
     route.setCookies.push_back(std::string("AWSALB=") + value + "; Expires=" + expires + "; Path=/");
     route.setCookies.push_back(std::string("AWSALBCORS=") + value + "; Expires=" + expires +
                                "; Path=/; SameSite=None; Secure");
