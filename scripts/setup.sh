@@ -11,7 +11,12 @@ packages=(
   googletest libgtest-dev
   graphviz                                             # infrac graph --format=svg|png, its tests
   libmimalloc-dev                                      # the allocator infrac links (optional)
+  libboost-dev libssl-dev                              # runtime/Live: Asio, Beast, TLS
 )
+# The proxy benchmark (bench/ProxyBench.cpp) measures beside HAProxy with wrk.
+if [[ "${INFRAC_SETUP_BENCH:-0}" == 1 ]]; then
+  packages+=(haproxy wrk)
+fi
 # The fuzzer and the sanitizer preset use clang's runtime.
 if [[ "${INFRAC_SETUP_FUZZ:-0}" == 1 ]]; then
   packages+=(clang-14 libclang-rt-14-dev)
