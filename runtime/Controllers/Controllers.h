@@ -77,6 +77,9 @@ struct Action {
   int status = 503;                  ///< Redirect and FixedResponse.
   std::string text;                  ///< Redirect location or fixed body.
   uint32_t id = 0;                   ///< The caller's number for it (cookie slot).
+  /// Redirect: the parts of the new URL; empty (or "keep"): the request's.
+  std::string protocol, host, port, path, query;
+  std::string contentType; ///< FixedResponse.
 };
 
 struct Rule {

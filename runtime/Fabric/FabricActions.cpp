@@ -20,6 +20,16 @@ namespace infrac::runtime {
 std::vector<uint32_t> Fabric::resolveInstances(const TargetRef &r, bool spotOnly,
                                                bool acceptTerminated) {
   std::vector<uint32_t> out;
+  if (r.kind == TargetRef::InstanceId) {
+    const InstanceRt *in = instance(r.object);
+    if (!in)
+      trace.note("scenario", "there is no instance " + r.text);
+    else if (in->terminated && !acceptTerminated)
+      trace.note("scenario", r.text + " was terminated");
+    else
+      out.push_back(r.object);
+    return out;
+  }
   if (r.kind != TargetRef::AsgInstance && r.kind != TargetRef::AsgGroup)
     return out;
   const AsgRt &g = groups[r.object];
@@ -57,7 +67,8 @@ void Fabric::actOnInstances(const ActionPlan &a) {
   bool spotOnly = a.kind == ActionKind::Interrupt && wholeGroups;
   std::vector<uint32_t> ids;
   for (const TargetRef &r : a.targets) {
-    if (r.kind != TargetRef::AsgInstance && r.kind != TargetRef::AsgGroup) {
+    if (r.kind != TargetRef::AsgInstance && r.kind != TargetRef::AsgGroup &&
+        r.kind != TargetRef::InstanceId) {
       elsewhere(a, r);
       continue;
     }

@@ -207,6 +207,17 @@ Action PlanBuilder::action(const Value &v) {
     a.kind = Action::Redirect;
     const NamedValue *st = v.field("status");
     a.status = st ? int(st->value.i) : 301;
+    auto part = [&](const char *name, std::string &out) {
+      if (const NamedValue *f = v.field(name))
+        out = f->value.kind == Value::Kind::Int ? std::to_string(f->value.i) : f->value.str.str();
+      if (out == "keep")
+        out.clear();
+    };
+    part("protocol", a.protocol);
+    part("host", a.host);
+    part("port", a.port);
+    part("path", a.path);
+    part("query", a.query);
     return a;
   }
   if (v.str == "fixed_response") {
@@ -215,6 +226,8 @@ Action PlanBuilder::action(const Value &v) {
     a.status = st ? int(st->value.i) : 200;
     if (const NamedValue *b = v.field("body"))
       a.text = b->value.str.str();
+    if (const NamedValue *c = v.field("content_type"))
+      a.contentType = c->value.str.str();
   }
   return a;
 }
@@ -876,6 +889,132 @@ void PlanBuilder::buildScenario(const Resource &sc) {
 }
 
 } // namespace
+
+std::optional<ActionKind> parseAction(StringRef name) {
+  for (unsigned k = 0; k <= unsigned(ActionKind::RestoreZone); ++k)
+    if (name == actionName(ActionKind(k)))
+      return ActionKind(k);
+  return std::nullopt;
+}
+
+std::optional<TargetRef> parseTarget(const Plan &plan, StringRef text, std::string &error) {
+  TargetRef t;
+  t.text = text.str();
+  StringRef rest = text.trim();
+  // i-N: an instance by its id.
+  if (rest.consume_front("i-")) {
+    uint32_t id = 0;
+    if (rest.getAsInteger(10, id) || id == 0) {
+      error = "'" + text.str() + "' is not an instance id (i-1, i-2, ...)";
+      return std::nullopt;
+    }
+    t.kind = TargetRef::InstanceId;
+    t.object = id;
+    t.refKind = "instance";
+    t.path = text.str();
+    return t;
+  }
+  // NAME(.member)*, a member possibly indexed: "x.instances[2]".
+  llvm::SmallVector<StringRef, 4> parts;
+  rest.split(parts, '.');
+  int64_t index = -1;
+  StringRef last = parts.back();
+  if (last.endswith("]")) {
+    auto [name, idx] = last.drop_back().split('[');
+    if (idx.getAsInteger(10, index) || index < 0) {
+      error = "'" + text.str() + "': the index must be a whole number";
+      return std::nullopt;
+    }
+    parts.back() = name;
+  }
+  t.refIndex = index;
+  auto fail = [&](const std::string &why) {
+    error = "'" + text.str() + "': " + why;
+    return std::nullopt;
+  };
+  for (uint32_t a = 0; a < plan.asgs.size(); ++a)
+    if (parts[0] == plan.asgs[a].name) {
+      t.object = a;
+      t.path = plan.asgs[a].name;
+      if (parts.size() == 1 && index < 0) {
+        t.kind = TargetRef::AsgGroup;
+        t.refKind = "auto_scaling_group";
+        return t;
+      }
+      if (parts.size() == 2 && parts[1] == "instances" && index >= 0) {
+        t.kind = TargetRef::AsgInstance;
+        t.index = index;
+        t.refKind = "instance";
+        return t;
+      }
+      return fail("write '" + plan.asgs[a].name + "' or '" + plan.asgs[a].name +
+                  ".instances[N]'");
+    }
+  for (uint32_t e = 0; e < plan.ensembles.size(); ++e) {
+    const CoordinationConfig &c = plan.ensembles[e].config;
+    if (parts[0] != c.name)
+      continue;
+    t.object = e;
+    t.path = c.name;
+    if (parts.size() == 1) {
+      t.kind = TargetRef::Ensemble;
+      t.refKind = "coordination";
+      return t;
+    }
+    if (parts.size() == 2 && parts[1] == "servers" && index >= 0) {
+      if (uint64_t(index) >= c.servers)
+        return fail("the ensemble has " + std::to_string(c.servers) + " servers");
+      t.kind = TargetRef::EnsembleServer;
+      t.index = index;
+      t.refKind = "server";
+      return t;
+    }
+    if (parts.size() == 2 && parts[1] == "leader") {
+      t.kind = TargetRef::EnsembleLeader;
+      t.refKind = "server";
+      return t;
+    }
+    for (uint32_t k = 0; k < c.elections.size(); ++k)
+      if (parts[1] == c.elections[k].name) {
+        t.index = k;
+        t.path = c.name + "." + c.elections[k].name;
+        t.kind = parts.size() == 3 && parts[2] == "leader" ? TargetRef::ElectionLeader
+                                                           : TargetRef::Election;
+        t.refKind = "member";
+        return t;
+      }
+    return fail("no server, leader or election of that name in '" + c.name + "'");
+  }
+  for (uint32_t c = 0; c < plan.emrs.size(); ++c) {
+    const EmrConfig &cfg = plan.emrs[c].config;
+    if (parts[0] != cfg.name)
+      continue;
+    t.object = c;
+    t.path = cfg.name;
+    t.refKind = "node";
+    size_t at = 1;
+    t.kind = TargetRef::EmrCluster;
+    if (parts.size() > 1 && parts[1] != "nodes") {
+      for (uint32_t g = 0; g < cfg.groups.size(); ++g)
+        if (parts[1] == cfg.groups[g].name) {
+          t.kind = TargetRef::EmrGroup;
+          t.index = g;
+          t.path += "." + cfg.groups[g].name;
+        }
+      if (t.kind != TargetRef::EmrGroup)
+        return fail("no instance group of that name in '" + cfg.name + "'");
+      at = 2;
+    }
+    if (parts.size() > at) {
+      if (parts[at] != "nodes" || parts.size() > at + 1)
+        return fail("write a group, then '.nodes[N]'");
+      t.named = true;
+      t.node = index;
+    }
+    return t;
+  }
+  return fail("names no Auto Scaling group, instance, coordination ensemble or EMR cluster");
+}
 
 Plan buildPlan(const Model &model, const Resource *scenario, const PlanOptions &opts) {
   return PlanBuilder(model, opts).build(scenario);

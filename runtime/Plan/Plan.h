@@ -163,6 +163,7 @@ struct TargetRef {
     Election,       ///< Every member of it.
     EmrGroup,       ///< Group `index` of cluster `object`: node `node`, or all.
     EmrCluster,     ///< Every group of cluster `object`: node `node` of each, or all.
+    InstanceId,     ///< The instance whose id is `object` ("i-3").
     Other,          ///< Something the runtime cannot act on.
   };
   Kind kind = Other;
@@ -312,6 +313,14 @@ Plan buildPlan(const sema::Model &model, const sema::Resource *scenario,
 
 /// The scenarios of a model, in declaration order.
 std::vector<const sema::Resource *> scenarios(const sema::Model &model);
+
+/// A target as an operator writes it: "i-3", "web_asg.instances[0]",
+/// "web_asg", "zk.servers[1]", "zk.leader", "zk.scheduler.leader",
+/// "analytics.task", "analytics.core.nodes[0]". Sets `error` when it names
+/// nothing of the plan.
+std::optional<TargetRef> parseTarget(const Plan &plan, llvm::StringRef text, std::string &error);
+/// An action's name as the scenario language spells it.
+std::optional<ActionKind> parseAction(llvm::StringRef name);
 
 /// A stable text dump of the plan.
 void dumpPlan(const Plan &plan, llvm::raw_ostream &os);

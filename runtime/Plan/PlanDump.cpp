@@ -87,6 +87,7 @@ const char *refKindName(TargetRef::Kind k) {
   case TargetRef::Election: return "election";
   case TargetRef::EmrGroup: return "emr-group";
   case TargetRef::EmrCluster: return "emr-cluster";
+  case TargetRef::InstanceId: return "instance-id";
   case TargetRef::Other: return "other";
   }
   return "?";
