@@ -10,7 +10,7 @@ Ensemble::Ensemble(Options o) : opts(o), up(o.servers, false) {
 Duration Ensemble::electionDuration() const {
   // Votes settle after finalizeWait; a follower usually races the new
   // leader's learner socket once and retries; then the sync.
-  return opts.finalizeWait + opts.connectRetry + opts.tick;
+  return opts.finalizeWait + opts.connectRetry + opts.sync;
 }
 
 bool Ensemble::hasQuorum() const {

@@ -13,7 +13,10 @@
 // LOOKING peer waits `finalizeWait` (200 ms) after a quorum agrees before it
 // settles, and a follower that reaches the new leader before its learner port
 // is open retries after `leaderConnectDelayDuringRetryMs` (100 ms), then syncs
-// (a DIFF and UPTODATE, about one tick on a small ensemble).
+// (a DIFF and UPTODATE; about 100 ms on loopback). None of it scales with the
+// tick: Debian's ZooKeeper 3.8 on loopback, leader SIGKILLed, served again
+// after 0.43-0.48 s at tickTime 200 ms and 0.36-0.49 s at 1000 ms (three
+// trials each, tests/zk/zk_ensemble.py).
 //
 //===----------------------------------------------------------------------===//
 #ifndef INFRAC_RUNTIME_COORD_ENSEMBLE_H
@@ -32,6 +35,7 @@ public:
     Duration tick = millis(2000);
     Duration finalizeWait = millis(200); ///< FastLeaderElection.finalizeWait.
     Duration connectRetry = millis(100); ///< Learner's leaderConnectDelayDuringRetryMs.
+    Duration sync = millis(100);         ///< The new leader syncs its followers.
   };
   explicit Ensemble(Options o);
 

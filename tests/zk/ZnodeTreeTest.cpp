@@ -359,11 +359,11 @@ TEST(Ensemble, ElectsTheHighestIdAfterTheElectionDelay) {
   o.servers = 3;
   o.tick = millis(200);
   Ensemble e(o);
-  EXPECT_EQ(e.electionDuration(), millis(500));
+  EXPECT_EQ(e.electionDuration(), millis(400));
   e.start(0);
   EXPECT_FALSE(e.serving(0));
-  EXPECT_FALSE(e.advance(millis(499)));
-  EXPECT_TRUE(e.advance(millis(500)));
+  EXPECT_FALSE(e.advance(millis(399)));
+  EXPECT_TRUE(e.advance(millis(400)));
   EXPECT_EQ(e.leader(), 2);
   EXPECT_TRUE(e.serving(0) && e.serving(1) && e.serving(2));
 
@@ -379,8 +379,8 @@ TEST(Ensemble, ElectsTheHighestIdAfterTheElectionDelay) {
   e.kill(millis(1000), 2);
   EXPECT_EQ(e.leader(), -1);
   EXPECT_FALSE(e.serving(0) || e.serving(1));
-  EXPECT_EQ(e.nextWake(), millis(1500));
-  EXPECT_TRUE(e.advance(millis(1500)));
+  EXPECT_EQ(e.nextWake(), millis(1400));
+  EXPECT_TRUE(e.advance(millis(1400)));
   EXPECT_EQ(e.leader(), 1);
   EXPECT_EQ(e.leaderChanges(), 2u);
 
@@ -392,7 +392,7 @@ TEST(Ensemble, ElectsTheHighestIdAfterTheElectionDelay) {
   // It returns: an election, then service.
   e.restore(millis(3000), 2);
   EXPECT_FALSE(e.serving(1));
-  EXPECT_TRUE(e.advance(millis(3500)));
+  EXPECT_TRUE(e.advance(millis(3400)));
   EXPECT_EQ(e.leader(), 2);
   EXPECT_TRUE(e.serving(1) && e.serving(2));
 }
