@@ -85,7 +85,9 @@ ZnodeTree::ZnodeTree(Options o) : opts(o) {
     // all at zxid 0.
     for (const char *p : {"/zookeeper", "/zookeeper/quota", "/zookeeper/config"}) {
       nodes.emplace(p, Node());
-      find(parentOf(p))->children.emplace(nameOf(p));
+      Node *parent = find(parentOf(p));
+      parent->children.emplace(nameOf(p));
+      parent->stat.numChildren = int32_t(parent->children.size());
     }
   }
 }
@@ -147,6 +149,15 @@ ZnodeTree::Node *ZnodeTree::find(std::string_view path) {
 const ZnodeTree::Node *ZnodeTree::find(std::string_view path) const {
   auto it = nodes.find(path);
   return it == nodes.end() ? nullptr : &it->second;
+}
+
+Stat ZnodeTree::statOf(const Node &n) {
+  // DataNode keeps cversion as the number of children created (the
+  // sequence counter) and reports 2 * created - numChildren, so that a
+  // delete counts as a change too (DataNode.copyStat).
+  Stat s = n.stat;
+  s.cversion = 2 * n.stat.cversion - n.stat.numChildren;
+  return s;
 }
 
 static bool isSpecialPath(std::string_view p) {
@@ -369,7 +380,6 @@ void ZnodeTree::applyDelete(const std::string &path, int64_t txZxid) {
   Node *parent = find(parentOf(path));
   assert(parent && "a node's parent exists");
   parent->children.erase(parent->children.find(nameOf(path)));
-  parent->stat.cversion += 1;
   if (txZxid > parent->stat.pzxid)
     parent->stat.pzxid = txZxid;
   parent->stat.numChildren = int32_t(parent->children.size());
@@ -413,7 +423,7 @@ CreateResult ZnodeTree::create(Instant now, SessionId session, std::string_view 
   }
   int64_t txZxid = ++zxid;
   applyCreate(now, r.path, data, mode, session, txZxid);
-  r.stat = find(r.path)->stat;
+  r.stat = statOf(*find(r.path));
   return r;
 }
 
@@ -440,7 +450,7 @@ StatResult ZnodeTree::setData(Instant now, SessionId session, std::string_view p
     return r;
   std::string p(path);
   applySetData(now, p, data, ++zxid);
-  r.stat = find(p)->stat;
+  r.stat = statOf(*find(p));
   return r;
 }
 
@@ -466,7 +476,7 @@ StatResult ZnodeTree::exists(Instant now, SessionId session, std::string_view pa
   if (!n)
     r.err = Error::NoNode;
   else
-    r.stat = n->stat;
+    r.stat = statOf(*n);
   return r;
 }
 
@@ -487,7 +497,7 @@ DataResult ZnodeTree::getData(Instant now, SessionId session, std::string_view p
     return r;
   }
   r.data = n->data;
-  r.stat = n->stat;
+  r.stat = statOf(*n);
   if (watch != NoWatch)
     addWatch(DataWatch, path, watch);
   return r;
@@ -510,7 +520,7 @@ ChildrenResult ZnodeTree::getChildren(Instant now, SessionId session, std::strin
     return r;
   }
   r.children.assign(n->children.begin(), n->children.end());
-  r.stat = n->stat;
+  r.stat = statOf(*n);
   if (watch != NoWatch)
     addWatch(ChildWatch, path, watch);
   return r;
@@ -559,7 +569,7 @@ MultiResult ZnodeTree::multi(Instant now, SessionId session, const std::vector<O
       save(p);
       applyCreate(now, p, op.data, op.mode, session, txZxid);
       res.path = p;
-      res.stat = find(p)->stat;
+      res.stat = statOf(*find(p));
       break;
     }
     case Op::Delete:
@@ -576,7 +586,7 @@ MultiResult ZnodeTree::multi(Instant now, SessionId session, const std::vector<O
         break;
       save(op.path);
       applySetData(now, op.path, op.data, txZxid);
-      res.stat = find(op.path)->stat;
+      res.stat = statOf(*find(op.path));
       break;
     case Op::Check: {
       const Node *n = validPath(op.path) ? find(op.path) : nullptr;

@@ -281,11 +281,12 @@ public:
 private:
   struct Node {
     std::string data;
-    Stat stat;
+    Stat stat; ///< cversion: children created (see statOf).
     std::set<std::string, std::less<>> children;
   };
   enum WatchKind : uint8_t { DataWatch = 0, ChildWatch = 1 };
 
+  static Stat statOf(const Node &n);
   Node *find(std::string_view path);
   const Node *find(std::string_view path) const;
   static std::string_view parentOf(std::string_view path);
