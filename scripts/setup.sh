@@ -11,6 +11,8 @@ packages=(
   googletest libgtest-dev
   graphviz                                             # infrac graph --format=svg|png, its tests
   libmimalloc-dev                                      # the allocator infrac links (optional)
+  libboost-dev                                         # Asio: the live servers (runtime/Live)
+  zookeeper libzookeeper-mt-dev python3-kazoo          # ZooKeeper: the real ensemble, the C client, kazoo (tests/zk)
 )
 # The fuzzer and the sanitizer preset use clang's runtime.
 if [[ "${INFRAC_SETUP_FUZZ:-0}" == 1 ]]; then
