@@ -255,6 +255,26 @@ TEST_F(ZkClient, AClientMovesWhenItsServerIsKilled) {
   EXPECT_EQ(st.ephemeralOwner, session);
 }
 
+TEST_F(ZkClient, WatchesFollowTheClientToItsNewServer) {
+  RestoreAll guard;
+  std::string p = root("rewatch");
+  ASSERT_EQ(create(c->zh, p, "a"), ZOK);
+  getData(c->zh, p, nullptr, /*watch=*/1);
+  ASSERT_EQ(zoo_exists(c->zh, (p + "/later").c_str(), 1, nullptr), ZNONODE);
+  int id = backend->idOf(c->server());
+  ASSERT_NE(id, 0);
+  ASSERT_TRUE(backend->kill(id));
+  ASSERT_TRUE(c->waitState(ZOO_CONNECTING_STATE, 5s));
+  ASSERT_TRUE(c->waitConnected(15s));
+  // The client sent SetWatches on reconnecting; the new server fires them.
+  Client other(backend->connect);
+  ASSERT_TRUE(other.waitConnected());
+  ASSERT_EQ(zoo_set(other.zh, p.c_str(), "b", 1, -1), ZOK);
+  EXPECT_TRUE(c->waitEvent(ZOO_CHANGED_EVENT, p, 5s));
+  ASSERT_EQ(create(other.zh, p + "/later"), ZOK);
+  EXPECT_TRUE(c->waitEvent(ZOO_CREATED_EVENT, p + "/later", 5s));
+}
+
 TEST_F(ZkClient, WithoutAQuorumEveryServerRefuses) {
   RestoreAll guard;
   std::string p = root("quorum");
