@@ -9,8 +9,9 @@
 //     N connections (32), each a thread making synchronous calls for S s;
 //   - failover: member processes run the election recipe (an
 //     ephemeral-sequential znode, the lowest leads, each watches its
-//     predecessor) with a session of 2 ticks; the leader member is SIGKILLed,
-//     and the time until the next member reports that it leads is measured.
+//     predecessor) with a session of 2 ticks; the leader member is SIGKILLed
+//     (at a phase of the tick that varies from trial to trial), and the time
+//     until the next member reports that it leads is measured.
 // Prints figures; asserts nothing.
 //
 //   infrac-zkbench --member HOSTS PATH TIMEOUT_MS   (one member, internal)
@@ -19,6 +20,7 @@
 #include "ZkTestSupport.h"
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <cstdlib>
 #include <string>
@@ -218,8 +220,13 @@ std::vector<double> measureFailover(const Backend &b, const Options &o, const ch
       std::fprintf(stderr, "the next member did not follow\n");
       return out;
     }
-    // Let the follower's session settle into its ping rhythm.
-    std::this_thread::sleep_for(std::chrono::milliseconds(3 * o.tickMs));
+    // Let the follower's session settle into its ping rhythm, then kill at a
+    // point of the tick that moves from trial to trial (the same points for
+    // both backends): each takeover ends on a tick boundary, and a fixed
+    // delay would kill every time at the same phase of the tick.
+    double phase = std::fmod(0.13 + 0.618034 * t, 1.0);
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(int64_t((3 + phase) * o.tickMs * 1000)));
     int64_t t0 = monotonicNs();
     leader->signal(SIGKILL);
     std::string line = next->readLine();

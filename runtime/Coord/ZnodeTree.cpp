@@ -235,7 +235,9 @@ bool ZnodeTree::revalidate(Instant now, SessionId id,
 }
 
 bool ZnodeTree::sessionOk(Instant now, SessionId s) {
-  return s == 0 || touch(now, s);
+  if (s == 0)
+    return true;
+  return opts.touchOnRequests ? touch(now, s) : live.count(s) != 0;
 }
 
 void ZnodeTree::killSession(Instant now, SessionId id, bool expired) {

@@ -202,6 +202,10 @@ public:
     uint8_t serverId = 1;             ///< The top byte of session ids.
     uint64_t passwordSeed = 0x5eed;   ///< Derives session passwords.
     bool systemNodes = true;          ///< Create /zookeeper and /zookeeper/quota.
+    /// Operations touch their session. A shell that models where a session's
+    /// touches reach the leader (a follower relays them on the leader's next
+    /// ping) turns this off and calls touch() itself.
+    bool touchOnRequests = true;
   };
   explicit ZnodeTree(Options o);
 

@@ -17,6 +17,7 @@
 
 #include <boost/asio.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <map>
@@ -70,13 +71,16 @@ public:
 
   explicit Impl(ZkServerOptions o)
       : opts(std::move(o)), tree(treeOptions(opts)), ens(ensembleOptions(opts)),
-        tickTimer(io), electionTimer(io), guard(asio::make_work_guard(io)) {
+        tickTimer(io), electionTimer(io), pingTimer(io), guard(asio::make_work_guard(io)) {
     t0 = std::chrono::steady_clock::now();
   }
 
   static zk::ZnodeTree::Options treeOptions(const ZkServerOptions &o) {
     zk::ZnodeTree::Options t;
     t.tick = o.tick;
+    // The server touches sessions itself: at once on the leader's connections,
+    // relayed on the leader's next ping for a follower's (see armPing).
+    t.touchOnRequests = false;
     t.epochMillis = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();
@@ -142,6 +146,29 @@ public:
     });
   }
 
+  /// The leader pings its followers every half tick and they answer with the
+  /// sessions their clients touched since (Leader.lead, LearnerSessionTracker
+  /// in ZooKeeper 3.8): a follower's session is touched on the leader then.
+  /// The pings run a quarter tick off the tick boundaries (their phase is
+  /// wherever the leader started).
+  void armPing() {
+    Duration half = std::max<Duration>(opts.tick / 2, 1);
+    Instant n = now();
+    Instant next = ((n - half / 2) / half + 1) * half + half / 2;
+    pingTimer.expires_at(at(next));
+    pingTimer.async_wait([this](boost::system::error_code ec) {
+      if (ec)
+        return;
+      if (ens.leader() >= 0) {
+        Instant t = now();
+        for (zk::SessionId s : relayed)
+          tree.touch(t, s);
+      }
+      relayed.clear();
+      armPing();
+    });
+  }
+
   void armElection() {
     if (!ens.electing())
       return;
@@ -184,7 +211,8 @@ public:
   asio::io_context io;
   zk::ZnodeTree tree;
   zk::Ensemble ens;
-  asio::steady_timer tickTimer, electionTimer;
+  asio::steady_timer tickTimer, electionTimer, pingTimer;
+  std::set<zk::SessionId> relayed; ///< Touched on a follower since the last ping.
   asio::executor_work_guard<asio::io_context::executor_type> guard;
   std::chrono::steady_clock::time_point t0;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
@@ -477,11 +505,15 @@ void ZkEnsembleServer::Impl::handleRequest(Conn &c, jute::Reader &r) {
     return;
   }
   Instant t = now();
-  if (!tree.touch(t, c.session)) {
+  if (!tree.session(c.session)) {
     c.close();
     return;
   }
   zk::SessionId sid = c.session;
+  if (int(c.server) == ens.leader())
+    tree.touch(t, sid);
+  else
+    relayed.insert(sid);
   std::string reply;
   jute::Writer w(reply);
   auto header = [&](Error e) { w.writeReplyHeader(xid, tree.lastZxid(), e); };
@@ -760,6 +792,7 @@ ZkEnsembleServer::start(ZkServerOptions opts) {
     impl->ens.advance(impl->ens.nextWake());
   impl->armElection();
   impl->armTick();
+  impl->armPing();
   Impl *raw = impl.get();
   impl->thread = std::thread([raw] { raw->io.run(); });
   return std::unique_ptr<ZkEnsembleServer>(new ZkEnsembleServer(std::move(impl)));
@@ -835,6 +868,7 @@ void ZkEnsembleServer::stop() {
     impl->closeServerConns(-1);
     impl->tickTimer.cancel();
     impl->electionTimer.cancel();
+    impl->pingTimer.cancel();
     impl->guard.reset();
     impl->io.stop();
     return 0;

@@ -160,6 +160,17 @@ TEST(ZnodeTree, TrafficAndPingsKeepASessionAlive) {
   EXPECT_EQ(t.session(sid), nullptr);
 }
 
+TEST(ZnodeTree, OperationsNeedNotTouchTheirSession) {
+  ZnodeTree::Options o = opts(millis(200));
+  o.touchOnRequests = false;
+  ZnodeTree t(o);
+  SessionId sid = t.createSession(0, millis(400)).id;
+  EXPECT_EQ(t.create(millis(300), sid, "/a", "", CreateMode::Persistent).err, Error::Ok);
+  EXPECT_EQ(t.nextExpiry(), millis(600)); // still due from its creation
+  t.expire(millis(600));
+  EXPECT_EQ(t.getData(millis(601), sid, "/a").err, Error::SessionExpired);
+}
+
 TEST(ZnodeTree, ClosingASessionDeletesItsEphemeralsButIsNotAnExpiry) {
   ZnodeTree t(opts());
   SessionId a = t.createSession(0, seconds(1)).id;
