@@ -12,6 +12,7 @@
 
 #include <zookeeper/zookeeper.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -194,6 +195,19 @@ public:
     std::unique_lock<std::mutex> l(mu);
     return cv.wait_for(l, timeout, [&] { return lastState == state; });
   }
+  /// Waits until the client has passed through `state` since the last
+  /// forgetStates() (a transient state such as CONNECTING can be over before
+  /// the test looks).
+  bool waitPassed(int state, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> l(mu);
+    return cv.wait_for(l, timeout, [&] {
+      return std::find(history.begin(), history.end(), state) != history.end();
+    });
+  }
+  void forgetStates() {
+    std::lock_guard<std::mutex> g(mu);
+    history.clear();
+  }
   bool waitConnected(std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
     return waitState(ZOO_CONNECTED_STATE, timeout);
   }
@@ -242,8 +256,10 @@ private:
   static void watcher(zhandle_t *, int type, int state, const char *path, void *ctx) {
     auto *c = static_cast<Client *>(ctx);
     std::lock_guard<std::mutex> g(c->mu);
-    if (type == ZOO_SESSION_EVENT)
+    if (type == ZOO_SESSION_EVENT) {
       c->lastState = state;
+      c->history.push_back(state);
+    }
     else
       c->events.push_back({type, path ? path : ""});
     c->cv.notify_all();
@@ -251,6 +267,7 @@ private:
   std::mutex mu;
   std::condition_variable cv;
   int lastState = 0;
+  std::vector<int> history;
   std::deque<Event> events;
 };
 
