@@ -201,7 +201,7 @@ public:
     int64_t epochMillis = 0;          ///< Wall time of instant 0, for ctime/mtime.
     uint8_t serverId = 1;             ///< The top byte of session ids.
     uint64_t passwordSeed = 0x5eed;   ///< Derives session passwords.
-    bool systemNodes = true;          ///< Create /zookeeper and /zookeeper/quota.
+    bool systemNodes = true;          ///< Create /zookeeper, /zookeeper/quota and /zookeeper/config.
     /// Operations touch their session. A shell that models where a session's
     /// touches reach the leader (a follower relays them on the leader's next
     /// ping) turns this off and calls touch() itself.
