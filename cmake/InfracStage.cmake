@@ -4,10 +4,11 @@
 #
 # builds the static library NAME from FOLDER's SOURCES (FOLDER is under ROOT,
 # by default the calling CMakeLists.txt's directory). Other targets that link
-# it see exactly one file of the folder, "FOLDER/HEADER" (through a directory in
-# the build tree holding a link to it); the library's own sources also see the
-# rest of their own folder, and nothing else of the tree. PUBLIC and PRIVATE
-# are the libraries it links, so link dependencies follow the layering too.
+# it see exactly its public header "FOLDER/HEADER" (a ;-list when a folder has
+# several), through a directory in the build tree holding links to them; the
+# library's own sources also see the rest of their own folder, and nothing
+# else of the tree. PUBLIC and PRIVATE are the libraries it links, so link
+# dependencies follow the layering too.
 function(infrac_stage name folder header)
   cmake_parse_arguments(ARG "" "ROOT" "SOURCES;PUBLIC;PRIVATE" ${ARGN})
   if(NOT ARG_ROOT)
@@ -18,7 +19,9 @@ function(infrac_stage name folder header)
   set(pub ${CMAKE_BINARY_DIR}/stage-include/${name}/public)
   set(own ${CMAKE_BINARY_DIR}/stage-include/${name}/private)
   file(MAKE_DIRECTORY ${pub}/${folder})
-  file(CREATE_LINK ${src}/${header} ${pub}/${folder}/${header} SYMBOLIC)
+  foreach(h ${header})
+    file(CREATE_LINK ${src}/${h} ${pub}/${folder}/${h} SYMBOLIC)
+  endforeach()
   file(MAKE_DIRECTORY ${own})
   file(CREATE_LINK ${src} ${own}/${folder} SYMBOLIC)
   target_include_directories(${name} PUBLIC ${pub} PRIVATE ${own})
