@@ -11,6 +11,8 @@ packages=(
   googletest libgtest-dev
   graphviz                                             # infrac graph --format=svg|png, its tests
   libmimalloc-dev                                      # the allocator infrac links (optional)
+  zsh                                                  # the zsh completion test
+  neovim                                               # the headless Neovim LSP client test
 )
 # The fuzzer and the sanitizer preset use clang's runtime.
 if [[ "${INFRAC_SETUP_FUZZ:-0}" == 1 ]]; then
