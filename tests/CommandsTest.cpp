@@ -145,7 +145,7 @@ TEST(CommandsTest, CommandHelpShowsThatCommandOnly) {
   EXPECT_EQ(sim.out.find("--check"), std::string::npos) << sim.out;
   ProcessResult top = runProcess({bin, "--help"});
   EXPECT_EQ(top.exitCode, 0);
-  for (const char *cmd : {"infrac fmt", "infrac init", "infrac completion"})
+  for (const char *cmd : {"infrac fmt", "infrac init", "infrac lsp", "infrac completion"})
     EXPECT_NE(top.out.find(cmd), std::string::npos) << cmd << "\n" << top.out;
   EXPECT_EQ(top.out.find("--help-list"), std::string::npos) << top.out;
 }

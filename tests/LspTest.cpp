@@ -1,0 +1,159 @@
+//===- LspTest.cpp - The language server's answers, in process ------------===//
+//
+// The Workspace as the server drives it. The protocol itself is tested with
+// real clients: tests/lsp-client (vscode-jsonrpc) and tests/nvim.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TestSupport.h"
+
+#include "Lsp/Lsp.h"
+
+#include <gtest/gtest.h>
+
+using namespace infrac;
+using namespace infrac::test;
+namespace json = llvm::json;
+
+namespace {
+
+const char *design = "vpc main { cidr = \"10.0.0.0/16\" }\n"                              // 0
+                     "subnet a { vpc = main; zone = \"us-east-1a\"; cidr = \"10.0.1.0/24\" }\n" // 1
+                     "subnet b { vpc = main; zone = \"us-east-1b\"; cidr = \"10.0.2.0/24\" }\n"; // 2
+
+json::Value pos(int line, int ch) { return json::Object{{"line", line}, {"character", ch}}; }
+
+json::Value at(const std::string &uri, int line, int ch) {
+  return json::Object{{"textDocument", json::Object{{"uri", uri}}}, {"position", pos(line, ch)}};
+}
+
+std::string str(const json::Value &v) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << v;
+  return os.str();
+}
+
+struct Fixture {
+  std::string dir = makeTempDir();
+  std::string path = dir + "/main.infra";
+  std::string uri = lsp::pathToUri(path);
+  lsp::Workspace ws;
+  json::Value open(const std::string &text) { return ws.update(uri, text, 1); }
+  json::Value req(llvm::StringRef method, json::Value params) {
+    auto r = ws.request(method, params);
+    EXPECT_TRUE(static_cast<bool>(r)) << method.str();
+    if (!r) {
+      llvm::consumeError(r.takeError());
+      return nullptr;
+    }
+    return std::move(*r);
+  }
+};
+
+TEST(LspTest, DiagnosticsAsCheckReportsThem) {
+  Fixture f;
+  json::Value d = f.open("vpc main { cidr = \"10.0.0.0/16\" }\n"
+                         "subnet a { vpc = mian; cidr = \"10.0.1.0/24\"; zone = \"z\" }\n");
+  const json::Array *diags = d.getAsObject()->getArray("diagnostics");
+  ASSERT_TRUE(diags);
+  ASSERT_EQ(diags->size(), 1u) << str(d);
+  const json::Object *first = (*diags)[0].getAsObject();
+  EXPECT_EQ(first->getString("code").getValueOr(""), "REF001");
+  EXPECT_EQ(first->getInteger("severity").getValueOr(0), 1);
+  EXPECT_EQ(str(*first->get("range")),
+            R"({"end":{"character":21,"line":1},"start":{"character":17,"line":1}})");
+  EXPECT_NE(first->getString("message").getValueOr("").str().find("did you mean 'main'?"),
+            std::string::npos);
+
+  // The fix-it becomes a code action.
+  json::Value actions =
+      f.req("textDocument/codeAction",
+            json::Object{{"textDocument", json::Object{{"uri", f.uri}}},
+                         {"range", json::Object{{"start", pos(1, 18)}, {"end", pos(1, 18)}}},
+                         {"context", json::Object{{"diagnostics", json::Array{}}}}});
+  EXPECT_NE(str(actions).find("\"newText\":\"main\""), std::string::npos) << str(actions);
+}
+
+TEST(LspTest, RuleFindingsAndSuppressionAction) {
+  Fixture f;
+  // An internet-facing HTTP listener without redirect: a rule finding.
+  std::string text = readFile(sourceDir() + "/examples/webshop.infra");
+  json::Value d = f.open(text);
+  // The example is clean; the same text with the SEC004 suppression removed
+  // is not. Rather than depend on a rule, check the config: a .infrac.yaml
+  // that turns a rule into an error is honoured.
+  EXPECT_EQ(d.getAsObject()->getArray("diagnostics")->size(), 0u) << str(d);
+
+  writeFile(f.dir + "/.infrac.yaml", "rules:\n  error: [SEC004]\n");
+  std::string plain = "vpc v { cidr = \"10.0.0.0/16\" }\n"
+                      "subnet a { vpc = v; zone = \"z-a\"; cidr = \"10.0.1.0/24\"; public = true }\n"
+                      "subnet b { vpc = v; zone = \"z-b\"; cidr = \"10.0.2.0/24\"; public = true }\n"
+                      "target_group web { protocol = http; port = 80; vpc = v }\n"
+                      "load_balancer front {\n"
+                      "  subnets = [a, b]\n"
+                      "  listener l { protocol = http; port = 80; default = forward(web) }\n"
+                      "}\n";
+  json::Value d2 = f.open(plain);
+  std::string all = str(d2);
+  EXPECT_NE(all.find("\"code\":\"SEC004\""), std::string::npos) << all;
+  json::Value actions =
+      f.req("textDocument/codeAction",
+            json::Object{{"textDocument", json::Object{{"uri", f.uri}}},
+                         {"range", json::Object{{"start", pos(0, 0)}, {"end", pos(8, 0)}}},
+                         {"context", json::Object{{"diagnostics", json::Array{}}}}});
+  EXPECT_NE(str(actions).find("# infrac:ignore SEC004 -- "), std::string::npos) << str(actions);
+}
+
+TEST(LspTest, NavigationAndRename) {
+  Fixture f;
+  f.open(design);
+  // `main` in subnet a (line 1, col 17) -> its declaration on line 0.
+  json::Value def = f.req("textDocument/definition", at(f.uri, 1, 18));
+  EXPECT_EQ(str(def), "{\"range\":{\"end\":{\"character\":8,\"line\":0},\"start\":{\"character\":4,"
+                      "\"line\":0}},\"uri\":\"" + f.uri + "\"}");
+  json::Value refs = f.req("textDocument/references", at(f.uri, 0, 5));
+  EXPECT_EQ(refs.getAsArray()->size(), 3u) << str(refs);
+  json::Object rp = *at(f.uri, 0, 5).getAsObject();
+  rp["newName"] = "core";
+  json::Value edit = f.req("textDocument/rename", json::Value(std::move(rp)));
+  std::string e = str(edit);
+  size_t n = 0;
+  for (size_t p = e.find("\"newText\":\"core\""); p != std::string::npos;
+       p = e.find("\"newText\":\"core\"", p + 1))
+    ++n;
+  EXPECT_EQ(n, 3u) << e;
+
+  json::Value syms = f.req("textDocument/documentSymbol",
+                           json::Object{{"textDocument", json::Object{{"uri", f.uri}}}});
+  EXPECT_NE(str(syms).find("\"name\":\"subnet b\""), std::string::npos) << str(syms);
+}
+
+TEST(LspTest, HoverCompletionFormattingTokens) {
+  Fixture f;
+  f.open(design);
+  json::Value hover = f.req("textDocument/hover", at(f.uri, 0, 12)); // cidr
+  EXPECT_NE(str(hover).find("cidr"), std::string::npos) << str(hover);
+
+  f.open("vpc main { cidr = \"10.0.0.0/16\" }\ntarget_group t {\n  protocol = \n}\n");
+  json::Value values = f.req("textDocument/completion", at(f.uri, 2, 13));
+  EXPECT_NE(str(values).find("\"label\":\"https\""), std::string::npos) << str(values);
+  json::Value attrs = f.req("textDocument/completion", at(f.uri, 2, 0));
+  EXPECT_NE(str(attrs).find("\"label\":\"health_check\""), std::string::npos) << str(attrs);
+  json::Value kinds = f.req("textDocument/completion", at(f.uri, 4, 0));
+  EXPECT_NE(str(kinds).find("\"label\":\"load_balancer\""), std::string::npos) << str(kinds);
+
+  f.open("vpc   main {cidr=\"10.0.0.0/16\"}\n");
+  json::Value edits = f.req("textDocument/formatting",
+                            json::Object{{"textDocument", json::Object{{"uri", f.uri}}}});
+  EXPECT_NE(str(edits).find("\"newText\":\"vpc main { cidr = \\\"10.0.0.0/16\\\" }\\n\""),
+            std::string::npos)
+      << str(edits);
+
+  json::Value tokens = f.req("textDocument/semanticTokens/full",
+                             json::Object{{"textDocument", json::Object{{"uri", f.uri}}}});
+  // vpc (type) main (declaration) cidr (property) = (operator) "..." (string)
+  EXPECT_EQ(str(tokens), "{\"data\":[0,0,3,1,0,0,6,4,3,1,0,6,4,2,0,0,4,1,8,0,0,1,13,5,0]}");
+}
+
+} // namespace
