@@ -20,7 +20,7 @@ cl::opt<Emit> emit("emit", cl::desc("Also print an intermediate form on stdout")
                    cl::init(Emit::None), cl::sub(checkCmd), cl::cat(optionCategory()));
 
 cl::opt<bool> quiet("quiet",
-                    cl::desc("Print no diagnostics, only a one-line summary when there are any"),
+                    cl::desc("Print no diagnostics, only a one-line summary when there are any (-q)"),
                     cl::sub(checkCmd), cl::cat(optionCategory()));
 cl::alias quietShort("q", cl::desc("Alias for --quiet"), cl::aliasopt(quiet),
                      cl::cat(optionCategory()));

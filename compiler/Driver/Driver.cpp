@@ -155,21 +155,22 @@ void reportUsageError(llvm::StringRef raw, const CommandInfo *cmd) {
     llvm::errs() << "Run 'infrac --help' for usage.\n";
 }
 
-/// Redirects file descriptor 2 into a pipe while it lives. The pipe does
-/// not block: what would not fit (64 KiB) is dropped rather than wait.
-class CapturedStderr {
+/// Redirects a file descriptor (2, or 1) into a pipe while it lives. The
+/// pipe does not block: what would not fit (64 KiB) is dropped rather than
+/// wait.
+class Captured {
 public:
-  CapturedStderr() {
-    llvm::errs().flush();
+  explicit Captured(int target = 2) : target(target) {
+    flush();
     if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
       fds[0] = fds[1] = -1;
       return;
     }
-    saved = ::dup(2);
-    if (saved < 0 || ::dup2(fds[1], 2) < 0)
+    saved = ::dup(target);
+    if (saved < 0 || ::dup2(fds[1], target) < 0)
       stop();
   }
-  ~CapturedStderr() {
+  ~Captured() {
     stop();
     if (fds[0] >= 0)
       ::close(fds[0]);
@@ -186,10 +187,16 @@ public:
   }
 
 private:
+  void flush() {
+    if (target == 2)
+      llvm::errs().flush();
+    else
+      llvm::outs().flush();
+  }
   void stop() {
-    llvm::errs().flush();
+    flush();
     if (saved >= 0) {
-      ::dup2(saved, 2);
+      ::dup2(saved, target);
       ::close(saved);
       saved = -1;
     }
@@ -198,6 +205,7 @@ private:
       fds[1] = -1;
     }
   }
+  int target;
   int fds[2] = {-1, -1};
   int saved = -1;
 };
@@ -205,23 +213,66 @@ private:
 } // namespace
 
 void driver::printCommandHelp(const CommandInfo &cmd, llvm::raw_ostream &os) {
-  os << "usage: infrac " << cmd.synopsis << "\n\n";
-  os << cmd.sub->getDescription() << "\n";
-  std::vector<cl::Option *> opts = commandOptions(cmd);
+  os << "usage: infrac " << cmd.synopsis << "\n\n" << cmd.sub->getDescription() << "\n";
+  struct Row {
+    std::string left, help;
+    std::vector<std::pair<std::string, std::string>> values;
+  };
+  std::vector<Row> rows;
+  for (cl::Option *o : commandOptions(cmd)) {
+    Row row;
+    bool prefix = o->getFormattingFlag() == cl::Prefix;
+    row.left = (o->ArgStr.size() == 1 ? "-" : "--") + o->ArgStr.str();
+    row.help = o->HelpStr.str();
+    if (o->getValueExpectedFlag() == cl::ValueRequired) {
+      // An enumerated option's values: LLVM prints them only as part of its
+      // own help text, so read them from that.
+      std::string info;
+      {
+        Captured captured(1);
+        o->printOptionInfo(40);
+        info = captured.take();
+      }
+      llvm::SmallVector<llvm::StringRef, 8> lines;
+      llvm::StringRef(info).split(lines, '\n', -1, false);
+      for (llvm::StringRef l : lines) {
+        llvm::StringRef t = l.ltrim();
+        if (!l.startswith("    =") || !t.consume_front("="))
+          continue;
+        auto [name, desc] = t.split(" - ");
+        row.values.push_back({name.trim().str(), desc.trim().str()});
+      }
+      std::string value = o->ValueStr.str();
+      if (!row.values.empty()) {
+        value.clear();
+        for (auto &v : row.values)
+          value += (value.empty() ? "" : "|") + v.first;
+      } else if (value.empty() || value == "uint" || value == "ulong") {
+        value = "N";
+      }
+      row.left += (prefix ? " " : "=") + value;
+    }
+    rows.push_back(std::move(row));
+  }
+  rows.push_back({"--help", "Show this help", {}});
   os << "\noptions:\n";
+  const size_t column = 26;
+  for (const Row &r : rows) {
+    os << "  " << r.left;
+    if (r.left.size() + 2 >= column)
+      os << "\n" << std::string(column + 2, ' ');
+    else
+      os << std::string(column - r.left.size(), ' ');
+    os << r.help << "\n";
+    // The values' own descriptions, when they say more than the name.
+    bool describe = false;
+    for (auto &v : r.values)
+      describe |= !v.second.empty() && v.second != v.first;
+    if (describe)
+      for (auto &v : r.values)
+        os << std::string(column + 4, ' ') << v.first << ": " << v.second << "\n";
+  }
   os.flush();
-  size_t width = 0;
-  for (cl::Option *o : opts)
-    width = std::max(width, o->getOptionWidth());
-  width = std::max<size_t>(width, 10);
-  // printOptionInfo writes to llvm::outs(); its " - " starts at width - 2.
-  for (cl::Option *o : opts)
-    o->printOptionInfo(width);
-  llvm::outs() << "  --help";
-  for (size_t i = 8; i + 2 < width; ++i)
-    llvm::outs() << ' ';
-  llvm::outs() << " - Show this help\n";
-  llvm::outs().flush();
 }
 
 int infrac::driverMain(int argc, char **argv) {
@@ -280,7 +331,7 @@ int infrac::driverMain(int argc, char **argv) {
   {
     // Some of the option parser's messages go straight to stderr rather than
     // to errStream: catch those too, to say them in our words.
-    CapturedStderr captured;
+    Captured captured(2);
     parsed = cl::ParseCommandLineOptions(argc, argv, overview, &errStream);
     errors = captured.take() + errStream.str();
   }

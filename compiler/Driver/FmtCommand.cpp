@@ -34,7 +34,7 @@ cl::opt<bool> check("check",
 cl::opt<bool> diff("diff", cl::desc("Print a unified diff of each change"), cl::sub(fmtCmd),
                    cl::cat(optionCategory()));
 cl::opt<bool> recursive("recursive",
-                        cl::desc("Also format the .infra files in subdirectories of a DIR"),
+                        cl::desc("Also format the .infra files in subdirectories of a DIR (-r)"),
                         cl::sub(fmtCmd), cl::cat(optionCategory()));
 cl::alias recursiveShort("r", cl::desc("Alias for --recursive"), cl::aliasopt(recursive),
                          cl::cat(optionCategory()));
