@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace infrac::lsp {
@@ -48,9 +49,10 @@ public:
   /// the textDocument/publishDiagnostics notification for it.
   llvm::json::Value update(llvm::StringRef uri, std::string text, int64_t version);
   void close(llvm::StringRef uri);
-  /// Frees the analyses that update() and close() replaced; the server calls
-  /// it when it has answered, before it waits for the next message.
-  void releaseRetired();
+  /// Frees the analyses that update() and close() replaced, on another
+  /// thread; the server calls it when it has answered, before it waits for
+  /// the next message. `wait`: until they are freed.
+  void releaseRetired(bool wait = false);
   /// The phases of the last update().
   const CheckTiming &lastTiming() const { return last; }
 
@@ -70,6 +72,7 @@ private:
   };
   std::map<std::string, Document> docs;
   std::vector<std::unique_ptr<Analysis>> retired;
+  std::thread reaper;
   CheckTiming last;
   const Analysis *analysisOf(const llvm::json::Value &params) const;
   const Document *documentOf(const llvm::json::Value &params) const;

@@ -436,7 +436,10 @@ const sema::Resource *Analysis::enclosingResource(const char *p) const {
 //===----------------------------------------------------------------------===//
 
 Workspace::Workspace() = default;
-Workspace::~Workspace() = default;
+Workspace::~Workspace() {
+  if (reaper.joinable())
+    reaper.join();
+}
 
 static std::string keyOf(StringRef path) {
   llvm::SmallString<256> real;
@@ -508,7 +511,22 @@ void Workspace::close(StringRef uri) {
   docs.erase(it);
 }
 
-void Workspace::releaseRetired() { retired.clear(); }
+void Workspace::releaseRetired(bool wait) {
+  if (retired.empty()) {
+    if (wait && reaper.joinable())
+      reaper.join();
+    return;
+  }
+  // On another thread: nothing else refers to a retired analysis, and its
+  // free (10,000 resources, their AST and parse buffers) overlaps the wait
+  // for the next change instead of delaying its check.
+  if (reaper.joinable())
+    reaper.join();
+  reaper = std::thread([old = std::move(retired)]() mutable { old.clear(); });
+  retired.clear();
+  if (wait)
+    reaper.join();
+}
 
 const Workspace::Document *Workspace::documentOf(const json::Value &params) const {
   const json::Object *p = params.getAsObject();
