@@ -131,9 +131,34 @@ TEST(FormatTest, SyntaxErrorsAreRefused) {
   EXPECT_NE(errors.find("bad.infra:1:"), std::string::npos) << errors;
 }
 
+/// `text` with the spaces between tokens on each line changed at random
+/// (line breaks and comments left as they are): the layout depends only on
+/// where the lines break, so the output must not change.
+std::string respace(const std::string &text, unsigned seed) {
+  LexResult lx = lex(text, nullptr);
+  std::string out;
+  uint32_t at = 0;
+  unsigned state = seed * 2654435761u + 1;
+  auto next = [&] {
+    state = state * 1103515245u + 12345u;
+    return (state >> 16) % 3;
+  };
+  for (const Token &t : lx.tokens) {
+    llvm::StringRef gap = llvm::StringRef(text).substr(at, t.offset - at);
+    if (gap.find_first_of("\n#") == llvm::StringRef::npos && t.kind != Tok::Eof)
+      out.append(gap.empty() ? next() : next() + 1, ' ');
+    else
+      out += gap.str();
+    out += llvm::StringRef(text).substr(t.offset, t.length).str();
+    at = t.offset + t.length;
+  }
+  out += llvm::StringRef(text).substr(at).str();
+  return out;
+}
+
 // Every file of examples/ and tests/: formatting twice is formatting once,
-// every comment is kept, and the model (--emit=model) and the diagnostics are
-// the same before and after.
+// every comment is kept, the spaces within lines do not matter, and the model
+// (--emit=model) and the diagnostics are the same before and after.
 TEST(FormatTest, EveryRepositoryFileKeepsItsMeaning) {
   std::vector<std::string> files = listFiles("examples", ".infra", true);
   for (const std::string &f : listFiles("tests", ".infra", true))
@@ -151,6 +176,9 @@ TEST(FormatTest, EveryRepositoryFileKeepsItsMeaning) {
     ASSERT_TRUE(format::formatText(once, path, twice, errors2)) << errors2 << once;
     EXPECT_EQ(twice, once);
     EXPECT_EQ(commentsOf(once), commentsOf(text));
+    std::string noisy = respace(text, formatted), fromNoisy, errors3;
+    ASSERT_TRUE(format::formatText(noisy, path, fromNoisy, errors3)) << errors3 << noisy;
+    EXPECT_EQ(fromNoisy, once) << "respaced:\n" << noisy;
     Checked before = check(path, text), after = check(path, once);
     EXPECT_EQ(after.model, before.model);
     EXPECT_EQ(after.diagnostics, before.diagnostics);
