@@ -156,4 +156,59 @@ TEST(LspTest, HoverCompletionFormattingTokens) {
   EXPECT_EQ(str(tokens), "{\"data\":[0,0,3,1,0,0,6,4,3,1,0,6,4,2,0,0,4,1,8,0,0,1,13,5,0]}");
 }
 
+// Every request at positions all over every .infra file of the repository,
+// those with syntax and semantic errors included: an answer (or null) each
+// time, never an error or a crash.
+TEST(LspTest, EveryRequestOnEveryFile) {
+  std::vector<std::string> files = listFiles("examples", ".infra", true);
+  for (const std::string &f : listFiles("tests", ".infra", true))
+    files.push_back(f);
+  lsp::Workspace ws;
+  unsigned answered = 0;
+  for (const std::string &path : files) {
+    SCOPED_TRACE(path);
+    std::string text = readFile(path);
+    std::string uri = lsp::pathToUri(path);
+    ws.update(uri, text, 1);
+    json::Value doc = json::Object{{"textDocument", json::Object{{"uri", uri}}}};
+    for (const char *m : {"textDocument/documentSymbol", "textDocument/semanticTokens/full",
+                          "textDocument/formatting"}) {
+      auto r = ws.request(m, doc);
+      ASSERT_TRUE(static_cast<bool>(r)) << m;
+    }
+    int line = 0, ch = 0;
+    for (size_t i = 0; i <= text.size(); ++i) {
+      if (i % 23 == 0) {
+        for (const char *m : {"textDocument/hover", "textDocument/completion",
+                              "textDocument/definition", "textDocument/references",
+                              "textDocument/prepareRename"}) {
+          auto r = ws.request(m, at(uri, line, ch));
+          if (!r) {
+            ADD_FAILURE() << m << " at " << line << ":" << ch << ": "
+                          << llvm::toString(r.takeError());
+            continue;
+          }
+          ++answered;
+        }
+        json::Object ca{{"textDocument", json::Object{{"uri", uri}}},
+                        {"range", json::Object{{"start", pos(line, 0)}, {"end", pos(line, ch)}}},
+                        {"context", json::Object{{"diagnostics", json::Array{}}}}};
+        auto r = ws.request("textDocument/codeAction", json::Value(std::move(ca)));
+        EXPECT_TRUE(static_cast<bool>(r));
+        if (!r)
+          llvm::consumeError(r.takeError());
+      }
+      if (i < text.size() && text[i] == '\n') {
+        ++line;
+        ch = 0;
+      } else {
+        ++ch;
+      }
+    }
+    ws.close(uri);
+    ws.releaseRetired(/*wait=*/true);
+  }
+  EXPECT_GT(answered, 10000u);
+}
+
 } // namespace
