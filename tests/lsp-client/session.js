@@ -77,6 +77,19 @@ async function main() {
   diags = await d;
   assert.strictEqual(diags.diagnostics.length, 0, JSON.stringify(diags));
 
+  // A burst of changes, sent without waiting: whatever the server checks or
+  // skips as superseded, the diagnostics come in version order and the last
+  // ones are the last version's.
+  const before = published.length;
+  for (let v = 3; v <= 7; v++)
+    conn.sendNotification(lsp.DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version: v }, contentChanges: [{ text: v < 7 ? bad : good }],
+    });
+  while (!published.slice(before).some((p) => p.version === 7)) await nextDiagnostics();
+  const versions = published.slice(before).map((p) => p.version);
+  assert.deepStrictEqual(versions, [...versions].sort((a, b) => a - b), versions.join(' '));
+  assert.strictEqual(published[published.length - 1].diagnostics.length, 0);
+
   const hover = await conn.sendRequest(lsp.HoverRequest.type, { textDocument: { uri }, position: { line: 1, character: 18 } });
   assert.ok(hover && /vpc/i.test(hover.contents.value), JSON.stringify(hover));
 
@@ -100,7 +113,7 @@ async function main() {
   conn.sendNotification(lsp.ExitNotification.type);
   const code = await exited;
   assert.strictEqual(code, 0, 'exit code after shutdown and exit');
-  console.log('PASS: initialize, open, change, hover, completion, definition, rename, formatting, shutdown');
+  console.log('PASS: initialize, open, change, a burst of changes, hover, completion, definition, rename, formatting, shutdown');
 }
 
 main().then(() => {
