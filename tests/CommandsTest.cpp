@@ -140,6 +140,8 @@ TEST(CommandsTest, CommandHelpShowsThatCommandOnly) {
   for (const char *foreign : {"--emit", "--scenario", "--help-list", "Generic Options", "USAGE:",
                               "--print-", "SUBCOMMANDS"})
     EXPECT_EQ(r.out.find(foreign), std::string::npos) << foreign << "\n" << r.out;
+  ProcessResult list = runProcess({bin, "check", "--help-list"});
+  EXPECT_TRUE(llvm::StringRef(list.out).startswith("usage: infrac check FILE...")) << list.out;
   ProcessResult sim = runProcess({bin, "help", "sim"});
   EXPECT_NE(sim.out.find("--all"), std::string::npos) << sim.out;
   EXPECT_EQ(sim.out.find("--check"), std::string::npos) << sim.out;

@@ -303,7 +303,13 @@ int infrac::driverMain(int argc, char **argv) {
   overview += "\nRun 'infrac COMMAND --help' for a command's options, "
               "'infrac --version' for the version.\n";
 
-  auto isHelp = [](llvm::StringRef a) { return a == "--help" || a == "-help" || a == "-h"; };
+  // LLVM's own help variants (--help-list, --help-hidden) show ours too.
+  auto isHelp = [](llvm::StringRef a) {
+    a.consume_front("-");
+    a.consume_front("-");
+    return a == "help" || a == "h" || a == "help-list" || a == "help-hidden" ||
+           a == "help-list-hidden";
+  };
   // infrac --help, infrac help [COMMAND], infrac COMMAND --help: our own text.
   if (argc >= 2 && (isHelp(argv[1]) || llvm::StringRef(argv[1]) == "help")) {
     if (argc >= 3 && llvm::StringRef(argv[1]) == "help") {
