@@ -156,9 +156,39 @@ std::string respace(const std::string &text, unsigned seed) {
   return out;
 }
 
+/// `text` with, at seeded-random places between tokens, a line break or a
+/// comment (`# mN`, ended by a line break): layouts and comment places the
+/// repository's files do not have.
+std::string perturb(const std::string &text, unsigned seed) {
+  LexResult lx = lex(text, nullptr);
+  std::string out;
+  uint32_t at = 0;
+  unsigned state = seed * 2654435761u + 7, marks = 0;
+  auto next = [&] {
+    state = state * 1103515245u + 12345u;
+    return (state >> 16) % 100;
+  };
+  for (const Token &t : lx.tokens) {
+    llvm::StringRef gap = llvm::StringRef(text).substr(at, t.offset - at);
+    out += gap.str();
+    if (!gap.empty() && t.kind != Tok::Eof && gap.find('#') == llvm::StringRef::npos) {
+      unsigned r = next();
+      if (r < 6)
+        out += " # m" + std::to_string(marks++) + "\n";
+      else if (r < 14)
+        out += "\n";
+    }
+    out += llvm::StringRef(text).substr(t.offset, t.length).str();
+    at = t.offset + t.length;
+  }
+  out += llvm::StringRef(text).substr(at).str();
+  return out;
+}
+
 // Every file of examples/ and tests/: formatting twice is formatting once,
 // every comment is kept, the spaces within lines do not matter, and the model
-// (--emit=model) and the diagnostics are the same before and after.
+// (--emit=model) and the diagnostics are the same before and after; and so
+// for each file with line breaks and comments added at random.
 TEST(FormatTest, EveryRepositoryFileKeepsItsMeaning) {
   std::vector<std::string> files = listFiles("examples", ".infra", true);
   for (const std::string &f : listFiles("tests", ".infra", true))
@@ -183,6 +213,16 @@ TEST(FormatTest, EveryRepositoryFileKeepsItsMeaning) {
     EXPECT_EQ(after.model, before.model);
     EXPECT_EQ(after.diagnostics, before.diagnostics);
     clean += !before.errors;
+
+    // The same file with line breaks and comments added at random places.
+    std::string mutated = perturb(text, formatted), m1, m2, e1, e2;
+    ASSERT_TRUE(format::formatText(mutated, path, m1, e1)) << e1 << mutated;
+    ASSERT_TRUE(format::formatText(m1, path, m2, e2)) << e2 << m1;
+    EXPECT_EQ(m2, m1) << "perturbed:\n" << mutated;
+    EXPECT_EQ(commentsOf(m1), commentsOf(mutated)) << mutated;
+    if (!before.errors) {
+      EXPECT_EQ(check(path, m1).model, before.model) << mutated;
+    }
   }
   EXPECT_GT(formatted, 100u);
   EXPECT_GE(clean, 5u);

@@ -245,7 +245,12 @@ private:
                      StringRef openText, StringRef closeText, StringRef inlineSep,
                      StringRef lineSep, bool padInline, bool join) {
     const char *open = openTok + 1;
-    if (elems.empty() && !commentBefore(closeTok)) {
+    // Empty, unless a comment is inside (one before the bracket is left for
+    // the end of the line).
+    bool commentInside = false;
+    for (size_t i = nextComment; i < comments.size() && ptr(comments[i].range.Start) < closeTok; ++i)
+      commentInside |= ptr(comments[i].range.Start) > openTok;
+    if (elems.empty() && !commentInside) {
       write(openText);
       write(closeText);
       return;
@@ -266,11 +271,15 @@ private:
     }
     write(openText);
     const char *first = elems.empty() ? closeTok : elems.front().begin;
-    // A comment on the line of the opening bracket stays there.
+    // A comment on the line of the opening bracket stays there, and so does
+    // the first of those left before it (`kind # note` + newline + `name {`);
+    // the others go inside, on lines of their own.
     if (nextComment < comments.size()) {
       const char *s = ptr(comments[nextComment].range.Start);
-      if (s < first && !hasNewline(open, s))
-        flushTrailing(open, first);
+      if (s < first && (s < open || !hasNewline(open, s))) {
+        write("  ");
+        writeComment(comments[nextComment++]);
+      }
     }
     if (!atLineStart)
       endLine();
