@@ -156,6 +156,30 @@ TEST(LspTest, HoverCompletionFormattingTokens) {
   EXPECT_EQ(str(tokens), "{\"data\":[0,0,3,1,0,0,6,4,3,1,0,6,4,2,0,0,4,1,8,0,0,1,13,5,0]}");
 }
 
+TEST(LspTest, AcrossImports) {
+  Fixture f;
+  writeFile(f.dir + "/net.infra", "vpc core { cidr = \"10.0.0.0/16\" }\n"
+                                  "subnet s { vpc = core; zone = \"z\"; cidr = \"10.9.1.0/24\" }\n");
+  json::Value d = f.open("import \"net.infra\"\n"
+                         "subnet a { vpc = core; zone = \"z\"; cidr = \"10.0.1.0/24\" }\n");
+  // The imported file's error (a subnet outside its VPC) shows at the import.
+  std::string all = str(d);
+  EXPECT_NE(all.find("in 'net.infra' (line 2)"), std::string::npos) << all;
+  EXPECT_NE(all.find("\"start\":{\"character\":7,\"line\":0}"), std::string::npos) << all;
+  // Definition of `core` (line 1, col 17) is in the imported file.
+  json::Value def = f.req("textDocument/definition", at(f.uri, 1, 18));
+  EXPECT_EQ(def.getAsObject()->getString("uri").getValueOr(""), lsp::pathToUri(f.dir + "/net.infra"))
+      << str(def);
+  // References and rename reach the imported file too.
+  json::Object rp = *at(f.uri, 1, 18).getAsObject();
+  rp["newName"] = "main_vpc";
+  json::Value edit = f.req("textDocument/rename", json::Value(std::move(rp)));
+  const json::Object *changes = edit.getAsObject()->getObject("changes");
+  ASSERT_TRUE(changes) << str(edit);
+  EXPECT_EQ(changes->getArray(f.uri)->size(), 1u) << str(edit);
+  EXPECT_EQ(changes->getArray(lsp::pathToUri(f.dir + "/net.infra"))->size(), 2u) << str(edit);
+}
+
 // Every request at positions all over every .infra file of the repository,
 // those with syntax and semantic errors included: an answer (or null) each
 // time, never an error or a crash.

@@ -476,14 +476,35 @@ json::Value Workspace::update(StringRef uri, std::string text, int64_t version) 
     if (d.severity == Severity::Ignored)
       continue;
     SMRange r = d.range;
-    if (r.Start.isValid() && !a->inMain(r.Start))
-      continue; // in an imported file: shown when that file is open
+    std::string message = d.message;
+    json::Array related;
+    if (r.Start.isValid() && !a->inMain(r.Start)) {
+      // In an imported file: shown at the import that brings it in (the
+      // first import when it comes through several), pointing at the place.
+      unsigned id = a->sm.FindBufferContainingLoc(r.Start);
+      if (!id)
+        continue;
+      StringRef file = a->sm.getMemoryBuffer(id)->getBufferIdentifier();
+      const ast::Import *via = nullptr;
+      for (const ast::Item *it : a->main->items)
+        if (auto *imp = llvm::dyn_cast<ast::Import>(it))
+          if (!via || llvm::sys::path::filename(file) == llvm::sys::path::filename(imp->getPath()))
+            via = imp;
+      if (!via)
+        continue;
+      auto lc = a->sm.getLineAndColumn(r.Start, id);
+      message = "in '" + llvm::sys::path::filename(file).str() + "' (line " +
+                std::to_string(lc.first) + "): " + d.message;
+      related.push_back(json::Object{
+          {"location", json::Object{{"uri", a->uriOf(r.Start)}, {"range", a->range(r)}}},
+          {"message", d.message}});
+      r = via->getPathRange();
+    }
     json::Object diag{{"range", a->range(r)},
                       {"severity", severityOf(d.severity)},
                       {"code", diagCode(d).str()},
                       {"source", "infrac"},
-                      {"message", d.message}};
-    json::Array related;
+                      {"message", message}};
     for (const DiagNote &n : d.notes)
       if (n.range.Start.isValid())
         related.push_back(json::Object{
@@ -815,7 +836,9 @@ llvm::Expected<json::Value> Workspace::request(StringRef method, const json::Val
     return method.startswith("textDocument/") ? llvm::Expected<json::Value>(nullptr)
                                                : invalid("unknown method '" + method + "'");
   const json::Value *pos = positionParam(params);
-  std::optional<const char *> at = pos ? a->pointerAt(*pos) : std::nullopt;
+  std::optional<const char *> at;
+  if (pos)
+    at = a->pointerAt(*pos);
 
   if (method == "textDocument/definition") {
     if (!at)
