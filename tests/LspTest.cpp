@@ -156,6 +156,24 @@ TEST(LspTest, HoverCompletionFormattingTokens) {
   EXPECT_EQ(str(tokens), "{\"data\":[0,0,3,1,0,0,6,4,3,1,0,6,4,2,0,0,4,1,8,0,0,1,13,5,0]}");
 }
 
+// References of the right kind, with their kind, also while the file does
+// not parse (the model is gone; the recovered blocks are used).
+TEST(LspTest, ReferenceCompletionWhileTyping) {
+  Fixture f;
+  std::string text = "launch_template lt { image = \"ami-0123456789abcdef0\" }\n"
+                     "target_group tg { protocol = http; port = 80 }\n"
+                     "auto_scaling_group g {\n  launch_template = \n}\n";
+  for (const std::string &t : {text, text + "vpc broken {\n"}) {
+    SCOPED_TRACE(t);
+    f.open(t);
+    std::string items = str(f.req("textDocument/completion", at(f.uri, 3, 20)));
+    EXPECT_NE(items.find(R"({"detail":"launch template","kind":6,"label":"lt"})"),
+              std::string::npos)
+        << items;
+    EXPECT_EQ(items.find("\"tg\""), std::string::npos) << items;
+  }
+}
+
 TEST(LspTest, AcrossImports) {
   Fixture f;
   writeFile(f.dir + "/net.infra", "vpc core { cidr = \"10.0.0.0/16\" }\n"

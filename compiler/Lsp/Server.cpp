@@ -263,7 +263,7 @@ int lsp::serve(std::FILE *in, std::FILE *out, llvm::raw_ostream *log) {
       } else if (method == "textDocument/didClose" && doc) {
         ws.close(uri);
         notify("textDocument/publishDiagnostics",
-               json::Object{{"uri", uri}, {"diagnostics", json::Array()}});
+               json::Object{{"uri", uri.str()}, {"diagnostics", json::Array()}});
       }
       // didSave, initialized, $/cancelRequest, ...: nothing to do.
       continue;

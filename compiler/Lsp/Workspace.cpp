@@ -520,7 +520,7 @@ json::Value Workspace::update(StringRef uri, std::string text, int64_t version) 
     retired.push_back(std::move(doc.analysis));
   last = a->timing;
   doc.analysis = std::move(a);
-  return json::Object{{"uri", uri}, {"version", version}, {"diagnostics", std::move(out)}};
+  return json::Object{{"uri", uri.str()}, {"version", version}, {"diagnostics", std::move(out)}};
 }
 
 void Workspace::close(StringRef uri) {
@@ -691,12 +691,13 @@ std::vector<const sema::BlockSpec *> contextAt(StringRef text, const char *p) {
   return stack;
 }
 
+// json::Value borrows a StringRef: every string of an answer is copied in.
 json::Value completionItem(StringRef label, int kind, StringRef detail, StringRef doc = {}) {
-  json::Object o{{"label", label}, {"kind", kind}};
+  json::Object o{{"label", label.str()}, {"kind", kind}};
   if (!detail.empty())
-    o["detail"] = detail;
+    o["detail"] = detail.str();
   if (!doc.empty())
-    o["documentation"] = json::Object{{"kind", "markdown"}, {"value", doc}};
+    o["documentation"] = json::Object{{"kind", "markdown"}, {"value", doc.str()}};
   return o;
 }
 
@@ -890,7 +891,7 @@ llvm::Expected<json::Value> Workspace::request(StringRef method, const json::Val
     for (const Occurrence &x : a->occurrences)
       if (x.symbol == o->symbol)
         changes[a->uriOf(x.range.Start)].push_back(
-            json::Object{{"range", a->range(x.range)}, {"newText", newName}});
+            json::Object{{"range", a->range(x.range)}, {"newText", newName.str()}});
     json::Object c;
     for (auto &[u, edits] : changes)
       c[u] = std::move(edits);
@@ -1078,9 +1079,20 @@ llvm::Expected<json::Value> Workspace::request(StringRef method, const json::Val
         before.size() - (before.find_last_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") + 1));
     StringRef head = before.drop_back(word.size()).rtrim();
     auto addRefs = [&](const sema::Type *t) {
-      if (!a->model)
-        return;
       std::vector<std::string> kinds = t->names;
+      if (!a->model) {
+        // The file does not parse (it is being typed): the top-level blocks
+        // the parser recovered.
+        for (const ast::File *f : a->program.files)
+          for (const ast::Item *it : f->items)
+            if (auto *b = llvm::dyn_cast<ast::Block>(it))
+              if (!b->getLabels().empty() && !b->getLabels()[0].name().empty() &&
+                  std::find(kinds.begin(), kinds.end(), b->getKindName().name.str()) !=
+                      kinds.end())
+                items.push_back(completionItem(b->getLabels()[0].name(), CKVariable,
+                                               sema::kindNoun(b->getKindName().name)));
+        return;
+      }
       a->model->forEach([&](const sema::Resource &r) {
         if (r.name.empty() || r.implicit)
           return;
