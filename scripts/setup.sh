@@ -13,6 +13,8 @@ packages=(
   libmimalloc-dev                                      # the allocator infrac links (optional)
   libboost-dev libssl-dev                              # runtime/Live: Asio, Beast, TLS
   zookeeper libzookeeper-mt-dev python3-kazoo          # ZooKeeper: the real ensemble, the C client, kazoo (tests/zk)
+  zsh                                                  # the zsh completion test
+  neovim                                               # the headless Neovim LSP client test
 )
 # The proxy benchmark (bench/ProxyBench.cpp) measures beside HAProxy with wrk.
 if [[ "${INFRAC_SETUP_BENCH:-0}" == 1 ]]; then

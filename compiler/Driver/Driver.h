@@ -16,9 +16,11 @@
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -117,6 +119,22 @@ void reportDiagnostics(const FrontEnd &fe, const FrontEndOptions &opts);
 inline int exitCode(const FrontEnd &fe) {
   return fe.status ? fe.status : fe.diags.hasErrors() ? 1 : 0;
 }
+
+/// The registered commands, in `infrac --help` order.
+std::vector<CommandInfo> registeredCommands();
+
+/// The command `name`, or null.
+const CommandInfo *findCommand(llvm::StringRef name);
+
+/// Prints `infrac COMMAND --help`: its usage line, what it does and its
+/// options, nothing of the others.
+void printCommandHelp(const CommandInfo &cmd, llvm::raw_ostream &os);
+
+/// infrac sim --list: the scenario names, one a line.
+int listScenarios(const sema::Model &model, llvm::raw_ostream &os);
+/// infrac sim --all: every scenario, then a table of verdicts; 1 if any failed.
+int runAllScenarios(const sema::Model &model, std::optional<uint64_t> seed,
+                    llvm::raw_ostream &os);
 
 } // namespace driver
 } // namespace infrac

@@ -29,6 +29,10 @@ cl::opt<std::string> scenarioName("scenario",
                                   cl::cat(optionCategory()));
 cl::opt<uint64_t> seed("seed", cl::desc("Random seed (default: the scenario's, else 1)"),
                        cl::value_desc("N"), cl::sub(simCmd), cl::cat(optionCategory()));
+cl::opt<bool> listOnly("list", cl::desc("Print the names of the scenarios and exit"),
+                       cl::sub(simCmd), cl::cat(optionCategory()));
+cl::opt<bool> runAll("all", cl::desc("Run every scenario; a summary table, exit 1 if any fails"),
+                     cl::sub(simCmd), cl::cat(optionCategory()));
 cl::opt<std::string> traceFile("trace", cl::desc("Write a JSON-lines trace of every event"),
                                cl::value_desc("FILE"), cl::sub(simCmd), cl::cat(optionCategory()));
 cl::opt<std::string> emitPlan("emit",
@@ -50,6 +54,12 @@ int runSim() {
     return 2;
   }
   const sema::Model &model = *fe->units[0].model;
+  if (listOnly)
+    return listScenarios(model, llvm::outs());
+  if (runAll)
+    return runAllScenarios(model, seed.getNumOccurrences() ? std::optional<uint64_t>(seed)
+                                                           : std::nullopt,
+                           llvm::outs());
   auto all = runtime::scenarios(model);
   const sema::Resource *sc = nullptr;
   for (const sema::Resource *r : all)
@@ -136,7 +146,8 @@ int runSim() {
   return res.passed() ? 0 : 1;
 }
 
-CommandRegistration reg({&simCmd, "sim FILE --scenario NAME [--seed N] [--trace FILE] [--emit=plan]",
+CommandRegistration reg({&simCmd,
+                         "sim FILE [--scenario NAME|--list|--all] [--seed N] [--trace FILE] [--emit=plan]",
                          "run a scenario on a virtual clock; exit 1 if an expectation fails",
                          runSim, 40});
 

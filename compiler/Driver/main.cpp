@@ -83,15 +83,21 @@ void reexecOnHugePages(char **argv) {
 
 } // namespace
 
+/// The language server re-checks whole documents on every change: it gets
+/// the large-input treatment whatever its arguments.
+bool isLanguageServer(int argc, char **argv) {
+  return argc >= 2 && std::strcmp(argv[1], "lsp") == 0;
+}
+
 int main(int argc, char **argv) {
 #ifdef INFRAC_MIMALLOC
-  if (inputBytes(argc, argv) >= hugePagesThreshold)
+  if (inputBytes(argc, argv) >= hugePagesThreshold || isLanguageServer(argc, argv))
     return runOnHugePages(argc, argv);
 #else
   if (const char *t = std::getenv(hugePagesVariable)) {
     if (std::strcmp(t, hugePagesValue) == 0)
       unsetenv(hugePagesVariable); // Ours, from the run before this one.
-  } else if (inputBytes(argc, argv) >= hugePagesThreshold) {
+  } else if (inputBytes(argc, argv) >= hugePagesThreshold || isLanguageServer(argc, argv)) {
     reexecOnHugePages(argv);
   }
 #endif

@@ -812,7 +812,8 @@ llvm::Error Loader::load(llvm::StringRef path, const ast::Import *importedAt) {
   if (loaded.count(key))
     return llvm::Error::success();
 
-  auto bufOr = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/true);
+  auto bufOr = opts.readFile ? opts.readFile(path)
+                             : llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/true);
   if (!bufOr) {
     if (!importedAt)
       return llvm::createStringError(bufOr.getError(), "cannot open '%s': %s",

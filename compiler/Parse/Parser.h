@@ -14,6 +14,7 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/SourceMgr.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ struct ParseOptions {
   /// Threads for the chunks of a large file; 0: one per core. Files of fewer
   /// than about 32,000 tokens are parsed on one.
   unsigned threads = 0;
+  /// Reads a file for loadProgram; null reads the file system. The language
+  /// server gives the editor's unsaved text of open documents.
+  std::function<llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>>(llvm::StringRef path)>
+      readFile;
 };
 
 /// Parses the buffer `bufferId` of `sm`. Never fails: syntax errors become

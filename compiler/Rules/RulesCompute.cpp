@@ -499,7 +499,7 @@ public:
             "sessions or keep them in an external store (session_store).",
             "Without stickiness the load balancer spreads a user's requests over instances; "
             "each instance knows only the sessions it created, so carts and logins vanish.",
-            "ALB guide, \"Sticky sessions\"; the web-session study notes (seeds).",
+            "ALB guide, \"Sticky sessions\".",
             "target_group web { protocol = http; port = 3000; vpc = v }",
             "target_group web { protocol = http; port = 3000; vpc = v\n"
             "                   stickiness { type = lb_cookie; duration = 1h } }"};
@@ -548,7 +548,7 @@ public:
             "whose app names the store as its `session_store` can grow to at most 4.",
             "Each change is sent to every member: traffic and memory grow with the square of "
             "the group. Tomcat's own documentation advises against it beyond 4 nodes.",
-            "Apache Tomcat clustering how-to; the web-session study notes (seeds).",
+            "Apache Tomcat clustering how-to.",
             "session_store s { type = replicated; members = web_asg }  # max = 10",
             "session_store s { type = replicated; replication = backup; members = web_asg }"};
   }

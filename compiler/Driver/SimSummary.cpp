@@ -1,0 +1,81 @@
+//===- SimSummary.cpp - infrac sim --list and --all -----------------------===//
+//
+// The scenarios of a design, and every one of them run in turn with a table
+// of their verdicts (SimCommand.cpp calls these).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Driver/Driver.h"
+#include "Sim/Sim.h"
+
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+
+using namespace infrac;
+using namespace infrac::driver;
+
+int driver::listScenarios(const sema::Model &model, llvm::raw_ostream &os) {
+  for (const sema::Resource *r : runtime::scenarios(model))
+    os << r->name << "\n";
+  return 0;
+}
+
+int driver::runAllScenarios(const sema::Model &model, std::optional<uint64_t> seed,
+                            llvm::raw_ostream &os) {
+  std::vector<const sema::Resource *> all = runtime::scenarios(model);
+  if (all.empty()) {
+    llvm::errs() << "infrac sim: the design has no scenario\n";
+    return 1;
+  }
+  struct Row {
+    std::string name;
+    runtime::SimResult res;
+  };
+  std::vector<Row> rows;
+  for (const sema::Resource *sc : all) {
+    runtime::SimOptions opts;
+    opts.seed = seed;
+    rows.push_back({sc->name.str(), runtime::simulate(runtime::buildPlan(model, sc, opts.planOptions()), opts)});
+  }
+  size_t width = std::string("scenario").size();
+  for (const Row &r : rows)
+    width = std::max(width, r.name.size());
+  auto pad = [&](llvm::StringRef s, size_t w) {
+    os << s;
+    for (size_t i = s.size(); i < w; ++i)
+      os << ' ';
+  };
+  pad("scenario", width + 2);
+  os << "result  expectations  requests    events      seed\n";
+  unsigned failed = 0;
+  for (const Row &r : rows) {
+    unsigned pass = 0, total = 0;
+    for (const runtime::Verdict &v : r.res.verdicts) {
+      ++total;
+      pass += v.kind == runtime::Verdict::Pass;
+    }
+    bool ok = r.res.passed();
+    failed += !ok;
+    pad(r.name, width + 2);
+    pad(ok ? "PASS" : "FAIL", 8);
+    pad(std::to_string(pass) + "/" + std::to_string(total), 14);
+    pad(std::to_string(r.res.requests), 12);
+    pad(std::to_string(r.res.events), 12);
+    os << r.res.seed << "\n";
+  }
+  // The failed expectations, so that the table is enough to act on.
+  for (const Row &r : rows)
+    for (const runtime::Verdict &v : r.res.verdicts)
+      if (v.kind != runtime::Verdict::Pass) {
+        os << "\n" << r.name << ": " << (v.kind == runtime::Verdict::Fail ? "FAIL" : "SKIP")
+           << "  " << v.expectation;
+        if (!v.detail.empty())
+          os << "\n        " << v.detail;
+      }
+  if (failed != rows.size())
+    os << (failed ? "\n" : "");
+  os << "\n" << rows.size() - failed << " of " << rows.size() << " scenarios passed\n";
+  return failed ? 1 : 0;
+}
