@@ -426,6 +426,29 @@ TEST(Proxy, TlsListener) {
   EXPECT_NE(out.find("X-Forwarded-Port: 443"), std::string::npos) << out;
 }
 
+// What a user does: `curl -k` against the HTTPS listener (when curl is here).
+TEST(Proxy, TlsListenerWithCurl) {
+  if (std::system("command -v curl >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "curl is not installed";
+  auto a = httpBackend("a");
+  HttpListenerConfig cfg;
+  cfg.tls = true;
+  Fixture f(backends({a.get()}), cfg);
+  std::string cmd =
+      "curl -sk --max-time 5 -o - -w '%{http_code}' https://127.0.0.1:" + std::to_string(f.port) +
+      "/via-curl";
+  std::string out;
+  if (FILE *p = popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;)
+      out.append(buf, n);
+    pclose(p);
+  }
+  EXPECT_NE(out.find("GET /via-curl"), std::string::npos) << out;
+  EXPECT_NE(out.find("X-Forwarded-Proto: https"), std::string::npos) << out;
+  EXPECT_EQ(out.substr(out.size() >= 3 ? out.size() - 3 : 0), "200") << out;
+}
+
 //===----------------------------------------------------------------------===//
 // NLB
 //===----------------------------------------------------------------------===//
