@@ -349,6 +349,51 @@ TEST(Proxy, MalformedRequestsGet400) {
   EXPECT_EQ(a->connections(), 1);
 }
 
+// Random bytes, random cuts: every connection ends, the proxy keeps serving.
+TEST(Proxy, RandomInputNeverCrashes) {
+  auto a = httpBackend("a");
+  HttpListenerConfig cfg;
+  cfg.headerTimeout = millis(100);
+  cfg.idleTimeout = millis(100);
+  Fixture f(backends({a.get()}), cfg, 2);
+  uint64_t x = 0x2545F4914F6CDD1Dull;
+  auto next = [&] {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return x;
+  };
+  const std::string prefixes[] = {"", "GET / HTTP/1.1\r\n", "POST /p HTTP/1.1\r\nHost: h\r\n",
+                                  "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n"};
+  for (int i = 0; i < 60; ++i) {
+    Client c(f.port, std::chrono::seconds(3));
+    std::string junk = prefixes[next() % 4];
+    size_t n = next() % 300;
+    for (size_t k = 0; k < n; ++k) {
+      uint64_t r = next();
+      junk += r % 4 == 0 ? "\r\n" : std::string(1, char(r >> 8));
+    }
+    c.send(junk);
+    if (i % 3 == 0)
+      continue; // the client goes away at once
+    EXPECT_TRUE(c.closedByPeer()) << i; // answered and/or timed out, never left open
+  }
+  EXPECT_EQ(get(f.port, "/").status, 200);
+}
+
+// shutdown() with a request stuck at a target and idle clients: it returns.
+TEST(Proxy, ShutdownWithOpenConnections) {
+  auto hang = httpBackend("h", Mode::Hang);
+  Fixture f(backends({hang.get()}), {}, 2);
+  Client idle(f.port);
+  auto pending = std::async(std::launch::async, [&] { return get(f.port, "/stuck"); });
+  for (int i = 0; i < 200 && hang->connections() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto t0 = std::chrono::steady_clock::now();
+  f.plane->shutdown();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  ASSERT_EQ(pending.wait_for(std::chrono::seconds(3)), std::future_status::ready);
+  EXPECT_TRUE(idle.closedByPeer());
+}
+
 TEST(Proxy, ConnectionCap) {
   auto a = httpBackend("a");
   HttpListenerConfig cfg;
@@ -569,6 +614,18 @@ TEST(Nlb, ResetTargetResetsConnections) {
   auto o = f.control->tcpOutcomes();
   ASSERT_EQ(o.size(), 1u);
   EXPECT_TRUE(o[0].reset);
+}
+
+TEST(Nlb, TcpIdleTimeout) {
+  auto e = tcpEcho();
+  TcpListenerConfig cfg;
+  cfg.idleTimeout = millis(300);
+  TcpFixture f(backends({e.get()}), cfg);
+  Client c(f.port);
+  ASSERT_EQ(roundTrip(c, "x"), "x");
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.closedByPeer());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
 }
 
 TEST(Nlb, NoTargetResets) {
