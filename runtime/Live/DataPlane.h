@@ -177,8 +177,17 @@ std::array<uint8_t, 28> proxyV2Header(const Flow &flow);
 // The proxies
 //===----------------------------------------------------------------------===//
 
+/// `routing.http.xff_header_processing.mode`.
+enum class XffMode : uint8_t {
+  Append,   ///< Add the client's address (the default).
+  Preserve, ///< Pass the header on unchanged (not added when absent).
+  Remove,   ///< Drop it.
+};
+
 struct HttpListenerConfig {
-  uint16_t port = 0;          ///< 0: an ephemeral port.
+  uint16_t port = 0; ///< 0: an ephemeral port.
+  XffMode xffMode = XffMode::Append;
+  bool xffClientPort = false; ///< `routing.http.xff_client_port.enabled`: "ip:port".
   bool tls = false;           ///< HTTPS: TLS with the data plane's certificate.
   uint16_t forwardedPort = 0; ///< X-Forwarded-Port (the design's port); 0: the bound port.
   Duration idleTimeout = runtime::seconds(60);    ///< No byte either way: closed.

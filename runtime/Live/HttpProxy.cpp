@@ -285,12 +285,18 @@ Task serve(Worker &w, ListenerState &l, Stream &stream, HttpConn &conn, tcp::end
 
     // Forward: the headers ALB adds.
     {
-      auto old = req["X-Forwarded-For"];
-      s.xff.assign(old.data(), old.size());
-      if (!s.xff.empty())
-        s.xff += ", ";
-      s.xff += peerText;
-      req.set("X-Forwarded-For", s.xff);
+      if (cfg.xffMode == XffMode::Append) {
+        auto old = req["X-Forwarded-For"];
+        s.xff.assign(old.data(), old.size());
+        if (!s.xff.empty())
+          s.xff += ", ";
+        s.xff += peerText;
+        if (cfg.xffClientPort)
+          s.xff += ":" + std::to_string(peer.port());
+        req.set("X-Forwarded-For", s.xff);
+      } else if (cfg.xffMode == XffMode::Remove) {
+        req.erase("X-Forwarded-For");
+      }
       req.set("X-Forwarded-Proto", proto);
       req.set("X-Forwarded-Port", forwardedPort);
       if (req["X-Amzn-Trace-Id"].empty()) {

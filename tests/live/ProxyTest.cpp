@@ -115,6 +115,34 @@ TEST(Proxy, ForwardsAndAddsHeaders) {
   EXPECT_EQ(outcomes[0].failure, TargetFailure::None);
 }
 
+TEST(Proxy, XffModes) {
+  auto b = httpBackend("a");
+  std::vector<std::pair<std::string, std::string>> h = {{"X-Forwarded-For", "10.1.2.3"}};
+  {
+    HttpListenerConfig cfg;
+    cfg.xffClientPort = true;
+    Fixture f(backends({b.get()}), cfg);
+    std::string xff = lineOf(get(f.port, "/", h).body, "X-Forwarded-For: ");
+    EXPECT_TRUE(std::regex_match(xff, std::regex("10\\.1\\.2\\.3, 127\\.0\\.0\\.1:[0-9]+"))) << xff;
+  }
+  {
+    HttpListenerConfig cfg;
+    cfg.xffMode = XffMode::Preserve;
+    Fixture f(backends({b.get()}), cfg);
+    EXPECT_EQ(lineOf(get(f.port, "/", h).body, "X-Forwarded-For: "), "10.1.2.3");
+    EXPECT_EQ(get(f.port, "/").body.find("X-Forwarded-For"), std::string::npos);
+  }
+  {
+    HttpListenerConfig cfg;
+    cfg.xffMode = XffMode::Remove;
+    Fixture f(backends({b.get()}), cfg);
+    Response r = get(f.port, "/", h);
+    ASSERT_TRUE(r.ok);
+    EXPECT_EQ(r.body.find("X-Forwarded-For"), std::string::npos) << r.body;
+    EXPECT_EQ(lineOf(r.body, "X-Forwarded-Proto: "), "http");
+  }
+}
+
 TEST(Proxy, PostBodyIsForwarded) {
   auto b = httpBackend("a");
   Fixture f(backends({b.get()}));
@@ -373,7 +401,7 @@ TEST(Proxy, RandomInputNeverCrashes) {
     }
     c.send(junk);
     if (i % 3 == 0)
-      continue; // the client goes away at once
+      continue;                         // the client goes away at once
     EXPECT_TRUE(c.closedByPeer()) << i; // answered and/or timed out, never left open
   }
   EXPECT_EQ(get(f.port, "/").status, 200);
