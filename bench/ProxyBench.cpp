@@ -142,7 +142,8 @@ bool waitHttp(uint16_t port, const char *path, int tries = 200) {
   for (int i = 0; i < tries; ++i) {
     int fd = connectTo(port);
     if (fd >= 0) {
-      std::string req = std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+      std::string req =
+          std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
       (void)!write(fd, req.data(), req.size());
       char buf[64] = {};
       ssize_t n = read(fd, buf, sizeof buf - 1);
@@ -317,7 +318,10 @@ WrkResult wrk(const std::string &url, int connections, int seconds, bool close) 
     r.p99 = toMs(m[1]);
   if (std::regex_search(out, m, std::regex("Non-2xx or 3xx responses:\\s+([0-9]+)")))
     r.non2xx = std::atol(m[1].str().c_str());
-  if (std::regex_search(out, m, std::regex("Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+)")))
+  if (std::regex_search(
+          out, m,
+          std::regex(
+              "Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+)")))
     r.errors = std::atol(m[1].str().c_str()) + std::atol(m[2].str().c_str()) +
                std::atol(m[3].str().c_str()) + std::atol(m[4].str().c_str());
   if (r.rps == 0)
@@ -347,8 +351,8 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-std::string haproxyConfig(uint16_t http, uint16_t tcp, uint16_t src, const std::vector<uint16_t> &be,
-                          uint16_t source) {
+std::string haproxyConfig(uint16_t http, uint16_t tcp, uint16_t src,
+                          const std::vector<uint16_t> &be, uint16_t source) {
   std::string c = "global\n    maxconn 4096\n    nbthread 1\n\ndefaults\n    timeout connect 5s\n"
                   "    timeout client 30s\n    timeout server 30s\n\n";
   // The headers ALB adds (infrac adds them too): the backends see the same.
@@ -367,7 +371,8 @@ std::string haproxyConfig(uint16_t http, uint16_t tcp, uint16_t src, const std::
   c += "\nfrontend fe_tcp\n    mode tcp\n    bind 127.0.0.1:" + std::to_string(tcp) +
        "\n    default_backend be_tcp\n\nbackend be_tcp\n    mode tcp\n    balance roundrobin\n";
   for (size_t i = 0; i < be.size(); ++i)
-    c += "    server t" + std::to_string(i + 1) + " 127.0.0.1:" + std::to_string(be[i]) + " check\n";
+    c +=
+        "    server t" + std::to_string(i + 1) + " 127.0.0.1:" + std::to_string(be[i]) + " check\n";
   c += "\nfrontend fe_src\n    mode tcp\n    bind 127.0.0.1:" + std::to_string(src) +
        "\n    default_backend be_src\n\nbackend be_src\n    mode tcp\n    server src 127.0.0.1:" +
        std::to_string(source) + "\n";
@@ -430,11 +435,12 @@ int main(int argc, char **argv) {
           log);
   const size_t bulkBytes = 256u << 20;
   std::string self = selfPath();
-  start({"taskset", "-c", "0", self, "--source", std::to_string(sourcePort), std::to_string(bulkBytes)},
+  start({"taskset", "-c", "0", self, "--source", std::to_string(sourcePort),
+         std::to_string(bulkBytes)},
         log);
   std::string csv = std::to_string(be[0]) + "," + std::to_string(be[1]);
-  start({"taskset", "-c", "0", self, "--serve", std::to_string(oursHttp), csv, std::to_string(oursTcp),
-         std::to_string(oursSrc), std::to_string(sourcePort)},
+  start({"taskset", "-c", "0", self, "--serve", std::to_string(oursHttp), csv,
+         std::to_string(oursTcp), std::to_string(oursSrc), std::to_string(sourcePort)},
         log);
   std::string cfg = scratch + "/haproxy.cfg";
   std::ofstream(cfg) << haproxyConfig(haHttp, haTcp, haSrc, be, sourcePort);
@@ -482,13 +488,14 @@ int main(int argc, char **argv) {
     connHa.add(wrk(url(haTcp), connections, duration, true));
     mbOurs.push_back(bulk(oursSrc));
     mbHa.push_back(bulk(haSrc));
-    std::fprintf(stderr, "round %d: alb %.0f / %.0f req/s, nlb %.0f / %.0f conn/s, %.0f / %.0f MB/s\n",
+    std::fprintf(stderr,
+                 "round %d: alb %.0f / %.0f req/s, nlb %.0f / %.0f conn/s, %.0f / %.0f MB/s\n",
                  r + 1, albOurs.rps.back(), albHa.rps.back(), connOurs.rps.back(),
                  connHa.rps.back(), mbOurs.back(), mbHa.back());
   }
   auto row = [](const char *name, const Series &s, const char *unit) {
-    std::printf("| %-28s | %10.0f %s | %7.2f ms | %7.2f ms | %ld / %ld |\n", name, median(s.rps), unit,
-                median(s.p50), median(s.p99), s.errors, s.non2xx);
+    std::printf("| %-28s | %10.0f %s | %7.2f ms | %7.2f ms | %ld / %ld |\n", name, median(s.rps),
+                unit, median(s.p50), median(s.p99), s.errors, s.non2xx);
   };
   std::printf("| median of %d rounds           |            rate | p50        | p99        | "
               "errors / non-2xx |\n",

@@ -33,10 +33,22 @@ uint64_t Flow::hash() const {
 }
 
 std::array<uint8_t, 28> infrac::live::proxyV2Header(const Flow &f) {
-  std::array<uint8_t, 28> h = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,
-                               0x21, // version 2, PROXY
+  std::array<uint8_t, 28> h = {0x0D,
+                               0x0A,
+                               0x0D,
+                               0x0A,
+                               0x00,
+                               0x0D,
+                               0x0A,
+                               0x51,
+                               0x55,
+                               0x49,
+                               0x54,
+                               0x0A,
+                               0x21,                                    // version 2, PROXY
                                uint8_t(f.protocol == 17 ? 0x12 : 0x11), // AF_INET, STREAM/DGRAM
-                               0x00, 12};
+                               0x00,
+                               12};
   auto put32 = [&](size_t at, uint32_t v) {
     h[at] = v >> 24, h[at + 1] = v >> 16, h[at + 2] = v >> 8, h[at + 3] = v;
   };
@@ -201,8 +213,7 @@ uint64_t Worker::random() {
 //===----------------------------------------------------------------------===//
 
 llvm::Expected<std::unique_ptr<DataPlane>> DataPlane::create(const DataPlaneOptions &options,
-                                                               HttpControl *http,
-                                                               TcpControl *tcp) {
+                                                             HttpControl *http, TcpControl *tcp) {
   auto plane = std::make_unique<DataPlaneImpl>(options, http, tcp);
   if (llvm::Error e = plane->init())
     return e;
@@ -221,7 +232,8 @@ llvm::Error DataPlaneImpl::init() {
   tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
   if (llvm::Error e = makeSelfSignedContext(*tls, certPem))
     return e;
-  unsigned n = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  unsigned n =
+      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i)
     workers.push_back(std::make_unique<Worker>(*this, i));
   for (auto &w : workers)
@@ -230,8 +242,8 @@ llvm::Error DataPlaneImpl::init() {
 }
 
 static llvm::Error socketError(llvm::StringRef what, uint16_t port, const error_code &ec) {
-  return llvm::createStringError(std::errc::io_error, "cannot %s 127.0.0.1:%u: %s", what.str().c_str(),
-                                 unsigned(port), ec.message().c_str());
+  return llvm::createStringError(std::errc::io_error, "cannot %s 127.0.0.1:%u: %s",
+                                 what.str().c_str(), unsigned(port), ec.message().c_str());
 }
 
 // Binds every worker's acceptor (or the UDP socket) on l.port (0 first:
@@ -324,7 +336,8 @@ void DataPlaneImpl::close(ListenerState &l) {
   l.running = false;
 }
 
-llvm::Expected<uint16_t> DataPlaneImpl::addHttpListener(uint32_t id, const HttpListenerConfig &config) {
+llvm::Expected<uint16_t> DataPlaneImpl::addHttpListener(uint32_t id,
+                                                        const HttpListenerConfig &config) {
   std::lock_guard<std::mutex> lock(mutex);
   if (down || listeners.count(id))
     return llvm::createStringError(std::errc::invalid_argument, "listener %u exists", unsigned(id));
@@ -345,7 +358,8 @@ llvm::Expected<uint16_t> DataPlaneImpl::addHttpListener(uint32_t id, const HttpL
   return l->port;
 }
 
-llvm::Expected<uint16_t> DataPlaneImpl::addTcpListener(uint32_t id, const TcpListenerConfig &config) {
+llvm::Expected<uint16_t> DataPlaneImpl::addTcpListener(uint32_t id,
+                                                       const TcpListenerConfig &config) {
   std::lock_guard<std::mutex> lock(mutex);
   if (down || listeners.count(id))
     return llvm::createStringError(std::errc::invalid_argument, "listener %u exists", unsigned(id));
@@ -459,7 +473,8 @@ void DataPlaneImpl::shutdown() {
 
 llvm::Error infrac::live::detail::makeSelfSignedContext(asio::ssl::context &ctx, std::string &pem) {
   auto fail = [](const char *what) {
-    return llvm::createStringError(std::errc::io_error, "cannot generate the tls certificate: %s", what);
+    return llvm::createStringError(std::errc::io_error, "cannot generate the tls certificate: %s",
+                                   what);
   };
   EVP_PKEY *key = EVP_EC_gen("prime256v1");
   if (!key)
@@ -471,14 +486,16 @@ llvm::Error infrac::live::detail::makeSelfSignedContext(asio::ssl::context &ctx,
   X509_gmtime_adj(X509_getm_notAfter(cert), 30L * 24 * 3600);
   X509_set_pubkey(cert, key);
   X509_NAME *name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"infrac run", -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"infrac run", -1, -1,
+                             0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1,
+                             0);
   X509_set_issuer_name(cert, name);
   X509V3_CTX v3;
   X509V3_set_ctx_nodb(&v3);
   X509V3_set_ctx(&v3, cert, cert, nullptr, nullptr, 0);
-  if (X509_EXTENSION *ext = X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name,
-                                                "DNS:localhost,IP:127.0.0.1")) {
+  if (X509_EXTENSION *ext =
+          X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1")) {
     X509_add_ext(cert, ext, -1);
     X509_EXTENSION_free(ext);
   }

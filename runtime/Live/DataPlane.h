@@ -67,10 +67,10 @@ struct Cookie {
 /// What the proxy hands to `HttpControl::route`. Every reference is valid
 /// only during the call.
 struct HttpRequestInfo {
-  runtime::Request request;          ///< Method, host, path, query, headers, source.
-  llvm::ArrayRef<Cookie> cookies;    ///< From the Cookie header(s), in order.
+  runtime::Request request;       ///< Method, host, path, query, headers, source.
+  llvm::ArrayRef<Cookie> cookies; ///< From the Cookie header(s), in order.
   uint16_t sourcePort = 0;
-  bool tls = false;                  ///< Came in on an HTTPS listener.
+  bool tls = false; ///< Came in on an HTTPS listener.
 };
 
 /// The control plane's answer for one request.
@@ -177,17 +177,26 @@ std::array<uint8_t, 28> proxyV2Header(const Flow &flow);
 // The proxies
 //===----------------------------------------------------------------------===//
 
+/// `routing.http.xff_header_processing.mode`.
+enum class XffMode : uint8_t {
+  Append,   ///< Add the client's address (the default).
+  Preserve, ///< Pass the header on unchanged (not added when absent).
+  Remove,   ///< Drop it.
+};
+
 struct HttpListenerConfig {
-  uint16_t port = 0;          ///< 0: an ephemeral port.
+  uint16_t port = 0; ///< 0: an ephemeral port.
+  XffMode xffMode = XffMode::Append;
+  bool xffClientPort = false; ///< `routing.http.xff_client_port.enabled`: "ip:port".
   bool tls = false;           ///< HTTPS: TLS with the data plane's certificate.
   uint16_t forwardedPort = 0; ///< X-Forwarded-Port (the design's port); 0: the bound port.
-  Duration idleTimeout = runtime::seconds(60);   ///< No byte either way: closed.
-  Duration headerTimeout = runtime::seconds(10); ///< A request's header must be complete within.
+  Duration idleTimeout = runtime::seconds(60);    ///< No byte either way: closed.
+  Duration headerTimeout = runtime::seconds(10);  ///< A request's header must be complete within.
   Duration connectTimeout = runtime::seconds(10); ///< To a target; then 504.
-  uint32_t maxHeaderBytes = 64 * 1024; ///< Larger request header: 431.
-  uint64_t maxBodyBytes = 16u << 20;   ///< Larger request body: 413.
-  uint64_t maxResponseBytes = 256u << 20; ///< Larger response body: 502.
-  uint32_t maxConnections = 10000;     ///< Beyond: new connections are closed at once.
+  uint32_t maxHeaderBytes = 64 * 1024;            ///< Larger request header: 431.
+  uint64_t maxBodyBytes = 16u << 20;              ///< Larger request body: 413.
+  uint64_t maxResponseBytes = 256u << 20;         ///< Larger response body: 502.
+  uint32_t maxConnections = 10000;                ///< Beyond: new connections are closed at once.
 };
 
 struct TcpListenerConfig {
@@ -225,12 +234,13 @@ class DataPlane {
 public:
   /// Starts the event loops; generates the TLS certificate. `tcp` may be
   /// null when no TCP/UDP listener is added (and `http` when no HTTP one).
-  static llvm::Expected<std::unique_ptr<DataPlane>>
-  create(const DataPlaneOptions &options, HttpControl *http, TcpControl *tcp);
+  static llvm::Expected<std::unique_ptr<DataPlane>> create(const DataPlaneOptions &options,
+                                                           HttpControl *http, TcpControl *tcp);
   virtual ~DataPlane();
 
   /// Opens an ALB listener on 127.0.0.1; returns the bound port.
-  virtual llvm::Expected<uint16_t> addHttpListener(uint32_t id, const HttpListenerConfig &config) = 0;
+  virtual llvm::Expected<uint16_t> addHttpListener(uint32_t id,
+                                                   const HttpListenerConfig &config) = 0;
   /// Opens an NLB listener (TCP or UDP) on 127.0.0.1; returns the bound port.
   virtual llvm::Expected<uint16_t> addTcpListener(uint32_t id, const TcpListenerConfig &config) = 0;
   /// Stops accepting on a listener (its open connections go on).

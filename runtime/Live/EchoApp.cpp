@@ -194,8 +194,8 @@ asio::awaitable<void> serveHttp(App &app, tcp::socket socket, bool control) {
         llvm::json::Object o = identity(app);
         o["error"] = "injected error";
         o["served"] = int64_t(app.served);
-        res = reply(http::status::internal_server_error, json(llvm::json::Value(std::move(o))) + "\n",
-                    keepAlive);
+        res = reply(http::status::internal_server_error,
+                    json(llvm::json::Value(std::move(o))) + "\n", keepAlive);
       } else {
         std::map<std::string, std::string> headers; // sorted: deterministic
         for (auto &f : req) {

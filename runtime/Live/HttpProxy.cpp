@@ -146,8 +146,7 @@ struct Scratch {
 };
 
 template <class Stream>
-Task serve(Worker &w, ListenerState &l, Stream &stream, HttpConn &conn,
-                            tcp::endpoint peer) {
+Task serve(Worker &w, ListenerState &l, Stream &stream, HttpConn &conn, tcp::endpoint peer) {
   const HttpListenerConfig &cfg = l.http;
   HttpControl &control = *w.plane.httpControl;
   Counters &counters = l.counters[w.index];
@@ -179,7 +178,9 @@ Task serve(Worker &w, ListenerState &l, Stream &stream, HttpConn &conn,
       if (conn.clientTimedOut || !isHttpError(ec) || ec == http::error::end_of_stream)
         co_return;
       // A Content-Length over the body limit is found with the header.
-      int status = ec == http::error::header_limit ? 431 : ec == http::error::body_limit ? 413 : 400;
+      int status = ec == http::error::header_limit ? 431
+                   : ec == http::error::body_limit ? 413
+                                                   : 400;
       counters.count(status, 0);
       Res res = errorResponse(status, false);
       conn.after(cfg.idleTimeout);
@@ -284,12 +285,18 @@ Task serve(Worker &w, ListenerState &l, Stream &stream, HttpConn &conn,
 
     // Forward: the headers ALB adds.
     {
-      auto old = req["X-Forwarded-For"];
-      s.xff.assign(old.data(), old.size());
-      if (!s.xff.empty())
-        s.xff += ", ";
-      s.xff += peerText;
-      req.set("X-Forwarded-For", s.xff);
+      if (cfg.xffMode == XffMode::Append) {
+        auto old = req["X-Forwarded-For"];
+        s.xff.assign(old.data(), old.size());
+        if (!s.xff.empty())
+          s.xff += ", ";
+        s.xff += peerText;
+        if (cfg.xffClientPort)
+          s.xff += ":" + std::to_string(peer.port());
+        req.set("X-Forwarded-For", s.xff);
+      } else if (cfg.xffMode == XffMode::Remove) {
+        req.erase("X-Forwarded-For");
+      }
       req.set("X-Forwarded-Proto", proto);
       req.set("X-Forwarded-Port", forwardedPort);
       if (req["X-Amzn-Trace-Id"].empty()) {
@@ -362,7 +369,8 @@ Task serve(Worker &w, ListenerState &l, Stream &stream, HttpConn &conn,
         outcome.failure = TargetFailure::Cut, status = 502;
       else if (conn.targetTimedOut)
         outcome.failure = TargetFailure::Timeout, status = 504;
-      else if (isHttpError(ec) && ec != http::error::end_of_stream && ec != http::error::partial_message)
+      else if (isHttpError(ec) && ec != http::error::end_of_stream &&
+               ec != http::error::partial_message)
         outcome.failure = TargetFailure::BadResponse, status = 502;
       else
         outcome.failure = TargetFailure::Reset, status = 502;
@@ -409,15 +417,13 @@ Task serve(Worker &w, ListenerState &l, Stream &stream, HttpConn &conn,
   }
 }
 
-Task serveConnection(Worker &w, std::shared_ptr<ListenerState> l, TcpSocket socket) {
+Task serveConnection(Worker &w, std::shared_ptr<ListenerState> l, TcpSocket socket,
+                     tcp::endpoint peer) {
   struct Active {
     ListenerState &l;
     ~Active() { l.active.fetch_sub(1, std::memory_order_relaxed); }
   } active{*l};
   error_code ec;
-  tcp::endpoint peer = socket.remote_endpoint(ec);
-  if (ec)
-    co_return;
   if (!l->http.tls) {
     HttpConn conn(w, socket);
     co_await serve(w, *l, socket, conn, peer);
@@ -438,10 +444,11 @@ Task serveConnection(Worker &w, std::shared_ptr<ListenerState> l, TcpSocket sock
 } // namespace
 
 Task infrac::live::detail::acceptHttp(Worker &w, std::shared_ptr<ListenerState> l,
-                                                       std::shared_ptr<TcpAcceptor> a) {
+                                      std::shared_ptr<TcpAcceptor> a) {
   for (;;) {
     error_code ec;
-    TcpSocket socket = co_await a->async_accept(ec_(ec));
+    tcp::endpoint peer; // from accept(2) itself
+    TcpSocket socket = co_await a->async_accept(peer, ec_(ec));
     if (ec == asio::error::operation_aborted || !a->is_open() || w.closing)
       co_return;
     if (ec) {
@@ -457,6 +464,6 @@ Task infrac::live::detail::acceptHttp(Worker &w, std::shared_ptr<ListenerState> 
     }
     l->active.fetch_add(1, std::memory_order_relaxed);
     socket.set_option(tcp::no_delay(true), ec);
-    spawn(w.io, serveConnection(w, l, std::move(socket)));
+    spawn(w.io, serveConnection(w, l, std::move(socket), peer));
   }
 }

@@ -105,6 +105,21 @@ public:
 
   uint64_t random();
 
+  /// 64 KiB copy buffers for the TCP/UDP proxies, reused across connections.
+  static constexpr size_t BufferSize = 64 * 1024;
+  std::unique_ptr<char[]> takeBuffer() {
+    if (freeBuffers.empty())
+      return std::unique_ptr<char[]>(new char[BufferSize]);
+    auto b = std::move(freeBuffers.back());
+    freeBuffers.pop_back();
+    return b;
+  }
+  void giveBuffer(std::unique_ptr<char[]> b) {
+    if (freeBuffers.size() < 256)
+      freeBuffers.push_back(std::move(b));
+  }
+  std::vector<std::unique_ptr<char[]>> freeBuffers;
+
   DataPlaneImpl &plane;
   unsigned index;
   std::list<Watched *> watched;
@@ -183,12 +198,9 @@ private:
 };
 
 /// The accept loops and sessions (HttpProxy.cpp, TcpProxy.cpp).
-Task acceptHttp(Worker &w, std::shared_ptr<ListenerState> l,
-                                 std::shared_ptr<TcpAcceptor> a);
-Task acceptTcp(Worker &w, std::shared_ptr<ListenerState> l,
-                                std::shared_ptr<TcpAcceptor> a);
-Task serveUdp(Worker &w, std::shared_ptr<ListenerState> l,
-                               std::shared_ptr<UdpSocket> s);
+Task acceptHttp(Worker &w, std::shared_ptr<ListenerState> l, std::shared_ptr<TcpAcceptor> a);
+Task acceptTcp(Worker &w, std::shared_ptr<ListenerState> l, std::shared_ptr<TcpAcceptor> a);
+Task serveUdp(Worker &w, std::shared_ptr<ListenerState> l, std::shared_ptr<UdpSocket> s);
 
 /// Generates a self-signed certificate for localhost / 127.0.0.1 (P-256).
 llvm::Error makeSelfSignedContext(asio::ssl::context &ctx, std::string &pem);

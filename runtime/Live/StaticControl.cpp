@@ -69,8 +69,6 @@ void StaticControl::setEnabled(TargetKey key, bool enabled) {
       b.enabled = enabled;
 }
 
-
-
 HttpRoute StaticControl::route(uint32_t listener, const HttpRequestInfo &r) {
   for (const Special &s : specials)
     if (r.request.path.startswith(s.pathPrefix))
@@ -103,7 +101,8 @@ HttpRoute StaticControl::route(uint32_t listener, const HttpRequestInfo &r) {
     std::snprintf(value, sizeof value, "%" PRIx64 ".%" PRIx64, b->key,
                   uint64_t(now + std::time_t(stickiness / 1000000)));
     const std::string &expires = state->httpDate(now + 7 * 24 * 3600);
-    route.setCookies.push_back(std::string("AWSALB=") + value + "; Expires=" + expires + "; Path=/");
+    route.setCookies.push_back(std::string("AWSALB=") + value + "; Expires=" + expires +
+                               "; Path=/");
     route.setCookies.push_back(std::string("AWSALBCORS=") + value + "; Expires=" + expires +
                                "; Path=/; SameSite=None; Secure");
   }

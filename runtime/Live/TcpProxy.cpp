@@ -71,14 +71,18 @@ struct TcpConn final : Watched {
   uint64_t toTarget = 0, toClient = 0;
 };
 
-Task pump(std::shared_ptr<TcpConn> c, TcpSocket &from, TcpSocket &to,
-                           uint64_t &count) {
-  constexpr size_t Size = 64 * 1024;
-  std::unique_ptr<char[]> buf(new char[Size]);
+Task pump(std::shared_ptr<TcpConn> c, TcpSocket &from, TcpSocket &to, uint64_t &count) {
+  constexpr size_t Size = Worker::BufferSize;
+  struct Lease {
+    Worker &w;
+    std::unique_ptr<char[]> b;
+    ~Lease() { w.giveBuffer(std::move(b)); }
+  } lease{c->w, c->w.takeBuffer()};
+  char *buf = lease.b.get();
   error_code ec;
   Duration idle = c->l->tcp.idleTimeout;
   for (;;) {
-    size_t n = co_await from.async_read_some(asio::buffer(buf.get(), Size), ec_(ec));
+    size_t n = co_await from.async_read_some(asio::buffer(buf, Size), ec_(ec));
     if (ec) {
       if (ec == asio::error::eof) {
         to.shutdown(asio::socket_base::shutdown_send, ec);
@@ -92,7 +96,7 @@ Task pump(std::shared_ptr<TcpConn> c, TcpSocket &from, TcpSocket &to,
       co_return;
     }
     c->after(idle);
-    co_await asio::async_write(to, asio::buffer(buf.get(), n), ec_(ec));
+    co_await asio::async_write(to, asio::buffer(buf, n), ec_(ec));
     if (ec) {
       resetSocket(from);
       resetSocket(to);
@@ -102,19 +106,16 @@ Task pump(std::shared_ptr<TcpConn> c, TcpSocket &from, TcpSocket &to,
   }
 }
 
-Task serveTcp(Worker &w, std::shared_ptr<ListenerState> l, TcpSocket socket) {
+Task serveTcp(Worker &w, std::shared_ptr<ListenerState> l, TcpSocket socket, tcp::endpoint peer) {
   auto c = std::make_shared<TcpConn>(w, l, std::move(socket));
   error_code ec;
-  tcp::endpoint peer = c->client.remote_endpoint(ec);
-  tcp::endpoint local = c->client.local_endpoint(ec);
-  if (ec)
-    co_return;
+  // The listener is bound to 127.0.0.1:port: no getsockname(2) needed.
   Flow flow;
   flow.protocol = 6;
   flow.srcIp = peer.address().to_v4().to_uint();
   flow.srcPort = peer.port();
-  flow.dstIp = local.address().to_v4().to_uint();
-  flow.dstPort = local.port();
+  flow.dstIp = 0x7f000001;
+  flow.dstPort = l->port;
   std::optional<TcpPick> pick = w.plane.tcpControl->pickTarget(l->id, flow);
   if (!pick) {
     resetSocket(c->client);
@@ -152,7 +153,8 @@ struct UdpFlow;
 using FlowTable = std::map<std::pair<uint32_t, uint16_t>, std::shared_ptr<UdpFlow>>;
 
 struct UdpFlow final : Watched {
-  UdpFlow(Worker &w, std::shared_ptr<ListenerState> l) : w(w), l(std::move(l)), up(w.io), start(Clock::now()) {
+  UdpFlow(Worker &w, std::shared_ptr<ListenerState> l)
+      : w(w), l(std::move(l)), up(w.io), start(Clock::now()) {
     w.watch(this);
   }
   ~UdpFlow() override { w.unwatch(this); }
@@ -179,7 +181,7 @@ struct UdpFlow final : Watched {
 };
 
 Task udpReturn(std::shared_ptr<UdpFlow> f, std::shared_ptr<UdpSocket> listen,
-                                std::shared_ptr<FlowTable> table) {
+               std::shared_ptr<FlowTable> table) {
   constexpr size_t Size = 64 * 1024;
   std::unique_ptr<char[]> buf(new char[Size]);
   error_code ec;
@@ -213,10 +215,11 @@ Task udpReturn(std::shared_ptr<UdpFlow> f, std::shared_ptr<UdpSocket> listen,
 } // namespace
 
 Task infrac::live::detail::acceptTcp(Worker &w, std::shared_ptr<ListenerState> l,
-                                                      std::shared_ptr<TcpAcceptor> a) {
+                                     std::shared_ptr<TcpAcceptor> a) {
   for (;;) {
     error_code ec;
-    TcpSocket socket = co_await a->async_accept(ec_(ec));
+    tcp::endpoint peer;
+    TcpSocket socket = co_await a->async_accept(peer, ec_(ec));
     if (ec == asio::error::operation_aborted || !a->is_open() || w.closing)
       co_return;
     if (ec) {
@@ -232,12 +235,12 @@ Task infrac::live::detail::acceptTcp(Worker &w, std::shared_ptr<ListenerState> l
     l->active.fetch_add(1, std::memory_order_relaxed);
     l->counters[w.index].requests.fetch_add(1, std::memory_order_relaxed);
     socket.set_option(tcp::no_delay(true), ec);
-    spawn(w.io, serveTcp(w, l, std::move(socket)));
+    spawn(w.io, serveTcp(w, l, std::move(socket), peer));
   }
 }
 
 Task infrac::live::detail::serveUdp(Worker &w, std::shared_ptr<ListenerState> l,
-                                                     std::shared_ptr<UdpSocket> s) {
+                                    std::shared_ptr<UdpSocket> s) {
   auto table = std::make_shared<FlowTable>();
   constexpr size_t Size = 64 * 1024;
   std::unique_ptr<char[]> buf(new char[Size]);

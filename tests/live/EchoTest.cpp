@@ -23,7 +23,8 @@ struct Echo {
     process = std::make_unique<Process>(args, env);
     std::string line = process->readLine(std::chrono::seconds(10));
     std::smatch m;
-    if (std::regex_search(line, m, std::regex("http://127.0.0.1:([0-9]+) control http://127.0.0.1:([0-9]+)"))) {
+    if (std::regex_search(
+            line, m, std::regex("http://127.0.0.1:([0-9]+) control http://127.0.0.1:([0-9]+)"))) {
       port = uint16_t(std::stoi(m[1]));
       control = uint16_t(std::stoi(m[2]));
     } else {

@@ -161,9 +161,7 @@ std::unique_ptr<TcpServer> livetest::httpBackend(std::string name, Mode mode) {
       if (!readRequest(fd, buf, p))
         return;
       switch (mode) {
-      case Mode::Reset:
-        resetOnClose(fd);
-        return;
+      case Mode::Reset: resetOnClose(fd); return;
       case Mode::Garbage: {
         const char junk[] = "this is not http\r\n\r\n";
         sendAll(fd, junk, sizeof junk - 1);
@@ -182,8 +180,7 @@ std::unique_ptr<TcpServer> livetest::httpBackend(std::string name, Mode mode) {
         shutdown(fd, SHUT_RDWR);
         return;
       }
-      case Mode::Echo:
-        break;
+      case Mode::Echo: break;
       }
       auto &req = p.get();
       std::string body = "name=" + name + "\n";
@@ -269,10 +266,13 @@ Client::~Client() {
     close(fd);
 }
 
-bool Client::send(const std::string &bytes) { return fd >= 0 && sendAll(fd, bytes.data(), bytes.size()); }
+bool Client::send(const std::string &bytes) {
+  return fd >= 0 && sendAll(fd, bytes.data(), bytes.size());
+}
 
 Response Client::request(const std::string &method, const std::string &target,
-                         std::vector<std::pair<std::string, std::string>> headers, std::string body) {
+                         std::vector<std::pair<std::string, std::string>> headers,
+                         std::string body) {
   Response r;
   std::string req = method + " " + target + " HTTP/1.1\r\n";
   bool host = false;
@@ -426,7 +426,8 @@ std::string Process::readLine(std::chrono::milliseconds timeout) {
       buffered.erase(0, nl + 1);
       return line;
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now());
     if (left.count() <= 0)
       return "";
     pollfd pfd{out, POLLIN, 0};

@@ -81,7 +81,7 @@ private:
 };
 
 struct Response {
-  bool ok = false;      ///< A whole response was read.
+  bool ok = false; ///< A whole response was read.
   int status = 0;
   std::multimap<std::string, std::string> headers; ///< Lower-case names.
   std::string body;

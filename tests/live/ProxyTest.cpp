@@ -115,6 +115,34 @@ TEST(Proxy, ForwardsAndAddsHeaders) {
   EXPECT_EQ(outcomes[0].failure, TargetFailure::None);
 }
 
+TEST(Proxy, XffModes) {
+  auto b = httpBackend("a");
+  std::vector<std::pair<std::string, std::string>> h = {{"X-Forwarded-For", "10.1.2.3"}};
+  {
+    HttpListenerConfig cfg;
+    cfg.xffClientPort = true;
+    Fixture f(backends({b.get()}), cfg);
+    std::string xff = lineOf(get(f.port, "/", h).body, "X-Forwarded-For: ");
+    EXPECT_TRUE(std::regex_match(xff, std::regex("10\\.1\\.2\\.3, 127\\.0\\.0\\.1:[0-9]+"))) << xff;
+  }
+  {
+    HttpListenerConfig cfg;
+    cfg.xffMode = XffMode::Preserve;
+    Fixture f(backends({b.get()}), cfg);
+    EXPECT_EQ(lineOf(get(f.port, "/", h).body, "X-Forwarded-For: "), "10.1.2.3");
+    EXPECT_EQ(get(f.port, "/").body.find("X-Forwarded-For"), std::string::npos);
+  }
+  {
+    HttpListenerConfig cfg;
+    cfg.xffMode = XffMode::Remove;
+    Fixture f(backends({b.get()}), cfg);
+    Response r = get(f.port, "/", h);
+    ASSERT_TRUE(r.ok);
+    EXPECT_EQ(r.body.find("X-Forwarded-For"), std::string::npos) << r.body;
+    EXPECT_EQ(lineOf(r.body, "X-Forwarded-Proto: "), "http");
+  }
+}
+
 TEST(Proxy, PostBodyIsForwarded) {
   auto b = httpBackend("a");
   Fixture f(backends({b.get()}));
@@ -349,6 +377,51 @@ TEST(Proxy, MalformedRequestsGet400) {
   EXPECT_EQ(a->connections(), 1);
 }
 
+// Random bytes, random cuts: every connection ends, the proxy keeps serving.
+TEST(Proxy, RandomInputNeverCrashes) {
+  auto a = httpBackend("a");
+  HttpListenerConfig cfg;
+  cfg.headerTimeout = millis(100);
+  cfg.idleTimeout = millis(100);
+  Fixture f(backends({a.get()}), cfg, 2);
+  uint64_t x = 0x2545F4914F6CDD1Dull;
+  auto next = [&] {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return x;
+  };
+  const std::string prefixes[] = {"", "GET / HTTP/1.1\r\n", "POST /p HTTP/1.1\r\nHost: h\r\n",
+                                  "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n"};
+  for (int i = 0; i < 60; ++i) {
+    Client c(f.port, std::chrono::seconds(3));
+    std::string junk = prefixes[next() % 4];
+    size_t n = next() % 300;
+    for (size_t k = 0; k < n; ++k) {
+      uint64_t r = next();
+      junk += r % 4 == 0 ? "\r\n" : std::string(1, char(r >> 8));
+    }
+    c.send(junk);
+    if (i % 3 == 0)
+      continue;                         // the client goes away at once
+    EXPECT_TRUE(c.closedByPeer()) << i; // answered and/or timed out, never left open
+  }
+  EXPECT_EQ(get(f.port, "/").status, 200);
+}
+
+// shutdown() with a request stuck at a target and idle clients: it returns.
+TEST(Proxy, ShutdownWithOpenConnections) {
+  auto hang = httpBackend("h", Mode::Hang);
+  Fixture f(backends({hang.get()}), {}, 2);
+  Client idle(f.port);
+  auto pending = std::async(std::launch::async, [&] { return get(f.port, "/stuck"); });
+  for (int i = 0; i < 200 && hang->connections() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto t0 = std::chrono::steady_clock::now();
+  f.plane->shutdown();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  ASSERT_EQ(pending.wait_for(std::chrono::seconds(3)), std::future_status::ready);
+  EXPECT_TRUE(idle.closedByPeer());
+}
+
 TEST(Proxy, ConnectionCap) {
   auto a = httpBackend("a");
   HttpListenerConfig cfg;
@@ -424,6 +497,29 @@ TEST(Proxy, TlsListener) {
   EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
   EXPECT_NE(out.find("X-Forwarded-Proto: https"), std::string::npos) << out;
   EXPECT_NE(out.find("X-Forwarded-Port: 443"), std::string::npos) << out;
+}
+
+// What a user does: `curl -k` against the HTTPS listener (when curl is here).
+TEST(Proxy, TlsListenerWithCurl) {
+  if (std::system("command -v curl >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "curl is not installed";
+  auto a = httpBackend("a");
+  HttpListenerConfig cfg;
+  cfg.tls = true;
+  Fixture f(backends({a.get()}), cfg);
+  std::string cmd =
+      "curl -sk --max-time 5 -o - -w '%{http_code}' https://127.0.0.1:" + std::to_string(f.port) +
+      "/via-curl";
+  std::string out;
+  if (FILE *p = popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;)
+      out.append(buf, n);
+    pclose(p);
+  }
+  EXPECT_NE(out.find("GET /via-curl"), std::string::npos) << out;
+  EXPECT_NE(out.find("X-Forwarded-Proto: https"), std::string::npos) << out;
+  EXPECT_EQ(out.substr(out.size() >= 3 ? out.size() - 3 : 0), "200") << out;
 }
 
 //===----------------------------------------------------------------------===//
@@ -546,6 +642,18 @@ TEST(Nlb, ResetTargetResetsConnections) {
   auto o = f.control->tcpOutcomes();
   ASSERT_EQ(o.size(), 1u);
   EXPECT_TRUE(o[0].reset);
+}
+
+TEST(Nlb, TcpIdleTimeout) {
+  auto e = tcpEcho();
+  TcpListenerConfig cfg;
+  cfg.idleTimeout = millis(300);
+  TcpFixture f(backends({e.get()}), cfg);
+  Client c(f.port);
+  ASSERT_EQ(roundTrip(c, "x"), "x");
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.closedByPeer());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
 }
 
 TEST(Nlb, NoTargetResets) {
