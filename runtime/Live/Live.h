@@ -1,0 +1,49 @@
+//===- Live.h - `infrac run`: the design live on this machine -*- C++ -*-===//
+//
+// The live shell of the runtime: the same Plan and Fabric as `infrac sim`,
+// driven by the steady clock (scaled by --time-scale), hosting real
+// processes as instances (infrac-echo, or the design's own command), real
+// health probes against them, and the ALB and NLB proxies of DataPlane.h in
+// front of them, with an admin HTTP API for status and actions. Everything
+// listens on 127.0.0.1 only.
+//
+//===----------------------------------------------------------------------===//
+#ifndef INFRAC_RUNTIME_LIVE_LIVE_H
+#define INFRAC_RUNTIME_LIVE_LIVE_H
+
+#include "Plan/Plan.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace infrac::live {
+
+struct RunOptions {
+  /// Every AWS timer (health intervals, delays, cooldowns, warm-up, the spot
+  /// notice) runs this many times faster.
+  double timeScale = 1;
+  /// "lb.listener" -> the local port to listen on (0 or absent: any free).
+  std::vector<std::pair<std::string, uint16_t>> portMap;
+  /// Written (atomically) once every initial instance is in service.
+  std::string readyFile;
+  uint16_t adminPort = 0; ///< 0: any free port.
+  /// Stop after this much (scaled) time; 0: on SIGINT or SIGTERM only.
+  runtime::Duration duration = 0;
+  /// The built-in echo app (infrac-echo, installed next to infrac).
+  std::string echoBinary;
+  /// Where the timestamped event lines go.
+  llvm::raw_ostream *log = nullptr;
+};
+
+/// Brings the plan up and runs it until SIGINT or SIGTERM (or `duration`);
+/// every process it started is stopped before it returns. Returns the exit
+/// status: 0 after a clean stop, 2 when something could not be started.
+int run(const runtime::Plan &plan, const RunOptions &opts);
+
+} // namespace infrac::live
+
+#endif

@@ -1,0 +1,1042 @@
+//===- LiveRun.cpp - `infrac run`: the Fabric on the steady clock ---------===//
+//
+// One control thread runs an io_context with the Fabric's timers, the
+// instances' processes, the health probes and the admin API; the proxies'
+// event loops call the Fabric (route, finished) from their own threads. One
+// mutex guards the Fabric and everything here; the proxies hold none of
+// theirs while they call.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Live/Live.h"
+
+#include "Fabric/Fabric.h"
+#include "Live/DataPlane.h"
+
+// g++ 12 needs <utility> before Asio's coroutine headers.
+#include <utility>
+
+#include <boost/asio.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <csignal>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+namespace infrac::live {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using boost::system::error_code;
+using namespace infrac::runtime;
+
+namespace {
+
+auto ec_(error_code &ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+
+//===----------------------------------------------------------------------===//
+// The steady-clock scheduler: the only clock the runtime reads
+//===----------------------------------------------------------------------===//
+
+class LiveScheduler final : public Scheduler {
+public:
+  LiveScheduler(asio::io_context &io, double scale) : io(io), scale(scale), start(Clock::now()) {}
+  /// Called (with the lock held) for each timer that is due.
+  std::function<void(const Timer &)> onDue;
+  std::recursive_mutex *lock = nullptr;
+
+  Instant now() const override {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+    return Instant(double(us) * scale);
+  }
+  /// The real time of a scaled instant.
+  Clock::time_point realAt(Instant at) const {
+    return start + std::chrono::microseconds(int64_t(double(at) / scale));
+  }
+  /// A scaled duration in real time.
+  Clock::duration real(Duration d) const {
+    return std::chrono::microseconds(std::max<int64_t>(1, int64_t(double(d) / scale)));
+  }
+  TimerId runAt(Instant at, Timer t) override {
+    TimerId id = next++;
+    auto timer = std::make_unique<asio::steady_timer>(io);
+    timer->expires_at(realAt(at));
+    timer->async_wait([this, id, t](error_code ec) {
+      if (ec)
+        return;
+      std::lock_guard<std::recursive_mutex> g(*lock);
+      if (!timers.erase(id))
+        return; // Cancelled meanwhile.
+      onDue(t);
+    });
+    timers.emplace(id, std::move(timer));
+    return id;
+  }
+  void cancel(TimerId id) override {
+    auto it = timers.find(id);
+    if (it == timers.end())
+      return;
+    it->second->cancel();
+    timers.erase(it);
+  }
+  void clear() { timers.clear(); }
+
+private:
+  asio::io_context &io;
+  double scale;
+  Clock::time_point start;
+  TimerId next = 1;
+  std::unordered_map<TimerId, std::unique_ptr<asio::steady_timer>> timers;
+};
+
+/// A free port on 127.0.0.1 (bound and released: the caller binds it next).
+uint16_t freePort(asio::io_context &io) {
+  tcp::acceptor a(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+  return a.local_endpoint().port();
+}
+
+std::string json(const llvm::json::Value &v) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << v;
+  return os.str();
+}
+
+/// AWSALB's value: every sticky slot the client holds, tamper-evident
+/// ("slot:instance:expiry" entries, then a keyed FNV-1a of them).
+uint64_t fnv(llvm::StringRef s, uint64_t key) {
+  uint64_t h = 1469598103934665603ULL ^ key;
+  for (char c : s)
+    h = (h ^ uint8_t(c)) * 1099511628211ULL;
+  return h;
+}
+
+//===----------------------------------------------------------------------===//
+// The runtime
+//===----------------------------------------------------------------------===//
+
+class LiveRuntime final : public Host, public HttpControl, public TcpControl {
+public:
+  LiveRuntime(const Plan &plan, const RunOptions &opts)
+      : plan(plan), opts(opts), sched(ctl, opts.timeScale), trace(sched, opts.log, nullptr),
+        signals(ctl, SIGINT, SIGTERM), children(ctl, SIGCHLD) {
+    sched.lock = &mu;
+    sched.onDue = [this](const Timer &t) { fabric->onTimer(t); };
+    cookieKey = uint64_t(::getpid()) * 0x9e3779b97f4a7c15ULL ^ uint64_t(Clock::now().time_since_epoch().count());
+  }
+
+  int run();
+
+  // Host.
+  void launch(uint32_t slot, bool prewarmed) override;
+  unsigned cutRequests(uint32_t instance, uint32_t tg, int status) override;
+  void probe(uint32_t tg, uint32_t index, uint32_t instance) override;
+  void stopWhenIdle(uint32_t instance) override;
+  unsigned inFlight(uint32_t instance) override;
+  void terminate(uint32_t instance) override;
+  InstanceSample sample(uint32_t instance) override;
+
+  // HttpControl, TcpControl (proxy threads).
+  HttpRoute route(uint32_t listener, const HttpRequestInfo &request) override;
+  void finished(const HttpOutcome &outcome) override;
+  std::optional<TcpPick> pickTarget(uint32_t listener, const Flow &flow) override;
+  void closed(const TcpOutcome &outcome) override;
+
+private:
+  struct Proc {
+    uint32_t id = 0;
+    pid_t pid = -1;
+    uint16_t port = 0, controlPort = 0;
+    bool exited = false, stopping = false;
+    double cpu = 2;
+  };
+  struct ListenerRt {
+    uint32_t lb = 0, listener = 0;
+    uint16_t port = 0; ///< Where it listens here.
+    bool tls = false, network = false, udp = false;
+    std::string url;
+  };
+
+  static TargetKey keyOf(uint32_t tg, uint32_t index) { return TargetKey(tg) << 32 | index; }
+  Proc *proc(uint32_t id) {
+    uint32_t slot = fabric->slotOf(id);
+    return slot < procs.size() ? &procs[slot] : nullptr;
+  }
+  ClientCookies decodeCookies(llvm::ArrayRef<Cookie> cookies, llvm::StringRef appCookie) const;
+  std::string encodeSticky(const ClientCookies &c) const;
+  void spawn(Proc &p, const AsgPlan &g, const InstanceRt &fi);
+  void reap();
+  asio::awaitable<void> waitUntilUp(uint32_t id, uint16_t port);
+  asio::awaitable<void> runProbe(uint32_t tg, uint32_t index, uint16_t port, bool httpCheck,
+                                 std::string path, Clock::duration timeout);
+  asio::awaitable<void> pollIdle(uint32_t id);
+  asio::awaitable<void> admin(tcp::acceptor acceptor);
+  asio::awaitable<void> adminSession(tcp::socket socket);
+  std::string status();
+  std::string actOn(llvm::StringRef body, unsigned &code);
+  void writeReadyFile();
+  bool allInService() const;
+  void stop();
+
+  const Plan &plan;
+  const RunOptions &opts;
+  asio::io_context ctl;
+  std::recursive_mutex mu;
+  LiveScheduler sched;
+  Rng rng{1};
+  Trace trace;
+  std::unique_ptr<Fabric> fabric;
+  std::unique_ptr<DataPlane> dp;
+  std::vector<Proc> procs; ///< By the Fabric's slot.
+  std::vector<ListenerRt> listeners;
+  asio::signal_set signals, children;
+  uint16_t adminPort = 0;
+  uint64_t cookieKey = 0;
+  bool ready = false, stopping = false;
+  int status_ = 0;
+};
+
+//===----------------------------------------------------------------------===//
+// Instances: processes
+//===----------------------------------------------------------------------===//
+
+void LiveRuntime::spawn(Proc &p, const AsgPlan &g, const InstanceRt &fi) {
+  p.port = freePort(ctl);
+  p.controlPort = freePort(ctl);
+  std::vector<std::string> env;
+  for (char **e = environ; *e; ++e)
+    env.push_back(*e);
+  std::string id = Fabric::instanceName(fi.id);
+  env.push_back("PORT=" + std::to_string(p.port));
+  env.push_back("CONTROL_PORT=" + std::to_string(p.controlPort));
+  env.push_back("INSTANCE_ID=" + id);
+  env.push_back("GROUP=" + g.name);
+  env.push_back("AZ=" + plan.zones[fi.zone]);
+  if (!g.app.healthPath.empty())
+    env.push_back("HEALTH_PATH=" + g.app.healthPath);
+  std::vector<std::string> args;
+  if (g.app.kind == AppPlan::Command) {
+    args = {"/bin/sh", "-c", g.app.command};
+  } else {
+    args = {opts.echoBinary};
+    if (g.app.latency)
+      args.insert(args.end(), {"--latency-ms", std::to_string(g.app.latency / 1000)});
+    if (g.app.errorRate > 0)
+      args.insert(args.end(), {"--error-rate", std::to_string(g.app.errorRate)});
+  }
+  std::vector<char *> argv, envp;
+  for (std::string &a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (std::string &e : env)
+    envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0); // Its own process group: stopped as a whole.
+    int null = ::open("/dev/null", O_RDONLY);
+    ::dup2(null, 0);
+    ::execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  if (pid < 0) {
+    trace.note("ec2", id + " could not be started: " + std::strerror(errno));
+    return;
+  }
+  ::setpgid(pid, pid);
+  p.pid = pid;
+  trace.note("ec2", id + " started as process " + std::to_string(pid) + " on 127.0.0.1:" +
+                        std::to_string(p.port));
+}
+
+void LiveRuntime::launch(uint32_t slot, bool prewarmed) {
+  const InstanceRt &fi = fabric->instances()[slot];
+  assert(slot == procs.size() && "instances are launched in slot order");
+  procs.emplace_back();
+  Proc &p = procs.back();
+  p.id = fi.id;
+  spawn(p, plan.asgs[fi.asg], fi);
+  if (p.pid > 0)
+    asio::co_spawn(ctl, waitUntilUp(fi.id, p.port), asio::detached);
+}
+
+asio::awaitable<void> LiveRuntime::waitUntilUp(uint32_t id, uint16_t port) {
+  asio::steady_timer t(ctl);
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (Clock::now() < deadline) {
+    tcp::socket s(ctl);
+    error_code ec;
+    co_await s.async_connect({asio::ip::address_v4::loopback(), port}, ec_(ec));
+    if (!ec) {
+      std::lock_guard<std::recursive_mutex> g(mu);
+      fabric->instanceBooted(id);
+      co_return;
+    }
+    {
+      std::lock_guard<std::recursive_mutex> g(mu);
+      Proc *p = proc(id);
+      if (!p || p->exited || p->stopping)
+        co_return;
+    }
+    t.expires_after(std::chrono::milliseconds(20));
+    co_await t.async_wait(ec_(ec));
+  }
+  std::lock_guard<std::recursive_mutex> g(mu);
+  trace.note("ec2", Fabric::instanceName(id) + " did not listen on its port within 30 s");
+}
+
+void LiveRuntime::terminate(uint32_t id) {
+  Proc *p = proc(id);
+  if (!p || p->pid <= 0 || p->exited || p->stopping)
+    return;
+  p->stopping = true;
+  ::kill(-p->pid, SIGTERM);
+  // SIGKILL after a grace period if it is still there.
+  auto t = std::make_shared<asio::steady_timer>(ctl, std::chrono::seconds(3));
+  pid_t pid = p->pid;
+  t->async_wait([this, t, pid, id](error_code ec) {
+    if (ec)
+      return;
+    std::lock_guard<std::recursive_mutex> g(mu);
+    Proc *p = proc(id);
+    if (p && !p->exited)
+      ::kill(-pid, SIGKILL);
+  });
+}
+
+void LiveRuntime::reap() {
+  for (;;) {
+    int st = 0;
+    pid_t pid = ::waitpid(-1, &st, WNOHANG);
+    if (pid <= 0)
+      return;
+    std::lock_guard<std::recursive_mutex> g(mu);
+    for (Proc &p : procs) {
+      if (p.pid != pid)
+        continue;
+      p.exited = true;
+      if (p.stopping || stopping)
+        break;
+      // The app died on a running instance: its process, not the host.
+      std::string how = WIFSIGNALED(st) ? "killed by signal " + std::to_string(WTERMSIG(st))
+                                        : "exited with status " + std::to_string(WEXITSTATUS(st));
+      fabric->appDown(p.id, "the app's process " + how);
+      break;
+    }
+  }
+}
+
+unsigned LiveRuntime::inFlight(uint32_t instance) {
+  unsigned n = 0;
+  for (const TargetGroupRt &g : fabric->targetGroups())
+    for (const Target &t : g.state.targets)
+      if (t.instance == instance)
+        n += t.outstanding;
+  return n;
+}
+
+void LiveRuntime::stopWhenIdle(uint32_t instance) {
+  asio::co_spawn(ctl, pollIdle(instance), asio::detached);
+}
+
+asio::awaitable<void> LiveRuntime::pollIdle(uint32_t id) {
+  asio::steady_timer t(ctl);
+  for (;;) {
+    {
+      std::lock_guard<std::recursive_mutex> g(mu);
+      const InstanceRt *in = fabric->instance(id);
+      if (!in || !in->stopping)
+        co_return;
+      if (inFlight(id) == 0) {
+        fabric->instanceStopped(id);
+        co_return;
+      }
+    }
+    error_code ec;
+    t.expires_after(std::chrono::milliseconds(20));
+    co_await t.async_wait(ec_(ec));
+  }
+}
+
+InstanceSample LiveRuntime::sample(uint32_t instance) {
+  InstanceSample s;
+  if (Proc *p = proc(instance))
+    s.cpuPercent = p->cpu;
+  return s;
+}
+
+unsigned LiveRuntime::cutRequests(uint32_t instance, uint32_t tg, int status) {
+  unsigned n = 0;
+  const auto &tgs = fabric->targetGroups();
+  for (uint32_t g = 0; g < tgs.size(); ++g) {
+    if (tg != NoIndex && g != tg)
+      continue;
+    for (uint32_t i = 0; i < tgs[g].state.targets.size(); ++i) {
+      const Target &t = tgs[g].state.targets[i];
+      if (t.instance != instance || !t.outstanding)
+        continue;
+      n += t.outstanding;
+      if (dp)
+        tgs[g].plan->network ? dp->resetTarget(keyOf(g, i)) : dp->cutTarget(keyOf(g, i));
+    }
+  }
+  return n;
+}
+
+//===----------------------------------------------------------------------===//
+// Health probes
+//===----------------------------------------------------------------------===//
+
+void LiveRuntime::probe(uint32_t tg, uint32_t index, uint32_t instance) {
+  const TargetGroupRt &g = fabric->targetGroups()[tg];
+  const TargetGroupPlan &tp = *g.plan;
+  Proc *p = proc(instance);
+  uint16_t port = p && !p->exited ? p->port : 0;
+  bool httpCheck = !(tp.network && (tp.healthProtocol.empty() || tp.healthProtocol == "tcp"));
+  std::string path = tp.healthPath.empty() ? "/" : tp.healthPath;
+  asio::co_spawn(ctl,
+                 runProbe(tg, index, port, httpCheck, path, sched.real(g.checker.config().timeout)),
+                 asio::detached);
+}
+
+asio::awaitable<void> LiveRuntime::runProbe(uint32_t tg, uint32_t index, uint16_t port,
+                                            bool httpCheck, std::string path,
+                                            Clock::duration timeout) {
+  ProbeResult r;
+  r.kind = ProbeResult::ConnectFailed;
+  if (port) {
+    tcp::socket s(ctl);
+    asio::steady_timer deadline(ctl, timeout);
+    bool timedOut = false;
+    deadline.async_wait([&](error_code ec) {
+      if (!ec) {
+        timedOut = true;
+        error_code ignored;
+        s.close(ignored);
+      }
+    });
+    error_code ec;
+    co_await s.async_connect({asio::ip::address_v4::loopback(), port}, ec_(ec));
+    if (!ec && !httpCheck) {
+      r.kind = ProbeResult::Status;
+      r.status = 200;
+    } else if (!ec) {
+      http::request<http::empty_body> req{http::verb::get, path, 11};
+      req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+      req.set(http::field::user_agent, "ELB-HealthChecker/2.0");
+      co_await http::async_write(s, req, ec_(ec));
+      beast::flat_buffer buf;
+      http::response<http::string_body> res;
+      if (!ec)
+        co_await http::async_read(s, buf, res, ec_(ec));
+      if (!ec) {
+        r.kind = ProbeResult::Status;
+        r.status = int(res.result_int());
+      }
+    }
+    if (timedOut)
+      r.kind = ProbeResult::Timeout;
+    deadline.cancel();
+  }
+  std::lock_guard<std::recursive_mutex> g(mu);
+  if (!stopping)
+    fabric->probeResult(tg, index, r);
+}
+
+//===----------------------------------------------------------------------===//
+// Routing, from the proxies' threads
+//===----------------------------------------------------------------------===//
+
+ClientCookies LiveRuntime::decodeCookies(llvm::ArrayRef<Cookie> cookies,
+                                         llvm::StringRef appCookie) const {
+  ClientCookies c;
+  c.sticky.resize(plan.stickyGroups);
+  c.groups.resize(plan.weightedActions);
+  for (const Cookie &k : cookies) {
+    bool tg = k.name == "AWSALBTG";
+    if (k.name != "AWSALB" && !k.name.startswith("AWSALBAPP-") && !tg)
+      continue;
+    auto [body, mac] = k.value.rsplit('.');
+    uint64_t m = 0;
+    if (mac.getAsInteger(16, m) || m != fnv(body, cookieKey))
+      continue; // Not one of ours: ignored, as AWS ignores a tampered cookie.
+    llvm::SmallVector<llvm::StringRef, 4> entries;
+    body.split(entries, '-', -1, false);
+    for (llvm::StringRef e : entries) {
+      llvm::SmallVector<llvm::StringRef, 3> f;
+      e.split(f, ':');
+      uint32_t slot = 0, what = 0;
+      int64_t expires = 0;
+      if (f.size() != 3 || f[0].getAsInteger(16, slot) || f[1].getAsInteger(16, what) ||
+          f[2].getAsInteger(16, expires))
+        continue;
+      if (tg && slot < c.groups.size())
+        c.groups[slot] = {what, expires};
+      else if (!tg && slot < c.sticky.size())
+        c.sticky[slot] = {what, expires, ~0u};
+    }
+  }
+  (void)appCookie;
+  return c;
+}
+
+std::string LiveRuntime::encodeSticky(const ClientCookies &c) const {
+  std::string body;
+  for (uint32_t s = 0; s < c.sticky.size(); ++s)
+    if (c.sticky[s].instance != ~0u)
+      body += (body.empty() ? "" : "-") + llvm::utohexstr(s) + ":" +
+              llvm::utohexstr(c.sticky[s].instance) + ":" + llvm::utohexstr(c.sticky[s].expires);
+  return body + "." + llvm::utohexstr(fnv(body, cookieKey));
+}
+
+HttpRoute LiveRuntime::route(uint32_t listener, const HttpRequestInfo &info) {
+  std::lock_guard<std::recursive_mutex> g(mu);
+  HttpRoute out;
+  if (stopping || listener >= listeners.size())
+    return out; // 503.
+  const ListenerRt &l = listeners[listener];
+  const LoadBalancerPlan &lb = plan.loadBalancers[l.lb];
+  ClientCookies cookies = decodeCookies(info.cookies, "");
+  uint64_t flow = uint64_t(info.request.sourceIp) * 0x9e3779b97f4a7c15ULL ^ info.sourcePort;
+  Route r = fabric->route(l.lb, l.listener, info.request, cookies, flow);
+  const Action &a = *r.action;
+  if (a.kind == Action::Redirect) {
+    out.kind = HttpRoute::Redirect;
+    out.status = a.status;
+    std::string proto = a.protocol.empty() ? (l.tls ? "https" : "http") : a.protocol;
+    std::string host = a.host.empty() ? "127.0.0.1" : a.host;
+    std::string port = a.port;
+    // A redirect to one of this load balancer's own ports goes where it listens here.
+    for (const ListenerRt &o : listeners)
+      if (o.lb == l.lb && std::to_string(lb.listeners[o.listener].port) == port)
+        port = std::to_string(o.port);
+    if (port.empty())
+      port = std::to_string(l.port);
+    std::string path = a.path.empty() ? info.request.path.str() : a.path;
+    std::string query = a.query.empty() ? info.request.query.str() : a.query;
+    out.location = proto + "://" + host + ":" + port + path + (query.empty() ? "" : "?" + query);
+    return out;
+  }
+  if (a.kind == Action::FixedResponse) {
+    out.kind = HttpRoute::Fixed;
+    out.status = a.status;
+    out.body = a.text;
+    if (!a.contentType.empty())
+      out.contentType = a.contentType;
+    return out;
+  }
+  if (r.target < 0)
+    return out; // No target can take it: 503.
+  Proc *p = proc(r.instance);
+  out.kind = HttpRoute::Forward;
+  out.target.port = p ? p->port : 0;
+  out.key = keyOf(r.tg, uint32_t(r.target));
+  out.timeout = std::max<Duration>(millis(1), Duration(double(lb.idleTimeout) / opts.timeScale));
+  const TargetGroupPlan &tp = plan.targetGroups[r.tg];
+  if (tp.sticky) {
+    std::string v = encodeSticky(cookies);
+    Instant exp = cookies.sticky[tp.stickySlot].expires;
+    std::string maxAge = std::to_string(std::max<int64_t>(0, (exp - sched.now()) / seconds(1)));
+    std::string name = tp.selector.stickiness == SelectorConfig::AppCookie
+                           ? "AWSALBAPP-0"
+                           : "AWSALB";
+    out.setCookies.push_back(name + "=" + v + "; Max-Age=" + maxAge + "; Path=/");
+    if (name == "AWSALB")
+      out.setCookies.push_back("AWSALBCORS=" + v + "; Max-Age=" + maxAge +
+                               "; Path=/; SameSite=None; Secure");
+  }
+  if (r.groupCookie && a.groupStickiness > 0) {
+    std::string body = llvm::utohexstr(a.id) + ":" + llvm::utohexstr(r.groupCookie->group) + ":" +
+                       llvm::utohexstr(r.groupCookie->expires);
+    out.setCookies.push_back("AWSALBTG=" + body + "." + llvm::utohexstr(fnv(body, cookieKey)) +
+                             "; Max-Age=" + std::to_string(a.groupStickiness / seconds(1)) +
+                             "; Path=/");
+  }
+  return out;
+}
+
+void LiveRuntime::finished(const HttpOutcome &o) {
+  asio::post(ctl, [this, o] {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    uint32_t tg = uint32_t(o.key >> 32), index = uint32_t(o.key);
+    const TargetGroupRt &t = fabric->targetGroups()[tg];
+    uint32_t id = t.state.targets[index].instance;
+    uint32_t lb = t.plan->loadBalancer;
+    if (lb != NoIndex)
+      fabric->recordResponse(lb, o.status, o.latency);
+    if (fabric->requestDone(tg, index))
+      fabric->drainCompleted(id);
+  });
+}
+
+std::optional<TcpPick> LiveRuntime::pickTarget(uint32_t listener, const Flow &flow) {
+  std::lock_guard<std::recursive_mutex> g(mu);
+  if (stopping || listener >= listeners.size())
+    return std::nullopt;
+  const ListenerRt &l = listeners[listener];
+  Request req;
+  req.sourceIp = flow.srcIp;
+  ClientCookies cookies;
+  cookies.sticky.resize(plan.stickyGroups);
+  cookies.groups.resize(plan.weightedActions);
+  Route r = fabric->route(l.lb, l.listener, req, cookies, flow.hash());
+  if (r.action->kind != Action::Forward || r.target < 0)
+    return std::nullopt;
+  Proc *p = proc(r.instance);
+  TcpPick pick;
+  pick.target.port = p ? p->port : 0;
+  pick.key = keyOf(r.tg, uint32_t(r.target));
+  pick.proxyProtocolV2 = plan.targetGroups[r.tg].proxyProtocolV2;
+  return pick;
+}
+
+void LiveRuntime::closed(const TcpOutcome &o) {
+  asio::post(ctl, [this, o] {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    uint32_t tg = uint32_t(o.key >> 32), index = uint32_t(o.key);
+    uint32_t id = fabric->targetGroups()[tg].state.targets[index].instance;
+    if (fabric->requestDone(tg, index))
+      fabric->drainCompleted(id);
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// The admin API
+//===----------------------------------------------------------------------===//
+
+std::string LiveRuntime::status() {
+  llvm::json::Array lbs, tgs, groups;
+  for (uint32_t b = 0; b < plan.loadBalancers.size(); ++b) {
+    const LoadBalancerRt &rt = fabric->loadBalancers()[b];
+    llvm::json::Array ls;
+    for (const ListenerRt &l : listeners)
+      if (l.lb == b)
+        ls.push_back(llvm::json::Object{
+            {"listener", plan.loadBalancers[b].listeners[l.listener].name},
+            {"port", plan.loadBalancers[b].listeners[l.listener].port},
+            {"url", l.url}});
+    lbs.push_back(llvm::json::Object{{"name", plan.loadBalancers[b].name},
+                                     {"listeners", std::move(ls)},
+                                     {"requests", int64_t(rt.requests)},
+                                     {"errors_5xx", int64_t(rt.errors5xx)},
+                                     {"p50_us", rt.latency.percentile(50)},
+                                     {"p99_us", rt.latency.percentile(99)}});
+  }
+  for (const TargetGroupRt &g : fabric->targetGroups()) {
+    llvm::json::Array ts;
+    for (const Target &t : g.state.targets)
+      ts.push_back(llvm::json::Object{{"id", Fabric::instanceName(t.instance)},
+                                      {"state", stateName(t.state)},
+                                      {"reason", reasonCode(t.reason)},
+                                      {"in_flight", int64_t(t.outstanding)},
+                                      {"requests", int64_t(t.served)}});
+    tgs.push_back(llvm::json::Object{{"name", g.plan->name}, {"targets", std::move(ts)}});
+  }
+  for (const AsgRt &a : fabric->asgs()) {
+    llvm::json::Array is;
+    for (const AsgInstance &i : a.scaler->instances()) {
+      const InstanceRt *in = fabric->instance(i.id);
+      Proc *p = proc(i.id);
+      is.push_back(llvm::json::Object{
+          {"id", Fabric::instanceName(i.id)},
+          {"lifecycle", lifecycleName(i.lifecycle)},
+          {"zone", in ? plan.zones[in->zone] : std::string()},
+          {"running", in && in->running},
+          {"url", p && p->port ? "http://127.0.0.1:" + std::to_string(p->port) : std::string()},
+          {"pid", p ? int64_t(p->pid) : int64_t(-1)}});
+    }
+    groups.push_back(llvm::json::Object{{"name", a.plan->name},
+                                        {"min", a.scaler->minSize()},
+                                        {"desired", a.scaler->desired()},
+                                        {"max", a.scaler->maxSize()},
+                                        {"in_service", a.scaler->inService()},
+                                        {"instances", std::move(is)}});
+  }
+  return json(llvm::json::Object{{"time_us", sched.now()},
+                                 {"load_balancers", std::move(lbs)},
+                                 {"target_groups", std::move(tgs)},
+                                 {"groups", std::move(groups)}});
+}
+
+std::string LiveRuntime::actOn(llvm::StringRef body, unsigned &code) {
+  code = 400;
+  auto error = [](const std::string &m) {
+    return json(llvm::json::Object{{"error", m}});
+  };
+  auto v = llvm::json::parse(body);
+  if (!v) {
+    llvm::consumeError(v.takeError());
+    return error("the body is not JSON: send {\"action\": \"kill\", \"target\": \"web.instances[0]\"}");
+  }
+  const llvm::json::Object *o = v->getAsObject();
+  llvm::Optional<llvm::StringRef> action;
+  if (o)
+    action = o->getString("action");
+  if (!action)
+    return error("missing \"action\" (kill, stop, recover, fail_health, restore_health, slow, "
+                 "deregister, interrupt, scale, lose_zone, restore_zone)");
+  auto kind = parseAction(*action);
+  if (!kind || *kind == ActionKind::Rate)
+    return error("unknown action '" + action->str() + "'");
+  ActionPlan a;
+  a.kind = *kind;
+  std::string err;
+  if (a.kind == ActionKind::Scale) {
+    auto target = o->getString("target");
+    for (uint32_t i = 0; target && i < plan.asgs.size(); ++i)
+      if (plan.asgs[i].name == *target)
+        a.asg = i;
+    if (a.asg == NoIndex)
+      return error("scale: \"target\" must name an Auto Scaling group");
+    if (auto d = o->getInteger("desired"))
+      a.desired = *d;
+    if (!a.desired)
+      return error("scale: give \"desired\"");
+  } else if (a.kind == ActionKind::LoseZone || a.kind == ActionKind::RestoreZone) {
+    auto zone = o->getString("target");
+    uint32_t z = zone ? plan.zoneIndex(*zone) : NoIndex;
+    if (z == NoIndex)
+      return error("'" + (zone ? zone->str() : std::string()) + "' is not a zone of the design");
+    a.zone = z;
+  } else {
+    auto target = o->getString("target");
+    if (!target)
+      return error("missing \"target\", e.g. \"web_asg.instances[0]\" or \"i-3\"");
+    auto t = parseTarget(plan, *target, err);
+    if (!t)
+      return error(err);
+    a.targets.push_back(*t);
+    if (auto ms = o->getInteger("latency_ms"))
+      a.latency = millis(*ms);
+    else if (a.kind == ActionKind::Slow)
+      a.latency = seconds(1);
+  }
+  std::lock_guard<std::recursive_mutex> g(mu);
+  trace.note("admin", std::string(actionName(a.kind)) + " " +
+                          (a.targets.empty() ? std::string() : a.targets[0].text));
+  fabric->act(a);
+  code = 200;
+  return json(llvm::json::Object{{"ok", true}});
+}
+
+asio::awaitable<void> LiveRuntime::adminSession(tcp::socket socket) {
+  beast::flat_buffer buf;
+  for (;;) {
+    http::request<http::string_body> req;
+    error_code ec;
+    co_await http::async_read(socket, buf, req, ec_(ec));
+    if (ec)
+      co_return;
+    http::response<http::string_body> res;
+    res.version(req.version());
+    res.keep_alive(req.keep_alive());
+    res.set(http::field::content_type, "application/json");
+    std::string target(req.target());
+    unsigned code = 200;
+    if (req.method() == http::verb::get && target == "/v1/status") {
+      std::lock_guard<std::recursive_mutex> g(mu);
+      res.body() = status();
+    } else if (req.method() == http::verb::post && target == "/v1/actions") {
+      res.body() = actOn(req.body(), code);
+    } else {
+      code = 404;
+      res.body() = json(llvm::json::Object{
+          {"error", "no such endpoint: GET /v1/status, POST /v1/actions"}});
+    }
+    res.result(code);
+    res.prepare_payload();
+    co_await http::async_write(socket, res, ec_(ec));
+    if (ec || !res.keep_alive())
+      co_return;
+  }
+}
+
+asio::awaitable<void> LiveRuntime::admin(tcp::acceptor acceptor) {
+  for (;;) {
+    error_code ec;
+    tcp::socket s = co_await acceptor.async_accept(ec_(ec));
+    if (ec)
+      co_return;
+    asio::co_spawn(ctl, adminSession(std::move(s)), asio::detached);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Starting and stopping
+//===----------------------------------------------------------------------===//
+
+bool LiveRuntime::allInService() const {
+  for (const AsgRt &a : fabric->asgs()) {
+    if (a.scaler->inService() < a.scaler->desired())
+      return false;
+    for (const AsgInstance &i : a.scaler->instances()) {
+      if (i.lifecycle != Lifecycle::InService)
+        continue;
+      // And healthy in every target group it is registered with.
+      for (uint32_t g : a.plan->targetGroups) {
+        const TargetGroupRt &t = fabric->targetGroups()[g];
+        int idx = t.state.find(i.id);
+        if (idx < 0 || (t.state.targets[idx].state != TargetState::Healthy &&
+                        t.state.targets[idx].state != TargetState::Unavailable))
+          return false;
+      }
+    }
+  }
+  return true;
+}
+
+void LiveRuntime::writeReadyFile() {
+  llvm::json::Array ls, is;
+  for (const ListenerRt &l : listeners) {
+    const LoadBalancerPlan &lb = plan.loadBalancers[l.lb];
+    ls.push_back(llvm::json::Object{{"load_balancer", lb.name},
+                                    {"listener", lb.listeners[l.listener].name},
+                                    {"protocol", lb.listeners[l.listener].protocol},
+                                    {"port", lb.listeners[l.listener].port},
+                                    {"url", l.url}});
+  }
+  for (const Proc &p : procs) {
+    const InstanceRt *in = fabric->instance(p.id);
+    if (!in || !in->running)
+      continue;
+    is.push_back(llvm::json::Object{{"id", Fabric::instanceName(p.id)},
+                                    {"group", plan.asgs[in->asg].name},
+                                    {"zone", plan.zones[in->zone]},
+                                    {"url", "http://127.0.0.1:" + std::to_string(p.port)},
+                                    {"pid", int64_t(p.pid)}});
+  }
+  std::string text = json(llvm::json::Object{
+      {"pid", int64_t(::getpid())},
+      {"admin", "http://127.0.0.1:" + std::to_string(adminPort)},
+      {"listeners", std::move(ls)},
+      {"instances", std::move(is)}});
+  std::string tmp = opts.readyFile + ".tmp";
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(tmp, ec);
+    if (ec) {
+      trace.note("run", "cannot write '" + opts.readyFile + "': " + ec.message());
+      return;
+    }
+    os << text << "\n";
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, opts.readyFile))
+    trace.note("run", "cannot write '" + opts.readyFile + "': " + ec.message());
+}
+
+void LiveRuntime::stop() {
+  {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    if (stopping)
+      return;
+    stopping = true;
+    trace.note("run", "stopping: every instance is stopped, then the load balancers");
+    sched.clear();
+    for (Proc &p : procs)
+      if (p.pid > 0 && !p.exited)
+        ::kill(-p.pid, SIGTERM);
+  }
+  // Wait (a little) for them, then make sure.
+  auto deadline = Clock::now() + std::chrono::seconds(3);
+  for (;;) {
+    reap();
+    bool left = false;
+    for (Proc &p : procs)
+      left |= p.pid > 0 && !p.exited;
+    if (!left)
+      break;
+    if (Clock::now() > deadline) {
+      for (Proc &p : procs)
+        if (p.pid > 0 && !p.exited)
+          ::kill(-p.pid, SIGKILL);
+      deadline = Clock::now() + std::chrono::seconds(3);
+    }
+    ::usleep(10000);
+  }
+  if (dp)
+    dp->shutdown();
+  ctl.stop();
+}
+
+int LiveRuntime::run() {
+  auto plane = DataPlane::create({}, this, this);
+  if (!plane) {
+    llvm::errs() << "infrac run: " << llvm::toString(plane.takeError()) << "\n";
+    return 2;
+  }
+  dp = std::move(*plane);
+  FabricOptions fo;
+  fo.prewarm = false;
+  fabric = std::make_unique<Fabric>(plan, sched, *this, trace, rng, fo);
+  // The listeners, on 127.0.0.1 only.
+  for (uint32_t b = 0; b < plan.loadBalancers.size(); ++b) {
+    const LoadBalancerPlan &lb = plan.loadBalancers[b];
+    for (uint32_t l = 0; l < lb.listeners.size(); ++l) {
+      const ListenerPlan &lp = lb.listeners[l];
+      ListenerRt rt;
+      rt.lb = b;
+      rt.listener = l;
+      rt.tls = lp.protocol == "https" || lp.protocol == "tls";
+      rt.network = lb.network;
+      rt.udp = lp.protocol == "udp";
+      uint16_t want = 0;
+      for (const auto &[name, port] : opts.portMap)
+        if (name == lb.name + "." + lp.name)
+          want = port;
+      uint32_t id = uint32_t(listeners.size());
+      llvm::Expected<uint16_t> port = uint16_t(0);
+      if (rt.network) {
+        TcpListenerConfig c;
+        c.port = want;
+        c.udp = rt.udp;
+        port = dp->addTcpListener(id, c);
+      } else {
+        HttpListenerConfig c;
+        c.port = want;
+        c.tls = rt.tls;
+        c.forwardedPort = uint16_t(lp.port);
+        c.idleTimeout = std::max<Duration>(millis(10), Duration(double(lb.idleTimeout) / opts.timeScale));
+        port = dp->addHttpListener(id, c);
+      }
+      if (!port) {
+        llvm::errs() << "infrac run: cannot listen for " << lb.name << "." << lp.name << ": "
+                     << llvm::toString(port.takeError()) << "\n";
+        dp->shutdown();
+        return 2;
+      }
+      rt.port = *port;
+      std::string scheme = rt.network ? (rt.udp ? "udp" : "tcp") : rt.tls ? "https" : "http";
+      rt.url = scheme + "://127.0.0.1:" + std::to_string(rt.port);
+      listeners.push_back(rt);
+    }
+  }
+  tcp::acceptor acceptor(ctl);
+  {
+    error_code ec;
+    tcp::endpoint ep(asio::ip::address_v4::loopback(), opts.adminPort);
+    acceptor.open(ep.protocol(), ec);
+    if (!ec)
+      acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec)
+      acceptor.bind(ep, ec);
+    if (!ec)
+      acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      llvm::errs() << "infrac run: cannot listen for the admin API on 127.0.0.1:"
+                   << opts.adminPort << ": " << ec.message() << "\n";
+      dp->shutdown();
+      return 2;
+    }
+    adminPort = acceptor.local_endpoint().port();
+  }
+  llvm::raw_ostream &os = opts.log ? *opts.log : llvm::nulls();
+  for (const ListenerRt &l : listeners) {
+    const LoadBalancerPlan &lb = plan.loadBalancers[l.lb];
+    os << "listener " << lb.name << "." << lb.listeners[l.listener].name << " (port "
+       << lb.listeners[l.listener].port << "): " << l.url << "\n";
+  }
+  os << "admin: http://127.0.0.1:" << adminPort << "/v1/status\n";
+  os.flush();
+
+  signals.async_wait([this](error_code ec, int) {
+    if (!ec)
+      stop();
+  });
+  std::function<void()> onChild = [this, &onChild] {
+    children.async_wait([this, &onChild](error_code ec, int) {
+      if (ec)
+        return;
+      reap();
+      onChild();
+    });
+  };
+  onChild();
+  asio::co_spawn(ctl, admin(std::move(acceptor)), asio::detached);
+  // Readiness: every group at its desired capacity, healthy everywhere.
+  auto readyTimer = std::make_shared<asio::steady_timer>(ctl);
+  std::function<void()> checkReady = [this, readyTimer, &checkReady] {
+    readyTimer->expires_after(std::chrono::milliseconds(20));
+    readyTimer->async_wait([this, &checkReady](error_code ec) {
+      if (ec)
+        return;
+      std::lock_guard<std::recursive_mutex> g(mu);
+      if (stopping)
+        return;
+      if (!allInService())
+        return checkReady();
+      ready = true;
+      if (!opts.readyFile.empty())
+        writeReadyFile();
+      trace.note("run", "ready: every group is at its desired capacity and healthy");
+      if (opts.log)
+        opts.log->flush();
+    });
+  };
+  {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    fabric->deploy();
+    fabric->beginMetrics();
+  }
+  checkReady();
+  asio::steady_timer end(ctl);
+  if (opts.duration > 0) {
+    end.expires_at(sched.realAt(opts.duration));
+    end.async_wait([this](error_code ec) {
+      if (!ec)
+        stop();
+    });
+  }
+  // Flush the log now and then: it may be a pipe.
+  auto flusher = std::make_shared<asio::steady_timer>(ctl);
+  std::function<void()> flush = [this, flusher, &flush] {
+    flusher->expires_after(std::chrono::milliseconds(100));
+    flusher->async_wait([this, &flush](error_code ec) {
+      if (ec)
+        return;
+      {
+        std::lock_guard<std::recursive_mutex> g(mu);
+        if (opts.log)
+          opts.log->flush();
+      }
+      flush();
+    });
+  };
+  flush();
+  ctl.run();
+  if (opts.log)
+    opts.log->flush();
+  if (!opts.readyFile.empty())
+    llvm::sys::fs::remove(opts.readyFile);
+  return status_;
+}
+
+} // namespace
+
+int run(const Plan &plan, const RunOptions &opts) {
+  LiveRuntime rt(plan, opts);
+  return rt.run();
+}
+
+} // namespace infrac::live
