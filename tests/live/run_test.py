@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""`infrac run` end to end, through real sockets on 127.0.0.1.
+
+Brings examples/webshop.infra up at --time-scale 20 and checks, as a user
+would with curl: the HTTP listener redirects to the HTTPS one; requests
+spread over the instances; a sticky client stays on its instance and is
+re-picked with a new cookie when that instance is killed; the killed
+instance gets no further requests and the group replaces it; the admin API
+reports it all; nothing listens beyond 127.0.0.1; SIGTERM stops everything
+and leaves no process behind. Bounded in time; the run is stopped even when
+a check fails.
+
+usage: run_test.py INFRAC SOURCE_DIR
+"""
+
+import http.client
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+INFRAC, SOURCE = sys.argv[1], sys.argv[2]
+TLS = ssl.create_default_context()
+TLS.check_hostname = False
+TLS.verify_mode = ssl.CERT_NONE
+
+
+def request(url, path="/", headers=None, method="GET", body=None):
+    """(status, headers dict (lower-case, Set-Cookie as a list), body bytes)."""
+    scheme, rest = url.split("://")
+    host, port = rest.split(":")
+    conn = (http.client.HTTPSConnection(host, int(port), context=TLS, timeout=10)
+            if scheme == "https" else http.client.HTTPConnection(host, int(port), timeout=10))
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        hs = {}
+        for k, v in r.getheaders():
+            if k.lower() == "set-cookie":
+                hs.setdefault("set-cookie", []).append(v)
+            else:
+                hs[k.lower()] = v
+        return r.status, hs, r.read()
+    finally:
+        conn.close()
+
+
+def cookies_from(set_cookies):
+    return "; ".join(c.split(";")[0] for c in set_cookies)
+
+
+class RunTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="infrac-run-")
+        cls.ready = os.path.join(cls.dir, "ready.json")
+        cls.log = open(os.path.join(cls.dir, "run.log"), "w+")
+        cls.proc = subprocess.Popen(
+            [INFRAC, "run", os.path.join(SOURCE, "examples/webshop.infra"), "--time-scale", "20",
+             "--ready-file", cls.ready, "--duration", "2h"],
+            stdout=cls.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 30
+        while not os.path.exists(cls.ready):
+            if cls.proc.poll() is not None or time.time() > deadline:
+                cls.stop()
+                raise RuntimeError("infrac run did not get ready:\n" + cls.output())
+            time.sleep(0.05)
+        with open(cls.ready) as f:
+            cls.info = json.load(f)
+        cls.http = next(l["url"] for l in cls.info["listeners"] if l["listener"] == "http")
+        cls.https = next(l["url"] for l in cls.info["listeners"] if l["listener"] == "https")
+        cls.admin = cls.info["admin"]
+
+    @classmethod
+    def output(cls):
+        cls.log.flush()
+        cls.log.seek(0)
+        return cls.log.read()
+
+    @classmethod
+    def stop(cls):
+        if cls.proc.poll() is None:
+            cls.proc.send_signal(signal.SIGTERM)
+            try:
+                cls.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(cls.proc.pid, signal.SIGKILL)
+                cls.proc.wait()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stop()
+
+    def status(self):
+        s, _, body = request(self.admin, "/v1/status")
+        self.assertEqual(s, 200)
+        return json.loads(body)
+
+    def act(self, action, target):
+        s, _, body = request(self.admin, "/v1/actions", method="POST",
+                             body=json.dumps({"action": action, "target": target}))
+        self.assertEqual(s, 200, body)
+
+    def test_1_ready_file_names_everything(self):
+        self.assertEqual(self.info["pid"], self.proc.pid)
+        self.assertEqual(len(self.info["instances"]), 3)
+        for i in self.info["instances"]:
+            self.assertTrue(i["url"].startswith("http://127.0.0.1:"), i)
+            self.assertEqual(i["group"], "web_asg")
+        self.assertEqual({l["port"] for l in self.info["listeners"]}, {80, 443})
+
+    def test_2_http_redirects_to_https(self):
+        s, h, _ = request(self.http, "/cart?x=1")
+        self.assertEqual(s, 301)
+        self.assertEqual(h["location"], self.https + "/cart?x=1")
+
+    def test_3_requests_spread_and_rules_route(self):
+        seen = {}
+        for _ in range(30):
+            s, _, body = request(self.https, "/")
+            self.assertEqual(s, 200)
+            d = json.loads(body)
+            seen[d["instance"]] = seen.get(d["instance"], 0) + 1
+            self.assertIn("x-forwarded-for", d["headers"])
+            self.assertEqual(d["headers"]["x-forwarded-proto"], "https")
+            self.assertEqual(d["headers"]["x-forwarded-port"], "443")
+        self.assertEqual(len(seen), 3, seen)
+        # /api/* goes to the api target group (its own counters).
+        before = {t["name"]: sum(x["requests"] for x in t["targets"])
+                  for t in self.status()["target_groups"]}
+        for _ in range(5):
+            self.assertEqual(request(self.https, "/api/orders")[0], 200)
+        after = {t["name"]: sum(x["requests"] for x in t["targets"])
+                 for t in self.status()["target_groups"]}
+        self.assertEqual(after["api"] - before["api"], 5)
+        self.assertEqual(after["web"], before["web"])
+
+    def test_4_sticky_client_is_repicked_when_its_instance_dies(self):
+        s, h, body = request(self.https, "/")
+        self.assertEqual(s, 200)
+        self.assertTrue(any(c.startswith("AWSALB=") for c in h["set-cookie"]), h)
+        self.assertTrue(any(c.startswith("AWSALBCORS=") and "SameSite=None" in c
+                            for c in h["set-cookie"]), h)
+        jar = cookies_from(h["set-cookie"])
+        home = json.loads(body)["instance"]
+        for _ in range(10):
+            d = json.loads(request(self.https, "/", {"Cookie": jar})[2])
+            self.assertEqual(d["instance"], home)
+        self.act("kill", home)
+        s, h, body = request(self.https, "/", {"Cookie": jar})
+        self.assertEqual(s, 200)
+        moved = json.loads(body)["instance"]
+        self.assertNotEqual(moved, home)
+        self.assertTrue(any(c.startswith("AWSALB=") for c in h.get("set-cookie", [])))
+        jar = cookies_from(h["set-cookie"])
+        for _ in range(5):
+            self.assertEqual(json.loads(request(self.https, "/", {"Cookie": jar})[2])["instance"],
+                             moved)
+        # Nobody reaches the killed instance any more.
+        for _ in range(20):
+            self.assertNotEqual(json.loads(request(self.https, "/")[2])["instance"], home)
+        # The group replaces it: three in service again, a new id among them.
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            g = self.status()["groups"][0]
+            ids = {i["id"] for i in g["instances"] if i["lifecycle"] == "InService"}
+            if g["in_service"] == 3 and home not in ids:
+                break
+            time.sleep(0.1)
+        else:
+            self.fail("the group did not replace " + home + ":\n" + json.dumps(g))
+        states = {t["id"]: t["state"] for t in self.status()["target_groups"][0]["targets"]}
+        self.assertEqual(states[home], "unused")
+
+    def test_5_admin_rejects_what_it_cannot_do(self):
+        s, _, body = request(self.admin, "/v1/actions", method="POST",
+                             body=json.dumps({"action": "explode", "target": "i-1"}))
+        self.assertEqual(s, 400)
+        self.assertIn("unknown action", json.loads(body)["error"])
+        s, _, body = request(self.admin, "/v1/actions", method="POST",
+                             body=json.dumps({"action": "kill", "target": "nothing.here"}))
+        self.assertEqual(s, 400)
+        self.assertEqual(request(self.admin, "/nope")[0], 404)
+
+    def test_6_nothing_listens_beyond_loopback(self):
+        ports = set()
+        for url in [l["url"] for l in self.info["listeners"]] + [self.admin] + \
+                   [i["url"] for i in self.info["instances"]]:
+            ports.add(int(url.rsplit(":", 1)[1]))
+        listening = []
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as f:
+                for line in f.readlines()[1:]:
+                    local, state = line.split()[1], line.split()[3]
+                    addr, port = local.split(":")
+                    if state == "0A" and int(port, 16) in ports:
+                        listening.append((table, addr))
+        self.assertTrue(listening)
+        for table, addr in listening:
+            self.assertIn(addr, ("0100007F", "00000000000000000000000001000000"), (table, addr))
+
+    def test_7_sigterm_stops_everything(self):
+        pids = [i["pid"] for i in self.status()["groups"][0]["instances"] if i["pid"] > 0]
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.proc.wait(timeout=15), 0, self.output())
+        for pid in pids:
+            alive = True
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                alive = False
+            self.assertFalse(alive, "instance process %d survived" % pid)
+        self.assertFalse(os.path.exists(self.ready))
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], "-v"])
