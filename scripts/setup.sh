@@ -11,6 +11,8 @@ packages=(
   googletest libgtest-dev
   graphviz                                             # infrac graph --format=svg|png, its tests
   libmimalloc-dev                                      # the allocator infrac links (optional)
+  libboost-dev                                         # Asio: the live shell's servers
+  redis-server redis-tools python3-redis               # the session store's suite and benchmark
 )
 # The fuzzer and the sanitizer preset use clang's runtime.
 if [[ "${INFRAC_SETUP_FUZZ:-0}" == 1 ]]; then
