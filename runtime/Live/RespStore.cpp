@@ -139,8 +139,10 @@ public:
   void accept(Node &node) {
     node.acceptor.async_accept([this, &node](boost::system::error_code ec,
                                              tcp::socket socket) {
-      if (ec || !node.up)
+      if (!node.up || ec == boost::asio::error::operation_aborted)
         return;
+      if (ec) // out of descriptors, a reset before accept: keep listening
+        return accept(node);
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       socket.non_blocking(true, ignored);
