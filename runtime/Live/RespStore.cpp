@@ -433,10 +433,14 @@ public:
   void killNode(Node &node) {
     if (!node.up)
       return;
-    bool wasPrimary = node.isPrimary;
-    if (wasPrimary)
-      drain(node); // what was streamed before the kill reaches the replica
+    // The replica takes over before a client can see the primary go.
+    if (node.isPrimary && nodes.size() == 2) {
+      Node &other = *nodes[1 - node.index];
+      if (other.up && !other.isPrimary)
+        promote(other); // drains what the primary streamed before the kill
+    }
     node.up = false;
+    node.isPrimary = false;
     boost::system::error_code ignored;
     node.acceptor.close(ignored);
     node.expiryTimer.cancel();
@@ -444,12 +448,6 @@ public:
       close(*node.connections.front());
     node.keyspace.flush();
     node.stream.clear();
-    if (wasPrimary && nodes.size() == 2) {
-      Node &other = *nodes[1 - node.index];
-      if (other.up && !other.isPrimary)
-        promote(other);
-    }
-    node.isPrimary = false;
     std::lock_guard<std::mutex> lock(downMutex);
     downChanged.notify_all();
   }
@@ -533,10 +531,12 @@ std::string RespStore::address(unsigned node) const {
 }
 
 int RespStore::primary() const {
-  for (auto &node : impl->nodes)
-    if (node->up && node->isPrimary)
-      return int(node->index);
-  return -1;
+  return impl->onLoop([&] {
+    for (auto &node : impl->nodes)
+      if (node->up && node->isPrimary)
+        return int(node->index);
+    return -1;
+  });
 }
 
 bool RespStore::isUp(unsigned node) const {
