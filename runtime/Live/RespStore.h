@@ -7,6 +7,9 @@
 // after each batch the primary serves, as Redis replicates); killing the
 // primary promotes it.
 //
+// The control methods (start, kill, stop, primary, stats) are called from one
+// thread at a time; from another thread they run on the loop and wait for it.
+//
 // Besides the data commands (RespKeyspace.h) a node answers SHUTDOWN (the
 // node is killed, as a Redis process would exit), REPLICAOF NO ONE (a
 // replica is promoted), WAIT, ROLE and INFO.
