@@ -39,11 +39,14 @@ namespace {
 
 struct Node;
 
+constexpr size_t InitialBuffer = 16 * 1024;
+constexpr size_t LargeBuffer = 1024 * 1024;
+
 struct Connection : std::enable_shared_from_this<Connection> {
   Connection(tcp::socket socket, Node &node)
       : socket(std::move(socket)), node(&node) {
-    in.resize(16 * 1024);
-    out.reserve(16 * 1024);
+    in.resize(InitialBuffer);
+    out.reserve(InitialBuffer);
   }
   tcp::socket socket;
   Node *node;
@@ -222,6 +225,11 @@ public:
       std::memmove(c.in.data(), c.in.data() + off, c.inUsed - off);
       c.inUsed -= off;
     }
+    // A huge request or reply does not keep its memory on an idle connection.
+    if (c.inUsed == 0 && c.in.size() > LargeBuffer) {
+      c.in.resize(InitialBuffer);
+      c.in.shrink_to_fit();
+    }
     if (!node.stream.empty())
       scheduleDrain(node);
     write(conn);
@@ -302,6 +310,8 @@ public:
       return close(c);
     if (n == c.out.size()) {
       c.out.clear();
+      if (c.out.capacity() > LargeBuffer)
+        c.out.shrink_to_fit();
       if (c.session.closeAfterReply)
         return close(c);
       return read(conn);
@@ -315,6 +325,8 @@ public:
           if (ec)
             return close(*conn);
           conn->out.clear();
+          if (conn->out.capacity() > LargeBuffer)
+            conn->out.shrink_to_fit();
           if (conn->session.closeAfterReply)
             return close(*conn);
           read(conn);

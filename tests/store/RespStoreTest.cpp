@@ -188,3 +188,23 @@ TEST(RedisBackend, AttachAndShutdown) {
 }
 
 } // namespace
+
+namespace {
+// A value of several megabytes arrives in many reads and leaves in many
+// writes; the connection serves small requests afterwards.
+TEST(RespStore, LargeValues) {
+  RespStore store;
+  auto port = store.start(0);
+  ASSERT_TRUE(bool(port));
+  auto c = RespClient::connect("127.0.0.1", *port);
+  ASSERT_TRUE(bool(c));
+  std::string big(5 * 1024 * 1024 + 7, 'x');
+  for (size_t i = 0; i < big.size(); i += 4096)
+    big[i] = char('a' + i % 26);
+  EXPECT_EQ(text(c->command({"SET", "big", big})), "OK");
+  auto v = c->command({"GET", "big"});
+  ASSERT_TRUE(bool(v));
+  EXPECT_TRUE(v->str == big) << "the value came back changed";
+  EXPECT_EQ(text(c->command({"PING"})), "PONG");
+}
+} // namespace
