@@ -113,7 +113,8 @@ TEST(RespStore, ActiveExpiryDeletesWithoutReads) {
   std::string a = store.address(0);
   for (int i = 0; i < 50; ++i)
     send(a, {"SET", "k" + std::to_string(i), "v", "PX", "20"});
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  for (int i = 0; i < 300 && store.stats(0).keys > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(store.stats(0).keys, 0u);
   EXPECT_EQ(store.stats(0).expiredKeys, 50u);
 }
