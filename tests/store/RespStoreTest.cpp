@@ -1,13 +1,14 @@
 //===- RespStoreTest.cpp - The embedded store and the Redis adapter -------===//
 //
 // Both backends behind RespBackend, over real sockets: a primary and a
-// replica, a kill of the primary with and without a replica. The Redis
-// half starts redis-server processes (RedisBackend::spawn) and stops them.
+// replica, a kill of the primary with and without a replica, through the
+// store's public headers (Live/...). The Redis half starts redis-server
+// processes (RedisBackend::spawn) and stops them.
 //
 //===----------------------------------------------------------------------===//
-#include "RedisBackend.h"
-#include "RespClient.h"
-#include "RespStore.h"
+#include "Live/RedisBackend.h"
+#include "Live/RespClient.h"
+#include "Live/RespStore.h"
 
 #include <gtest/gtest.h>
 
