@@ -15,6 +15,7 @@ packages=(
   zookeeper libzookeeper-mt-dev python3-kazoo          # ZooKeeper: the real ensemble, the C client, kazoo (tests/zk)
   zsh                                                  # the zsh completion test
   neovim                                               # the headless Neovim LSP client test
+  redis-server redis-tools python3-redis               # the session store's suite and benchmark
 )
 # The proxy benchmark (bench/ProxyBench.cpp) measures beside HAProxy with wrk.
 if [[ "${INFRAC_SETUP_BENCH:-0}" == 1 ]]; then
