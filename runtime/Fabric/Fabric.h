@@ -23,7 +23,6 @@
 #include "Plan/Plan.h"
 #include "Trace/Trace.h"
 
-#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallVector.h"
 
 #include <memory>
@@ -225,10 +224,7 @@ public:
   const std::vector<AsgRt> &asgs() const { return groups; }
   const std::vector<InstanceRt> &instances() const { return insts; }
   /// The slot of an instance id in instances(), or NoIndex.
-  uint32_t slotOf(uint32_t id) const {
-    auto it = slotById.find(id);
-    return it == slotById.end() ? NoIndex : it->second;
-  }
+  uint32_t slotOf(uint32_t id) const { return id < slotById.size() ? slotById[id] : NoIndex; }
   const InstanceRt *instance(uint32_t id) const {
     uint32_t s = slotOf(id);
     return s == NoIndex ? nullptr : &insts[s];
@@ -293,7 +289,8 @@ private:
   std::vector<AsgRt> groups;
   std::vector<InstanceRt> insts;
   IdAllocator ids; ///< Instance ids, unique for the whole run.
-  llvm::DenseMap<uint32_t, uint32_t> slotById;
+  /// By instance id (small and dense: the allocator's); NoIndex for none.
+  std::vector<uint32_t> slotById;
   std::vector<bool> downZones;
   std::vector<uint64_t> lostPerStore;
   std::unique_ptr<Clusters> clusters;

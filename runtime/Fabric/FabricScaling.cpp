@@ -28,6 +28,8 @@ void Fabric::launch(uint32_t a, const AsgCommand &c, std::vector<AsgCommand> &mo
   in.zone = g.plan->zones[c.zone];
   in.spot = c.spot;
   uint32_t slot = uint32_t(insts.size());
+  if (in.id >= slotById.size())
+    slotById.resize(size_t(in.id) + 1, NoIndex);
   slotById[in.id] = slot;
   insts.push_back(in);
   host.launch(slot, prewarming);

@@ -54,16 +54,6 @@ const char *stickinessName(SelectorConfig::Stickiness s) {
   return "?";
 }
 
-const char *strategyName(SessionStrategy s) {
-  switch (s) {
-  case SessionStrategy::None: return "none";
-  case SessionStrategy::InMemory: return "in_memory";
-  case SessionStrategy::Replicated: return "replicated";
-  case SessionStrategy::External: return "external";
-  }
-  return "?";
-}
-
 const char *conditionName(Condition::Kind k) {
   switch (k) {
   case Condition::Path: return "path";

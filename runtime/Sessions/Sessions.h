@@ -15,13 +15,14 @@
 
 #include "Core/Core.h"
 
-#include "llvm/ADT/STLFunctionalExtras.h"
-
 #include <cstdint>
 
 namespace infrac::runtime {
 
 enum class SessionStrategy : uint8_t { None, InMemory, Replicated, External };
+
+/// "in_memory", ... as the language spells it.
+const char *strategyName(SessionStrategy s);
 
 /// Where one client's session for one target group lives.
 struct SessionHome {
@@ -39,23 +40,53 @@ struct SessionPolicy {
   Duration ttl = seconds(1800);
 };
 
-/// What the deciding needs to know of the world.
-struct SessionWorld {
-  /// Whether `instance` still holds what it had at `since`: it runs, its app
-  /// is up, and its process started no later than that.
-  llvm::function_ref<bool(uint32_t instance, Instant since)> holds;
-  /// Whether any member of the replica group holds it.
-  llvm::function_ref<bool(Instant since)> anyReplicaHolds;
-  /// Replicated with one backup: the member that takes the copy of a
-  /// session homed on `home` (0: none).
-  llvm::function_ref<uint32_t(uint32_t home)> backupFor;
-};
-
 /// A request of a client whose session is `home` (null: it has none yet)
 /// served at `now` by `instance`. Returns whether the session was lost, and
 /// moves the session to `instance` (`fresh` is filled in for a new one).
-bool serveSession(Instant now, uint32_t instance, const SessionPolicy &policy,
-                  SessionHome *home, SessionHome &fresh, const SessionWorld &world);
+/// `world` says what the deciding needs to know (inlined: it runs per
+/// request):
+///   bool holds(uint32_t instance, Instant since) - the instance still holds
+///     what it had at `since`: it runs, its app is up, and its process started
+///     no later than that;
+///   bool anyReplicaHolds(Instant since) - a member of the replica group does;
+///   uint32_t backupFor(uint32_t home) - replicated with one backup: the member
+///     that takes the copy of a session homed on `home` (0: none).
+template <typename World>
+bool serveSession(Instant now, uint32_t instance, const SessionPolicy &policy, SessionHome *home,
+                  SessionHome &fresh, World &&world) {
+  bool oneBackup = policy.backupOnly && policy.replicas;
+  if (!home) {
+    fresh.instance = instance;
+    fresh.backup = oneBackup ? world.backupFor(instance) : 0;
+    fresh.lastWrite = now;
+    return false;
+  }
+  bool lost = false;
+  if (now - home->lastWrite <= policy.ttl) {
+    switch (policy.strategy) {
+    case SessionStrategy::None:
+    case SessionStrategy::External:
+      break;
+    case SessionStrategy::InMemory:
+      lost = !(home->instance == instance && world.holds(instance, home->lastWrite));
+      break;
+    case SessionStrategy::Replicated:
+      if (!policy.replicas)
+        break;
+      if (policy.backupOnly)
+        lost = !world.holds(home->instance, home->lastWrite) &&
+               !world.holds(home->backup, home->lastWrite);
+      else
+        lost = !world.anyReplicaHolds(home->lastWrite);
+      break;
+    }
+  }
+  if (home->instance != instance)
+    home->backup = oneBackup ? world.backupFor(instance) : 0;
+  home->instance = instance;
+  home->lastWrite = now;
+  return lost;
+}
 
 } // namespace infrac::runtime
 

@@ -78,6 +78,7 @@ struct InFlight {
   uint32_t gen = 0;
   bool live = false;
   uint32_t lb = 0, tg = ~0u, target = 0, instance = ~0u, client = 0, load = 0;
+  uint32_t slot = ~0u; ///< The instance's slot in the Fabric (and in World::instances).
   int status = 200;
   bool busy = false; ///< Counted in its instance's in-flight requests.
   Instant start = 0;

@@ -95,6 +95,7 @@ void World::onArrival(uint32_t li) {
     return answer(502, "connection refused"); // RST on connect.
 
   Instance &in = instances[islot];
+  f.slot = islot;
   f.busy = true;
   ++in.inflight;
   if (in.sessions != SessionStrategy::None)
@@ -154,39 +155,39 @@ void World::sessionCheck(Client &c, uint32_t tg, uint32_t lb, uint32_t islot) {
   policy.replicas = store && store->members != NoIndex;
   policy.backupOnly = store && store->backupOnly;
   policy.ttl = store ? store->ttl : seconds(1800);
-  auto holds = [&](uint32_t id, Instant since) {
-    const InstanceRt *o = id ? fabric->instance(id) : nullptr;
-    return o && o->running && o->appUp && o->runningSince <= since;
+  // What the deciding asks of the world, answered from the Fabric.
+  struct Ask {
+    World &w;
+    const StorePlan *store;
+    bool holds(uint32_t id, Instant since) const {
+      const InstanceRt *o = id ? w.fabric->instance(id) : nullptr;
+      return o && o->running && o->appUp && o->runningSince <= since;
+    }
+    const std::vector<AsgInstance> &members() const {
+      return w.fabric->asgs()[store->members].scaler->instances();
+    }
+    bool anyReplicaHolds(Instant since) const {
+      for (const AsgInstance &i : members())
+        if (holds(i.id, since))
+          return true;
+      return false;
+    }
+    // The first other running member holds the copy.
+    uint32_t backupFor(uint32_t home) const {
+      for (const AsgInstance &i : members())
+        if (i.id != home)
+          if (const InstanceRt *o = w.fabric->instance(i.id); o && o->running)
+            return i.id;
+      return 0;
+    }
   };
-  auto members = [&]() -> const std::vector<AsgInstance> & {
-    return fabric->asgs()[store->members].scaler->instances();
-  };
-  SessionWorld world;
-  world.holds = holds;
-  auto anyHolds = [&](Instant since) {
-    for (const AsgInstance &i : members())
-      if (holds(i.id, since))
-        return true;
-    return false;
-  };
-  world.anyReplicaHolds = anyHolds;
-  // Who else holds a copy (replication with one backup): the first other
-  // running member.
-  auto backupFor = [&](uint32_t home) -> uint32_t {
-    for (const AsgInstance &i : members())
-      if (i.id != home)
-        if (const InstanceRt *o = fabric->instance(i.id); o && o->running)
-          return i.id;
-    return 0;
-  };
-  world.backupFor = backupFor;
   SessionHome *home = nullptr;
   for (SessionHome &h : c.sessions)
     if (h.tg == tg)
       home = &h;
   SessionHome fresh;
   fresh.tg = tg;
-  if (serveSession(now, in.id, policy, home, fresh, world))
+  if (serveSession(now, in.id, policy, home, fresh, Ask{*this, store}))
     fabric->sessionLost(lb, in.store);
   if (!home)
     c.sessions.push_back(fresh);
@@ -212,16 +213,13 @@ void World::complete(uint32_t slot, int status) {
   }
   if (f.instance == ~0u)
     return;
-  uint32_t id = f.instance;
+  uint32_t id = f.instance, islot = f.slot;
   bool busy = f.busy;
   bool deregistered = fabric->requestDone(f.tg, f.target);
   if (busy) {
-    uint32_t islot = fabric->slotOf(id);
-    if (islot != NoIndex) {
-      --instances[islot].inflight;
-      if (fabric->instances()[islot].stopping && instances[islot].inflight == 0)
-        fabric->instanceStopped(id);
-    }
+    --instances[islot].inflight;
+    if (fabric->instances()[islot].stopping && instances[islot].inflight == 0)
+      fabric->instanceStopped(id);
   }
   if (deregistered)
     fabric->drainCompleted(id);
