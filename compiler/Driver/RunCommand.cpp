@@ -124,6 +124,9 @@ int runRun() {
                  << "' is missing; build the 'infrac-echo' target\n";
     return 2;
   }
+  llvm::SmallString<256> dir(fe->units[0].root);
+  llvm::sys::fs::make_absolute(dir);
+  opts.workDir = std::string(llvm::sys::path::parent_path(dir));
   opts.log = &llvm::outs();
   return live::run(plan, opts);
 }

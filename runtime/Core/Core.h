@@ -136,7 +136,7 @@ public:
       heap.pop_back();
       if (!heap.empty())
         siftDown(0);
-      if (e.timer.kind == Cancelled) {
+      if (cancelled && e.timer.kind == Cancelled) {
         --cancelled;
         continue;
       }

@@ -17,25 +17,12 @@ Host::~Host() = default;
 // LatencyHistogram
 //===----------------------------------------------------------------------===//
 
-size_t LatencyHistogram::bucket(uint64_t v) {
-  if (v < 32)
-    return size_t(v);
-  unsigned msb = 63 - unsigned(__builtin_clzll(v)); // >= 5
-  size_t b = size_t(msb - 4) * 32 + size_t((v >> (msb - 5)) & 31);
-  return std::min<size_t>(b, 64 * 32 - 1);
-}
-
 uint64_t LatencyHistogram::upper(size_t b) {
   if (b < 32)
     return b;
   unsigned msb = unsigned(b / 32) + 4;
   uint64_t sub = b % 32;
   return ((32 + sub + 1) << (msb - 5)) - 1;
-}
-
-void LatencyHistogram::add(Duration us) {
-  ++counts[bucket(uint64_t(std::max<Duration>(0, us)))];
-  ++total;
 }
 
 Duration LatencyHistogram::percentile(double pct) const {
@@ -160,29 +147,15 @@ Route Fabric::route(uint32_t lbi, uint32_t listener, const Request &req, ClientC
   return r;
 }
 
-bool Fabric::requestDone(uint32_t tgi, uint32_t target) {
+bool Fabric::drainingRequestDone(uint32_t tgi, Target &t) {
   TargetGroupRt &g = tgs[tgi];
-  Target &t = g.state.targets[target];
-  assert(t.outstanding > 0 && "completing a request that is not in flight");
-  --t.outstanding;
-  uint32_t id = t.instance;
-  // `t` may move once the Auto Scaling groups act (a registration grows the
-  // group's targets): nothing below touches it after them.
-  if (t.state != TargetState::Draining || !g.drainer.onRequestDone(sched.now(), t))
+  if (!g.drainer.onRequestDone(sched.now(), t))
     return false;
-  trace.note(g.plan->name, instanceName(id) +
+  trace.note(g.plan->name, instanceName(t.instance) +
                                ": deregistration complete (nothing in flight); shown draining "
                                "until " +
                                fmtTime(t.drainUntil));
   return true;
-}
-
-void Fabric::recordResponse(uint32_t lbi, int status, Duration latency) {
-  LoadBalancerRt &lb = lbs[lbi];
-  ++lb.requests;
-  if (status >= 500)
-    ++lb.errors5xx;
-  lb.latency.add(latency);
 }
 
 void Fabric::sessionLost(uint32_t lbi, uint32_t store) {

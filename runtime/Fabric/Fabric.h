@@ -86,13 +86,22 @@ struct TargetGroupRt {
 /// per power of two, so a percentile is within about 3 %).
 class LatencyHistogram {
 public:
-  void add(Duration us);
+  void add(Duration us) {
+    ++counts[bucket(uint64_t(us < 0 ? 0 : us))];
+    ++total;
+  }
   /// The smallest bucket bound at or below which `pct` percent fall.
   Duration percentile(double pct) const;
   uint64_t count() const { return total; }
 
 private:
-  static size_t bucket(uint64_t v);
+  static size_t bucket(uint64_t v) {
+    if (v < 32)
+      return size_t(v);
+    unsigned msb = 63 - unsigned(__builtin_clzll(v)); // >= 5
+    size_t b = size_t(msb - 4) * 32 + size_t((v >> (msb - 5)) & 31);
+    return b < 64 * 32 - 1 ? b : 64 * 32 - 1;
+  }
   static uint64_t upper(size_t b);
   std::vector<uint64_t> counts = std::vector<uint64_t>(64 * 32, 0);
   uint64_t total = 0;
@@ -190,11 +199,21 @@ public:
   /// A request routed to target `target` of `tg` finished. Returns true
   /// when this completed the deregistration of a draining target: the shell
   /// then calls drainCompleted(instance), after its own bookkeeping.
-  bool requestDone(uint32_t tg, uint32_t target);
+  bool requestDone(uint32_t tg, uint32_t target) {
+    Target &t = tgs[tg].state.targets[target];
+    assert(t.outstanding > 0 && "completing a request that is not in flight");
+    --t.outstanding;
+    return t.state == TargetState::Draining && drainingRequestDone(tg, t);
+  }
   /// A target group finished draining an instance.
   void drainCompleted(uint32_t instance);
   /// A response left load balancer `lb`.
-  void recordResponse(uint32_t lb, int status, Duration latency);
+  void recordResponse(uint32_t lb, int status, Duration latency) {
+    LoadBalancerRt &b = lbs[lb];
+    ++b.requests;
+    b.errors5xx += status >= 500;
+    b.latency.add(latency);
+  }
   /// A request came without the session it had.
   void sessionLost(uint32_t lb, uint32_t store);
 
@@ -254,6 +273,8 @@ private:
     TmCluster,                 ///< id, arg: see FabricClusters.cpp.
   };
   friend class Clusters;
+
+  bool drainingRequestDone(uint32_t tg, Target &t);
 
   // Health checks and draining (FabricHealth.cpp).
   void sendProbe(uint32_t tg, uint32_t index);

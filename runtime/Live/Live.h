@@ -13,6 +13,7 @@
 
 #include "Plan/Plan.h"
 
+#include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
@@ -35,9 +36,21 @@ struct RunOptions {
   runtime::Duration duration = 0;
   /// The built-in echo app (infrac-echo, installed next to infrac).
   std::string echoBinary;
+  /// Where `app = command` programs run (the design file's directory).
+  std::string workDir;
   /// Where the timestamped event lines go.
   llvm::raw_ostream *log = nullptr;
 };
+
+/// One request to a running `infrac run`'s admin API (`url`:
+/// "http://127.0.0.1:PORT"): the response's status and body. Fails when
+/// nothing answers there.
+struct AdminResponse {
+  unsigned status = 0;
+  std::string body;
+};
+llvm::Expected<AdminResponse> adminRequest(llvm::StringRef url, llvm::StringRef method,
+                                           llvm::StringRef path, llvm::StringRef body = "");
 
 /// Brings the plan up and runs it until SIGINT or SIGTERM (or `duration`);
 /// every process it started is stopped before it returns. Returns the exit

@@ -169,6 +169,14 @@ private:
     uint32_t id = 0;
     pid_t pid = -1;
     uint16_t port = 0, controlPort = 0;
+    /// The design's other ports of the instance (target groups' traffic and
+    /// health ports) -> where they are here (PORT_<n> in its environment).
+    std::map<int64_t, uint16_t> ports;
+    /// Where the design's `port` is here (the app's own port: PORT).
+    uint16_t local(int64_t designPort) const {
+      auto it = ports.find(designPort);
+      return it == ports.end() ? port : it->second;
+    }
     bool exited = false, stopping = false;
     double cpu = 2;
   };
@@ -228,6 +236,18 @@ void LiveRuntime::spawn(Proc &p, const AsgPlan &g, const InstanceRt &fi) {
   std::vector<std::string> env;
   for (char **e = environ; *e; ++e)
     env.push_back(*e);
+  // Every other port the design gives the instance, mapped to a free one.
+  int64_t appPort = g.app.port;
+  for (uint32_t t : g.targetGroups) {
+    const TargetGroupPlan &tp = plan.targetGroups[t];
+    if (!appPort)
+      appPort = tp.port;
+    for (int64_t dp : {tp.port, tp.healthPort})
+      if (dp && dp != appPort && !p.ports.count(dp)) {
+        p.ports[dp] = freePort(ctl);
+        env.push_back("PORT_" + std::to_string(dp) + "=" + std::to_string(p.ports[dp]));
+      }
+  }
   std::string id = Fabric::instanceName(fi.id);
   env.push_back("PORT=" + std::to_string(p.port));
   env.push_back("CONTROL_PORT=" + std::to_string(p.controlPort));
@@ -238,7 +258,7 @@ void LiveRuntime::spawn(Proc &p, const AsgPlan &g, const InstanceRt &fi) {
     env.push_back("HEALTH_PATH=" + g.app.healthPath);
   std::vector<std::string> args;
   if (g.app.kind == AppPlan::Command) {
-    args = {"/bin/sh", "-c", g.app.command};
+    args = {"/bin/sh", "-c", "exec " + g.app.command};
   } else {
     args = {opts.echoBinary};
     if (g.app.latency)
@@ -258,6 +278,9 @@ void LiveRuntime::spawn(Proc &p, const AsgPlan &g, const InstanceRt &fi) {
     ::setpgid(0, 0); // Its own process group: stopped as a whole.
     int null = ::open("/dev/null", O_RDONLY);
     ::dup2(null, 0);
+    // A command runs from the design's directory (its paths are relative to it).
+    if (!opts.workDir.empty() && ::chdir(opts.workDir.c_str()) != 0)
+      _exit(126);
     ::execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
@@ -413,7 +436,8 @@ void LiveRuntime::probe(uint32_t tg, uint32_t index, uint32_t instance) {
   const TargetGroupRt &g = fabric->targetGroups()[tg];
   const TargetGroupPlan &tp = *g.plan;
   Proc *p = proc(instance);
-  uint16_t port = p && !p->exited ? p->port : 0;
+  uint16_t port =
+      p && !p->exited ? p->local(tp.healthPort ? tp.healthPort : tp.port) : 0;
   bool httpCheck = !(tp.network && (tp.healthProtocol.empty() || tp.healthProtocol == "tcp"));
   std::string path = tp.healthPath.empty() ? "/" : tp.healthPath;
   asio::co_spawn(ctl,
@@ -551,7 +575,7 @@ HttpRoute LiveRuntime::route(uint32_t listener, const HttpRequestInfo &info) {
     return out; // No target can take it: 503.
   Proc *p = proc(r.instance);
   out.kind = HttpRoute::Forward;
-  out.target.port = p ? p->port : 0;
+  out.target.port = p ? p->local(plan.targetGroups[r.tg].port) : 0;
   out.key = keyOf(r.tg, uint32_t(r.target));
   out.timeout = std::max<Duration>(millis(1), Duration(double(lb.idleTimeout) / opts.timeScale));
   const TargetGroupPlan &tp = plan.targetGroups[r.tg];
@@ -601,12 +625,15 @@ std::optional<TcpPick> LiveRuntime::pickTarget(uint32_t listener, const Flow &fl
   ClientCookies cookies;
   cookies.sticky.resize(plan.stickyGroups);
   cookies.groups.resize(plan.weightedActions);
-  Route r = fabric->route(l.lb, l.listener, req, cookies, flow.hash());
+  // source_ip stickiness hashes the client's address (as the simulator
+  // does); without it the selector spreads the flows.
+  uint64_t byClient = uint64_t(flow.srcIp) * 0xff51afd7ed558ccdULL;
+  Route r = fabric->route(l.lb, l.listener, req, cookies, byClient ^ (byClient >> 33));
   if (r.action->kind != Action::Forward || r.target < 0)
     return std::nullopt;
   Proc *p = proc(r.instance);
   TcpPick pick;
-  pick.target.port = p ? p->port : 0;
+  pick.target.port = p ? p->local(plan.targetGroups[r.tg].port) : 0;
   pick.key = keyOf(r.tg, uint32_t(r.target));
   pick.proxyProtocolV2 = plan.targetGroups[r.tg].proxyProtocolV2;
   return pick;
@@ -1033,6 +1060,41 @@ int LiveRuntime::run() {
 }
 
 } // namespace
+
+llvm::Expected<AdminResponse> adminRequest(llvm::StringRef url, llvm::StringRef method,
+                                           llvm::StringRef path, llvm::StringRef body) {
+  llvm::StringRef rest = url;
+  rest.consume_back("/");
+  unsigned port = 0;
+  if (!rest.consume_front("http://127.0.0.1:") || rest.getAsInteger(10, port) || port == 0 ||
+      port > 65535)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "the admin URL must be http://127.0.0.1:PORT, not '%s'",
+                                   url.str().c_str());
+  asio::io_context io;
+  tcp::socket s(io);
+  error_code ec;
+  s.connect({asio::ip::address_v4::loopback(), uint16_t(port)}, ec);
+  if (ec)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "nothing answers at %s (%s): is infrac run running?",
+                                   url.str().c_str(), ec.message().c_str());
+  http::request<http::string_body> req{method == "POST" ? http::verb::post : http::verb::get,
+                                       std::string(path), 11};
+  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  req.set(http::field::content_type, "application/json");
+  req.body() = body.str();
+  req.prepare_payload();
+  http::write(s, req, ec);
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  if (!ec)
+    http::read(s, buf, res, ec);
+  if (ec)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "the admin API at %s: %s",
+                                   url.str().c_str(), ec.message().c_str());
+  return AdminResponse{res.result_int(), res.body()};
+}
 
 int run(const Plan &plan, const RunOptions &opts) {
   LiveRuntime rt(plan, opts);

@@ -17,6 +17,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -95,6 +96,7 @@ class RunTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.stop()
+        cls.log.close()
 
     def status(self):
         s, _, body = request(self.admin, "/v1/status")
@@ -216,6 +218,64 @@ class RunTest(unittest.TestCase):
                 alive = False
             self.assertFalse(alive, "instance process %d survived" % pid)
         self.assertFalse(os.path.exists(self.ready))
+
+
+class RunNlbTest(unittest.TestCase):
+    """The NLB example: a TCP lobby and UDP game traffic through the NLB to
+    the example's own game server (examples/apps/game-server), health-checked
+    on its HTTP port."""
+
+    def test_tcp_and_udp_reach_the_game_servers(self):
+        d = tempfile.mkdtemp(prefix="infrac-run-nlb-")
+        ready = os.path.join(d, "ready.json")
+        log = open(os.path.join(d, "run.log"), "w+")
+        proc = subprocess.Popen(
+            [INFRAC, "run", os.path.join(SOURCE, "examples/nlb_game.infra"), "--time-scale", "20",
+             "--ready-file", ready],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.time() + 40
+            while not os.path.exists(ready):
+                log.flush()
+                log.seek(0)
+                self.assertTrue(proc.poll() is None and time.time() < deadline,
+                                "infrac run did not get ready:\n" + log.read())
+                time.sleep(0.05)
+            with open(ready) as f:
+                info = json.load(f)
+            self.assertEqual(len(info["instances"]), 4)
+            tcp = next(l["url"] for l in info["listeners"] if l["protocol"] == "tcp")
+            udp = next(l["url"] for l in info["listeners"] if l["protocol"] == "udp")
+            self.assertTrue(tcp.startswith("tcp://127.0.0.1:") and udp.startswith("udp://127.0.0.1:"))
+            ids = set()
+            for _ in range(8):
+                with socket.create_connection(("127.0.0.1", int(tcp.rsplit(":", 1)[1])),
+                                              timeout=5) as c:
+                    f = c.makefile("rwb")
+                    greeting = f.readline().decode()
+                    self.assertTrue(greeting.startswith("welcome to i-"), greeting)
+                    f.write(b"join\n")
+                    f.flush()
+                    self.assertTrue(f.readline().decode().endswith(": join\n"))
+                    ids.add(greeting.split()[-1])
+            # source_ip stickiness: every connection from 127.0.0.1 lands on one server.
+            self.assertEqual(len(ids), 1, ids)
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            u.settimeout(5)
+            u.sendto(b"ping", ("127.0.0.1", int(udp.rsplit(":", 1)[1])))
+            reply, _ = u.recvfrom(1000)
+            self.assertTrue(reply.startswith(b"i-") and reply.endswith(b": ping"), reply)
+            u.close()
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+        log.close()
+        self.assertEqual(proc.returncode, 0)
 
 
 if __name__ == "__main__":
