@@ -1,7 +1,7 @@
 //===- BuildCommand.cpp - infrac build ------------------------------------===//
 //
 //   front end (rules included) -> no errors -> a CloudFormation template for
-//   each root file, all in memory -> write DIR/<stem>.template.json (and .yaml)
+//   each root file (one thread each), all in memory -> write DIR/<stem>.template.json (and .yaml)
 //   through temporary files, renamed into place once all are written; or
 //   standard output for -o -
 //
@@ -100,10 +100,12 @@ llvm::Error writeAll(const std::vector<Output> &outputs) {
   return llvm::Error::success();
 }
 
-/// A template built on its own thread while the rule catalogue checks the
-/// same model (both only read it): at 500 fragments the rules and the
-/// template are each about a tenth of a build. Joined before anything is
-/// reported; a template whose design has errors is dropped.
+/// The templates of a design that passed, one thread per root file (each
+/// only reads its own model). Started only after the whole front end,
+/// rules included, found no error: an emitter never sees a model that was
+/// rejected (one with an out-of-range integer in a required attribute, or a
+/// 10,000-server ensemble, made the emitter crash or allocate gigabytes
+/// before the rule rejected it).
 class TemplateBuilds {
 public:
   ~TemplateBuilds() { join(); }
@@ -128,7 +130,7 @@ public:
   }
 
   /// The template of `unit`, built after join(); null if it was never
-  /// started (the design had errors).
+  /// started.
   llvm::Expected<emit::Template> *get(size_t unit) {
     if (unit >= builds.size() || !builds[unit] || !builds[unit]->result)
       return nullptr;
@@ -153,21 +155,22 @@ int runBuild() {
     llvm::errs() << "infrac: error: -o - takes one file, found " << options.files.size() << "\n";
     return 2;
   }
-  // 1. Check: parse, resolve, the rule catalogue (the templates are started
-  //    meanwhile). Errors stop the build.
-  TemplateBuilds started;
-  auto fe = runFrontEnd(options, nullptr,
-                        [&](size_t unit, const std::string &root, const sema::Model &model) {
-                          started.start(unit, root, model);
-                        });
-  started.join();
+  // 1. Check: parse, resolve, the rule catalogue. Errors stop the build
+  //    before any emitter starts.
+  auto fe = runFrontEnd(options);
   if (fe->status)
     return fe->status;
   reportDiagnostics(*fe, options);
   if (int code = exitCode(*fe))
     return code;
 
-  // 2. Every template, in memory.
+  // 2. Every template, in memory, from models that passed.
+  TemplateBuilds started;
+  for (size_t i = 0; i < fe->units.size(); ++i) {
+    assert(fe->units[i].model && "no errors yet no model");
+    started.start(i, fe->units[i].root, *fe->units[i].model);
+  }
+  started.join();
   std::vector<emit::Template> templates;
   std::vector<Output> outputs;
   llvm::StringSet<> stems;
@@ -180,10 +183,8 @@ int runBuild() {
       llvm::errs() << "infrac: error: two files would write '" << stem << ".template.json'\n";
       return 2;
     }
-    // Started while the rules ran: the front end starts every design that sema
-    // built without errors, and a design with errors stopped the build above.
     llvm::Expected<emit::Template> *startedBuild = started.get(i);
-    assert(startedBuild && "no errors, yet no template started");
+    assert(startedBuild && "every unit's template was started");
     llvm::Expected<emit::Template> &built = *startedBuild;
     if (!built) {
       llvm::errs() << unit.root << ": error: " << llvm::toString(built.takeError()) << "\n";

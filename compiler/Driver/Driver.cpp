@@ -10,7 +10,11 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <string>
+#include <vector>
+#include <cstdlib>
 #include <cstring>
+#include <unistd.h>
 
 using namespace infrac;
 using namespace infrac::driver;
@@ -29,6 +33,33 @@ std::vector<CommandInfo> &commands() {
 
 void printVersion(llvm::raw_ostream &os) { os << "infrac " << INFRAC_VERSION << "\n"; }
 
+/// Every command ends here: output that could not be written (a full disk,
+/// /dev/full, a closed descriptor) is one line and exit code 2, in every
+/// command. Left pending, raw_fd_ostream's destructor would abort the
+/// process with "IO failure on output stream" at exit.
+int finish(int code) {
+  llvm::raw_fd_ostream &out = llvm::outs();
+  out.flush();
+  if (std::error_code ec = out.error()) {
+    out.clear_error();
+    llvm::errs() << "infrac: error: cannot write to standard output: " << ec.message() << "\n";
+    return 2;
+  }
+  return code;
+}
+
+/// The same for a command line that ends in exit() (--help, --version).
+void finishAtExit() {
+  llvm::raw_fd_ostream &out = llvm::outs();
+  out.flush();
+  if (std::error_code ec = out.error()) {
+    out.clear_error();
+    llvm::errs() << "infrac: error: cannot write to standard output: " << ec.message() << "\n";
+    llvm::errs().flush();
+    _exit(2);
+  }
+}
+
 } // namespace
 
 llvm::StringRef driver::infracVersion() { return INFRAC_VERSION; }
@@ -38,6 +69,10 @@ CommandRegistration::CommandRegistration(const CommandInfo &info) {
 }
 
 int infrac::driverMain(int argc, char **argv) {
+  // Constructed before the handler is registered, so destroyed after it runs.
+  (void)llvm::outs();
+  static bool registered = [] { return std::atexit(finishAtExit) == 0; }();
+  (void)registered;
   std::vector<CommandInfo> cmds = commands();
   std::stable_sort(cmds.begin(), cmds.end(),
                    [](const CommandInfo &a, const CommandInfo &b) { return a.order < b.order; });
@@ -66,17 +101,53 @@ int infrac::driverMain(int argc, char **argv) {
                 std::string(width + 3 - std::strlen(c.synopsis), ' ') + c.summary + "\n";
   overview += "\nRun 'infrac COMMAND --help' for a command's options.\n";
 
+  // llvm::cl looks an option up by every prefix of its spelling in turn, each
+  // hashed whole: quadratic in its length (a 100 KB -P value took 13 s).
+  // -Pname=value is passed as -P name=value, which it finds at once; any
+  // other option spelling is bounded.
+  constexpr size_t maxOptionBytes = 4096;
+  std::vector<std::string> split;
+  split.reserve(static_cast<size_t>(argc) + 8);
+  bool options = true;
+  for (int i = 0; i < argc; ++i) {
+    llvm::StringRef a(argv[i]);
+    if (i == 0 || !options || !a.startswith("-")) {
+      split.push_back(a.str());
+      continue;
+    }
+    if (a == "--") {
+      options = false;
+      split.push_back(a.str());
+      continue;
+    }
+    if (a.startswith("-P") && a.size() > 2) {
+      split.push_back("-P");
+      split.push_back(a.drop_front(2).str());
+      continue;
+    }
+    if (a.take_until([](char c) { return c == '='; }).size() > maxOptionBytes) {
+      llvm::errs() << "infrac: error: option '" << a.take_front(40) << "...' is longer than "
+                   << maxOptionBytes << " bytes\n";
+      return 2;
+    }
+    split.push_back(a.str());
+  }
+  std::vector<const char *> args;
+  for (const std::string &a : split)
+    args.push_back(a.c_str());
+
   cl::SetVersionPrinter(printVersion);
   cl::HideUnrelatedOptions(optionCategory());
   std::string errors;
   llvm::raw_string_ostream errStream(errors);
-  if (!cl::ParseCommandLineOptions(argc, argv, overview, &errStream)) {
+  if (!cl::ParseCommandLineOptions(static_cast<int>(args.size()), args.data(), overview,
+                                   &errStream)) {
     llvm::errs() << errStream.str();
     return 2;
   }
   for (const CommandInfo &c : cmds)
     if (*c.sub)
-      return c.run();
+      return finish(c.run());
   llvm::errs() << "infrac: error: no command given\nRun 'infrac --help' for usage.\n";
   return 2;
 }

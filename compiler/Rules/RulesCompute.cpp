@@ -1,6 +1,7 @@
 //===- RulesCompute.cpp - Launch template, Auto Scaling, sessions ---------===//
 
 #include "Rules/Rule.h"
+#include "Basic/Units.h"
 
 #include "llvm/ADT/StringSet.h"
 
@@ -585,6 +586,69 @@ public:
   }
 };
 
+/// The simulator's limits (docs/simulation.md): what `infrac sim` runs on
+/// one machine in seconds, with memory and trace bounded.
+constexpr int64_t MaxScenarioMs = 24LL * 3600 * 1000;
+constexpr double MaxScenarioRequests = 10e6;
+
+class ScenarioLimits final : public Rule {
+public:
+  ScenarioLimits() : Rule(RuleID::SCN002, {"scenario"}) {}
+  void check(const Resource &scn, RuleContext &ctx) const override {
+    const Value *d = scn.get("duration");
+    if (!d || d->kind != Value::Kind::Duration)
+      return;
+    if (d->i > MaxScenarioMs) {
+      ctx.report(*this, rangeOf(scn, "duration"),
+                 "scenario '{}' runs for {} of virtual time; the simulator's limit is 1d",
+                 scn.name, formatDuration(d->i));
+      return;
+    }
+    // Events may raise every load's rate: count each load at the highest.
+    double eventRate = 0;
+    for (const Resource *ev : scn.childrenOf("at"))
+      if (const Value *r = ev->get("rate"); r && r->kind == Value::Kind::Rate)
+        eventRate = std::max(eventRate, r->d);
+    double total = 0;
+    const Resource *largest = nullptr;
+    double largestRequests = -1;
+    for (const Resource *load : scn.childrenOf("load")) {
+      const Value *rate = load->get("rate");
+      if (!rate || rate->kind != Value::Kind::Rate)
+        continue;
+      const Value *ld = load->get("duration");
+      const Value *start = load->get("start");
+      int64_t ms = ld && ld->kind == Value::Kind::Duration
+                       ? ld->i
+                       : d->i - (start && start->kind == Value::Kind::Duration ? start->i : 0);
+      double requests = std::max(rate->d, eventRate) * std::max<int64_t>(ms, 0) / 1000.0;
+      total += requests;
+      if (requests > largestRequests) {
+        largestRequests = requests;
+        largest = load;
+      }
+    }
+    if (largest && total > MaxScenarioRequests)
+      ctx.report(*this, rangeOf(*largest, "rate"),
+                 "scenario '{}' sends about {} requests; the simulator's limit is {}: lower "
+                 "the rate or the duration",
+                 scn.name, formatNumber(std::round(total)), formatNumber(MaxScenarioRequests));
+  }
+  RuleDoc doc() const override {
+    return {"A scenario runs for at most one day of virtual time (its `duration`, or its "
+            "last event or expectation plus 60 s) and sends at most 10,000,000 requests in "
+            "all (each load's rate, or the highest rate an event sets, times the time it "
+            "runs). Together with the bounds sema puts on counts (`clients` up to 100,000, "
+            "instances and servers up to 10,000 and 1,000) this bounds the simulator's "
+            "events, memory and trace.",
+            "`infrac sim` runs the whole scenario on one machine: a year of virtual time or "
+            "a billion requests would run for hours and write gigabytes of trace.",
+            "infrac's simulator limits (docs/simulation.md).",
+            "scenario soak {\n  load alb { rate = 5000/s; duration = 1h }\n}",
+            "scenario soak {\n  load alb { rate = 500/s; duration = 1h }\n}"};
+  }
+};
+
 class Imdsv2 final : public Rule {
 public:
   Imdsv2() : Rule(RuleID::SEC012, {"launch_template"}) {}
@@ -878,6 +942,7 @@ void rules::addComputeRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<InMemorySessions>());
   out.push_back(std::make_unique<AllToAllReplication>());
   out.push_back(std::make_unique<ScenarioLoad>());
+  out.push_back(std::make_unique<ScenarioLimits>());
   out.push_back(std::make_unique<PolicyShape>());
   out.push_back(std::make_unique<InstanceWarmup>());
   out.push_back(std::make_unique<MixedInstances>());
