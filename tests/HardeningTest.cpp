@@ -321,3 +321,30 @@ TEST(HardeningTest, SigtermDuringGraphStopsDotAndLeavesNoTemporaries) {
 }
 
 } // namespace
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// CloudFormation's quotas are build's diagnostics
+//===----------------------------------------------------------------------===//
+
+TEST(HardeningTest, BuildReportsCloudFormationQuotasAsDiagnostics) {
+  std::string dir = makeTempDir();
+  std::string text = "vpc v { cidr = \"10.0.0.0/16\" }\n";
+  for (unsigned i = 0; i < 520; ++i)
+    text += "target_group t" + std::to_string(i) +
+            " { protocol = http; port = 80; vpc = v; health_check { path = \"/health\" } }\n";
+  writeFile(dir + "/many.infra", text);
+  ChildRun r = runTo({bin, "build", "--disable=SEC003", dir + "/many.infra", "-o", dir + "/out"},
+                     "/dev/null");
+  EXPECT_EQ(r.exitCode, 1) << r.err.substr(0, 2000);
+  EXPECT_NE(r.err.find("many.infra:1:5: error: the template of 'many.infra' has 521 resources; "
+                       "CloudFormation takes at most 500 in one stack [CFN001]"),
+            std::string::npos)
+      << r.err.substr(0, 2000);
+  EXPECT_NE(r.err.find("[CFN003]"), std::string::npos) << r.err.substr(0, 2000);
+  EXPECT_FALSE(llvm::sys::fs::exists(dir + "/out/many.template.json"));
+  llvm::sys::fs::remove_directories(dir);
+}
+
+} // namespace

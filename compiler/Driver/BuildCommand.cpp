@@ -149,6 +149,37 @@ private:
   std::vector<std::unique_ptr<Build>> builds;
 };
 
+/// CloudFormation's quotas on one template (CloudFormation User Guide,
+/// "Understand CloudFormation quotas"): 500 resources, 200 parameters, 200
+/// outputs, a body of 1 MB from S3 and 51,200 bytes inline. Reported through
+/// the same engine as the rules, at the file's first resource.
+void checkQuotas(const Unit &unit, const emit::Template &t, DiagnosticEngine &diags) {
+  llvm::SMRange at;
+  if (!unit.model->resources.empty())
+    at = unit.model->resources.front()->nameRange;
+  std::string file = llvm::sys::path::filename(unit.root).str();
+  struct Count {
+    const char *section, *noun;
+    size_t max;
+  };
+  for (Count c : {Count{"Resources", "resources", 500}, Count{"Parameters", "parameters", 200},
+                  Count{"Outputs", "outputs", 200}})
+    if (const emit::Node *n = t.root.get(c.section); n && n->size() > c.max)
+      diags.report(DiagID::CFN001, at, file, n->size(), c.noun, c.max);
+  // The JSON body is what is uploaded; count it without keeping it.
+  struct Counter : llvm::raw_ostream {
+    uint64_t bytes = 0;
+    void write_impl(const char *, size_t n) override { bytes += n; }
+    uint64_t current_pos() const override { return bytes; }
+  } counter;
+  emit::writeJSON(t.root, counter);
+  counter.flush();
+  if (counter.bytes > 1000000)
+    diags.report(DiagID::CFN002, at, file, counter.bytes);
+  else if (counter.bytes > 51200)
+    diags.report(DiagID::CFN003, at, file, counter.bytes);
+}
+
 int runBuild() {
   bool toStdout = outDir == "-";
   if (toStdout && options.files.size() > 1) {
@@ -160,17 +191,38 @@ int runBuild() {
   auto fe = runFrontEnd(options);
   if (fe->status)
     return fe->status;
-  reportDiagnostics(*fe, options);
-  if (int code = exitCode(*fe))
-    return code;
+  if (exitCode(*fe)) {
+    reportDiagnostics(*fe, options);
+    return exitCode(*fe);
+  }
 
-  // 2. Every template, in memory, from models that passed.
+  // 2. What only the template needs beyond a design `check` and `sim` take
+  //    (BLD001), before any emitter starts.
+  for (const Unit &unit : fe->units)
+    for (const sema::Resource *r : unit.model->resources)
+      if (r->kind() == "coordination")
+        if (const sema::Value *subnets = r->get("subnets"); !subnets || subnets->items.empty())
+          fe->diags.report(DiagID::BLD001, r->nameRange, r->name);
+  if (exitCode(*fe)) {
+    reportDiagnostics(*fe, options);
+    return exitCode(*fe);
+  }
+
+  // 3. Every template, in memory, from models that passed; what only the
+  //    template shows (CloudFormation's quotas) is reported with the rest.
   TemplateBuilds started;
   for (size_t i = 0; i < fe->units.size(); ++i) {
     assert(fe->units[i].model && "no errors yet no model");
     started.start(i, fe->units[i].root, *fe->units[i].model);
   }
   started.join();
+  for (size_t i = 0; i < fe->units.size(); ++i)
+    if (llvm::Expected<emit::Template> *built = started.get(i); built && *built)
+      checkQuotas(fe->units[i], **built, fe->diags);
+  reportDiagnostics(*fe, options);
+  if (int code = exitCode(*fe))
+    return code;
+
   std::vector<emit::Template> templates;
   std::vector<Output> outputs;
   llvm::StringSet<> stems;
@@ -187,15 +239,10 @@ int runBuild() {
     assert(startedBuild && "every unit's template was started");
     llvm::Expected<emit::Template> &built = *startedBuild;
     if (!built) {
+      // The rules and BLD001 reject what the emitter cannot deploy: a bug.
       llvm::errs() << unit.root << ": error: " << llvm::toString(built.takeError()) << "\n";
       return 1;
     }
-    // What deploys but may not work as designed: warnings, errors under --Werror.
-    for (const std::string &w : built->warnings)
-      llvm::errs() << unit.root << (options.warningsAsErrors ? ": error: " : ": warning: ") << w
-                   << "\n";
-    if (options.warningsAsErrors && !built->warnings.empty())
-      return 1;
     templates.push_back(std::move(*built));
     const emit::Node &root = templates.back().root;
     llvm::SmallString<256> base(toStdout ? "" : outDir.getValue());
@@ -206,7 +253,7 @@ int runBuild() {
       outputs.push_back({(base + ".yaml").str(), &root, true});
   }
 
-  // 3. Write them.
+  // 4. Write them.
   if (toStdout) {
     for (const Output &out : outputs)
       writeTemplate(out, llvm::outs());

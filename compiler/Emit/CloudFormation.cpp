@@ -447,9 +447,7 @@ llvm::Expected<Node> Emitter::run() {
   if (!params.empty())
     root.add("Parameters", std::move(params));
   root.add("Resources", resources);
-  if (resources.size() > 500)
-    warn("the template has " + llvm::Twine(resources.size()) +
-         " resources; CloudFormation takes at most 500 in one stack");
+  // CloudFormation's quotas are the driver's to report (CFN001..CFN003).
   if (!outputs.empty())
     root.add("Outputs", std::move(outputs));
   return root;

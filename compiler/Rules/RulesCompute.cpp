@@ -586,7 +586,7 @@ public:
   }
 };
 
-/// The simulator's limits (docs/simulation.md): what `infrac sim` runs on
+/// The simulator's limits (documented in SCN002's doc): what `infrac sim` runs on
 /// one machine in seconds, with memory and trace bounded.
 constexpr int64_t MaxScenarioMs = 24LL * 3600 * 1000;
 constexpr double MaxScenarioRequests = 10e6;
@@ -643,9 +643,99 @@ public:
             "events, memory and trace.",
             "`infrac sim` runs the whole scenario on one machine: a year of virtual time or "
             "a billion requests would run for hours and write gigabytes of trace.",
-            "infrac's simulator limits (docs/simulation.md).",
+            "infrac's own limits for the simulator, documented here.",
             "scenario soak {\n  load alb { rate = 5000/s; duration = 1h }\n}",
             "scenario soak {\n  load alb { rate = 500/s; duration = 1h }\n}"};
+  }
+};
+
+/// EBS volume types (EBS User Guide, "Amazon EBS volume types"): sizes in
+/// GiB, IOPS and IOPS per GiB where the type takes provisioned IOPS.
+struct VolumeType {
+  const char *name;
+  int64_t minGiB, maxGiB;
+  int64_t minIops, maxIops, iopsPerGiB; ///< 0: the type takes no `iops`.
+  bool bootable;
+};
+constexpr VolumeType volumeTypes[] = {
+    {"gp2", 1, 16384, 0, 0, 0, true},
+    {"gp3", 1, 65536, 3000, 80000, 500, true},
+    {"io1", 4, 16384, 100, 64000, 50, true},
+    {"io2", 4, 65536, 100, 256000, 1000, true},
+    {"st1", 125, 16384, 0, 0, 0, false},
+    {"sc1", 125, 16384, 0, 0, 0, false},
+    {"standard", 1, 1024, 0, 0, 0, true},
+};
+
+/// The device names an AMI's root volume has (Linux AMIs: /dev/xvda or /dev/sda1).
+bool isRootDevice(StringRef d) { return d == "/dev/xvda" || d == "/dev/sda1"; }
+
+class VolumesFitTheirType final : public Rule {
+public:
+  VolumesFitTheirType() : Rule(RuleID::LT005, {"launch_template"}) {}
+  void check(const Resource &lt, RuleContext &ctx) const override {
+    llvm::StringMap<const Resource *> devices;
+    for (const Resource *v : lt.childrenOf("volume")) {
+      StringRef device = v->getString("device");
+      auto [it, fresh] = devices.try_emplace(device, v);
+      if (!fresh) {
+        ctx.report(*this, rangeOf(*v, "device"),
+                   "launch template '{}' maps device '{}' twice; one volume per device",
+                   lt.name, device)
+            .note(rangeOf(*it->second, "device"), "first mapped here");
+        continue;
+      }
+      StringRef type = v->getEnum("type");
+      const VolumeType *vt = nullptr;
+      for (const VolumeType &t : volumeTypes)
+        if (type == t.name)
+          vt = &t;
+      if (!vt)
+        continue;
+      int64_t gib = v->getInt("size").value_or(int64_t(8) << 30) >> 30;
+      if (gib < vt->minGiB || gib > vt->maxGiB)
+        ctx.report(*this, rangeOf(*v, "size"),
+                   "{} volumes are {}..{} GiB; this one is {} GiB", type, vt->minGiB,
+                   vt->maxGiB, gib);
+      if (!vt->bootable && isRootDevice(device))
+        ctx.report(*this, rangeOf(*v, "type"),
+                   "{} volumes cannot be boot volumes, and '{}' is the root device; use gp3 "
+                   "for the root and {} on another device such as '/dev/xvdb'",
+                   type, device, type);
+      auto iops = v->getInt("iops");
+      if (!iops)
+        continue;
+      if (!vt->maxIops) {
+        ctx.report(*this, rangeOf(*v, "iops"),
+                   "{} volumes take no provisioned IOPS; remove 'iops' or use gp3, io1 or io2",
+                   type);
+        continue;
+      }
+      if (*iops < vt->minIops || *iops > vt->maxIops)
+        ctx.report(*this, rangeOf(*v, "iops"), "{} volumes take {}..{} IOPS; this one asks {}",
+                   type, vt->minIops, vt->maxIops, *iops);
+      else if (*iops > vt->iopsPerGiB * gib)
+        ctx.report(*this, rangeOf(*v, "iops"),
+                   "{} IOPS on {} GiB is more than {} IOPS per GiB, the most {} volumes take; "
+                   "at most {} IOPS, or at least {} GiB",
+                   *iops, gib, vt->iopsPerGiB, type, vt->iopsPerGiB * gib,
+                   (*iops + vt->iopsPerGiB - 1) / vt->iopsPerGiB);
+    }
+  }
+  RuleDoc doc() const override {
+    return {"Each EBS volume of a launch template fits its type: size gp2 1..16,384 GiB, gp3 "
+            "1..65,536, io1 4..16,384, io2 4..65,536, st1 and sc1 125..16,384, standard "
+            "1..1,024; `iops` only on gp3 (3,000..80,000, at most 500 per GiB), io1 "
+            "(100..64,000, 50 per GiB) and io2 (100..256,000, 1,000 per GiB); st1 and sc1 are "
+            "never the root device (/dev/xvda or /dev/sda1); one volume per device name.",
+            "EC2 refuses the launch: every instance the Auto Scaling group starts fails, and the "
+            "group retries for ever.",
+            "EBS User Guide, \"Amazon EBS volume types\" "
+            "(https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html) and "
+            "\"Block device mappings\" "
+            "(https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/block-device-mapping-concepts.html).",
+            "volume { type = st1; size = 100GiB }",
+            "volume { type = st1; size = 500GiB; device = \"/dev/xvdb\" }"};
   }
 };
 
@@ -950,5 +1040,6 @@ void rules::addComputeRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<HookNotifications>());
   out.push_back(std::make_unique<PublicIp>());
   out.push_back(std::make_unique<Imdsv2>());
+  out.push_back(std::make_unique<VolumesFitTheirType>());
   out.push_back(std::make_unique<EncryptedVolumes>());
 }
