@@ -348,3 +348,90 @@ TEST(HardeningTest, BuildReportsCloudFormationQuotasAsDiagnostics) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(HardeningTest, SigtermDuringSimTraceLeavesNoTemporary) {
+  // A long run (an hour of virtual time at 2,000 requests a second, within
+  // SCN002's limits) killed while it writes its trace.
+  std::string text = example("nlb_game.infra");
+  size_t at = text.find("rate = 500/s; duration = 180s");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 29, "rate = 2000/s; duration = 1h");
+  std::string dir = makeTempDir();
+  writeFile(dir + "/game.infra", text);
+  std::string trace = dir + "/trace.jsonl";
+  pid_t pid = fork();
+  if (pid == 0) {
+    int n = open("/dev/null", O_RDWR);
+    dup2(n, 0);
+    dup2(n, 1);
+    dup2(n, 2);
+    alarm(60);
+    execl(bin.c_str(), bin.c_str(), "sim", (dir + "/game.infra").c_str(), "--trace",
+          trace.c_str(), (char *)nullptr);
+    _exit(127);
+  }
+  // Wait until the temporary trace exists, then stop the run.
+  auto temporaries = [&] {
+    std::vector<std::string> found;
+    std::error_code ec;
+    for (llvm::sys::fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+      if (llvm::StringRef(it->path()).contains("trace.jsonl-"))
+        found.push_back(it->path());
+    return found;
+  };
+  bool started = false;
+  for (int i = 0; i < 4000 && !started; ++i) {
+    started = !temporaries().empty();
+    if (!started)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(started) << "the trace's temporary never appeared";
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)
+      << "the run ended before the signal: make it longer";
+  EXPECT_TRUE(temporaries().empty()) << temporaries().front();
+  EXPECT_FALSE(llvm::sys::fs::exists(trace)) << "a half trace under the final name";
+  llvm::sys::fs::remove_directories(dir);
+}
+
+} // namespace
+
+namespace {
+
+TEST(HardeningTest, GraphvizTakesNamesLongerThanItsStringLimit) {
+  if (!llvm::sys::fs::exists("/usr/bin/dot"))
+    GTEST_SKIP() << "no Graphviz";
+  // Two VPC names of 70,000 bytes that differ only at the end: Graphviz
+  // refused any quoted string over 16,384 bytes, and a plain cut would make
+  // the two one node.
+  std::string common(70000, 'x');
+  std::string dir = makeTempDir();
+  writeFile(dir + "/long.infra", "vpc a" + common + "1 { cidr = \"10.0.0.0/16\" }\n"
+                                 "vpc a" + common + "2 { cidr = \"10.1.0.0/16\" }\n");
+  ChildRun dot = runTo({bin, "graph", "--format=dot", dir + "/long.infra"}, dir + "/g.dot");
+  EXPECT_EQ(dot.exitCode, 0) << dot.err.substr(0, 2000);
+  std::string text = readFile(dir + "/g.dot");
+  size_t longest = 0, run = 0;
+  bool inString = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '"' && (i == 0 || text[i - 1] != '\\')) {
+      inString = !inString;
+      run = 0;
+    } else if (inString) {
+      longest = std::max(longest, ++run);
+    }
+  }
+  EXPECT_LT(longest, 16384u);
+  ChildRun svg = runTo({bin, "graph", "--format=svg", dir + "/long.infra", "-o", dir + "/g.svg"},
+                       "/dev/null");
+  EXPECT_EQ(svg.exitCode, 0) << svg.err.substr(0, 2000);
+  std::string picture = readFile(dir + "/g.svg");
+  EXPECT_NE(picture.find("</svg>"), std::string::npos);
+  llvm::sys::fs::remove_directories(dir);
+}
+
+} // namespace
