@@ -124,10 +124,18 @@ public:
     if (auto l = seconds(asg, "max_instance_lifetime"); l && *l != 0 && *l < 86400)
       ctx.report(*this, rangeOf(asg, "max_instance_lifetime"),
                  "maximum instance lifetime is {} s; it is 0 (none) or at least 1 day", *l);
+    else if (l && *l > 31536000)
+      ctx.report(*this, rangeOf(asg, "max_instance_lifetime"),
+                 "maximum instance lifetime is {} s; it is at most 365 days (31,536,000 s)", *l);
   }
   RuleDoc doc() const override {
-    return {"The maximum instance lifetime is 0 (none) or at least 86,400 s (1 day).",
-            "The API rejects shorter lifetimes.", "EC2 Auto Scaling guide, max instance lifetime.",
+    return {"The maximum instance lifetime is 0 (none) or 86,400 s (1 day) to 31,536,000 s "
+            "(365 days).",
+            "The API rejects shorter and longer lifetimes.",
+            "EC2 Auto Scaling guide, \"Replace Auto Scaling instances based on maximum instance "
+            "lifetime\" (https://docs.aws.amazon.com/autoscaling/ec2/userguide/"
+            "asg-max-instance-lifetime.html); AWS::AutoScaling::AutoScalingGroup "
+            "MaxInstanceLifetime.",
             "auto_scaling_group web { max_instance_lifetime = 1h }",
             "auto_scaling_group web { max_instance_lifetime = 7d }"};
   }

@@ -4,6 +4,7 @@
 #include "Rules/Rule.h"
 
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Regex.h"
 
 #include <algorithm>
 #include <map>
@@ -439,6 +440,20 @@ public:
     if (!tls && certs && !certs->items.empty())
       ctx.report(*this, attrRange(l, "certificates"),
                  "certificates only apply to HTTPS, TLS and SSL listeners");
+    if (proto != "tls" && written(l, "alpn_policy"))
+      ctx.report(*this, attrRange(l, "alpn_policy"),
+                 "'alpn_policy' only applies to the TLS listeners of a network load balancer");
+    // An ACM certificate or an IAM server certificate, by ARN.
+    static const llvm::Regex acm("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$");
+    static const llvm::Regex iam("^arn:aws[a-z-]*:iam::[0-9]{12}:server-certificate/.+$");
+    if (certs)
+      for (const Value &c : certs->items)
+        if (c.kind == Value::Kind::String && !acm.match(c.str) && !iam.match(c.str))
+          ctx.report(*this, c.range,
+                     "'{}' is not a certificate ARN; expected "
+                     "'arn:aws:acm:REGION:ACCOUNT:certificate/ID' or "
+                     "'arn:aws:iam::ACCOUNT:server-certificate/NAME'",
+                     c.str.size() > 60 ? (c.str.take_front(57) + "...").str() : c.str.str());
   }
   RuleDoc doc() const override {
     return {"HTTPS and TLS listeners (and classic SSL) carry at least one certificate; "
