@@ -435,3 +435,24 @@ TEST(HardeningTest, GraphvizTakesNamesLongerThanItsStringLimit) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(HardeningTest, BuildRefusesWhatOnlySimCanRun) {
+  // An ensemble without subnets runs under sim, but its servers have nowhere
+  // to be deployed: a located BLD001 before the emitter starts (the emitter
+  // failed with an unlocated line; the back-end fuzzer found it first).
+  std::string dir = makeTempDir();
+  writeFile(dir + "/zk.infra", "coordination zk { ensemble = 3 }\n");
+  ChildRun check = runTo({bin, "check", dir + "/zk.infra"}, "/dev/null");
+  EXPECT_EQ(check.exitCode, 0) << check.err;
+  ChildRun build = runTo({bin, "build", dir + "/zk.infra", "-o", "-"}, "/dev/null");
+  EXPECT_EQ(build.exitCode, 1) << build.err;
+  EXPECT_NE(build.err.find("zk.infra:1:14: error: coordination 'zk' needs 'subnets' for infrac "
+                           "build: its servers get fixed addresses in them [BLD001]"),
+            std::string::npos)
+      << build.err;
+  llvm::sys::fs::remove_directories(dir);
+}
+
+} // namespace

@@ -199,10 +199,7 @@ int runBuild() {
   // 2. What only the template needs beyond a design `check` and `sim` take
   //    (BLD001), before any emitter starts.
   for (const Unit &unit : fe->units)
-    for (const sema::Resource *r : unit.model->resources)
-      if (r->kind() == "coordination")
-        if (const sema::Value *subnets = r->get("subnets"); !subnets || subnets->items.empty())
-          fe->diags.report(DiagID::BLD001, r->nameRange, r->name);
+    emit::checkBuildable(*unit.model, fe->diags);
   if (exitCode(*fe)) {
     reportDiagnostics(*fe, options);
     return exitCode(*fe);

@@ -453,6 +453,13 @@ llvm::Expected<Node> Emitter::run() {
   return root;
 }
 
+void emit::checkBuildable(const sema::Model &model, DiagnosticEngine &diags) {
+  for (const sema::Resource *r : model.resources)
+    if (r->kind() == "coordination")
+      if (const sema::Value *subnets = r->get("subnets"); !subnets || subnets->items.empty())
+        diags.report(DiagID::BLD001, r->nameRange, r->name);
+}
+
 llvm::Expected<Template> emit::buildCloudFormation(const sema::Model &model,
                                                    const CfnOptions &opts) {
   Template t;

@@ -117,6 +117,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   rules::runRules(*model, *program, diags);
   llvm::raw_null_ostream null;
   renderText(diags, null, TextRenderOptions{/*color=*/false, /*summary=*/true});
+  emit::checkBuildable(*model, diags);
   if (diags.hasErrors())
     return 0; // As `infrac build`: no back end sees a rejected design.
 
