@@ -28,6 +28,24 @@ std::string repeat(const std::string &s, size_t n) {
   return out;
 }
 
+/// An example with its first `from` replaced by `to`.
+std::string exampleWith(const char *name, const std::string &from, const std::string &to) {
+  std::string text = readFile(sourceDir() + "/examples/" + name);
+  size_t at = text.find(from);
+  if (at == std::string::npos)
+    return "# '" + from + "' is no longer in " + name; // LEX007: the test fails.
+  return text.replace(at, from.size(), to);
+}
+
+/// let a0 = a1, let a1 = a2, ... through `n` names, used by a VPC.
+std::string letChain(size_t n, bool cycle) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i)
+    s += "let a" + std::to_string(i) + " = a" + std::to_string(i + 1) + "\n";
+  s += "let a" + std::to_string(n) + (cycle ? " = a0\n" : " = \"10.0.0.0/16\"\n");
+  return s + "vpc v { cidr = a0 }\n";
+}
+
 const BadInput inputs[] = {
     {"Empty", [] { return std::string(); }, "LEX007"},
     {"OnlyComments", [] { return std::string("# nothing here\n# at all\n"); }, "LEX007"},
@@ -68,6 +86,39 @@ const BadInput inputs[] = {
      "IMP001"},
     {"StrayCloser", [] { return std::string("}\n"); }, "SYN002"},
     {"HugeNumber", [] { return std::string("let x = 99999999999999999999999\n"); }, "SYN005"},
+    // Issue 18: recursion without a bound, overflow after unit conversion.
+    {"LongUnaryMinus", [] { return "let x = " + std::string(100000, '-') + "1\n"; }, "LEX005"},
+    {"LongUnaryMinusInAValue",
+     [] { return exampleWith("nlb_game.infra", "port = 7777; vpc", "port = " +
+                                                                   std::string(30000, '-') +
+                                                                   "7777; vpc"); },
+     "LEX005"},
+    {"NulInComment",
+     [] { return std::string("# a comment\0 with a NUL\nvpc a { cidr = \"10.0.0.0/16\" }\n", 55); },
+     "LEX006"},
+    {"LetChain30000", [] { return letChain(30000, false); }, "CYC003"},
+    {"LetCycle30000", [] { return letChain(30000, true); }, "CYC003"},
+    {"HugeSize", [] { return exampleWith("nlb_game.infra", "size = 30GiB", "size = 99999999TiB"); },
+     "UNIT005"},
+    {"HugeDuration",
+     [] {
+       return exampleWith("nlb_game.infra", "deregistration_delay = 120s",
+                          "deregistration_delay = 1000000000000d");
+     },
+     "UNIT005"},
+    {"HugeTolerate",
+     [] {
+       return exampleWith("zk_election.infra", "tolerate = 1",
+                          "tolerate = 4611686018427387904");
+     },
+     "TYP009"},
+    {"HugeClients",
+     [] { return exampleWith("nlb_game.infra", "clients = 2000", "clients = 4294967296"); },
+     "TYP009"},
+    {"NulInImportPath",
+     [] { return std::string("import \"a\\0b.infra\"\nvpc a { cidr = \"10.0.0.0/16\" }\n"); },
+     "IMP001"},
+    {"TenMegabyteLineOfSemicolons", [] { return std::string(10 << 20, ';'); }, "LEX007"},
 };
 
 void PrintTo(const BadInput &in, std::ostream *os) { *os << in.name; }

@@ -128,7 +128,7 @@ const char *failing =
     "  ingress { protocol = tcp; port = 22; from = \"0.0.0.0/0\" } }\n"
     "target_group t { protocol = tcp; port = 80; vpc = v }\n"
     "load_balancer nlb { type = network; subnets = [a]; security_groups = [sg]\n"
-    "  deletion_protection = true; access_logs = \"s3://logs/nlb\"\n"
+    "  deletion_protection = true\n"
     "  listener l1 { protocol = tcp; port = 80; default = forward(t) }\n"
     "  listener l2 { protocol = tcp; port = 80; default = forward(t) }\n"
     "}\n";
@@ -195,13 +195,18 @@ TEST(RulesTest, SarifValidatorRejectsAnInvalidLog) {
 // The user's control: flags, configuration, suppressions
 //===----------------------------------------------------------------------===//
 
-/// An NLB with security groups (ELB004, error) and no access logs (SEC008).
+/// An NLB with security groups (ELB004, error) and a TLS listener but no
+/// access logs (SEC008).
 const char *nlbFile =
     "vpc v { cidr = \"10.0.0.0/16\" }\n"
     "subnet a { vpc = v; zone = \"z-a\"; cidr = \"10.0.1.0/24\" }\n"
     "security_group sg { vpc = v }\n"
+    "target_group api { protocol = tcp; port = 8443; vpc = v }\n"
     "load_balancer nlb { type = network; subnets = [a]; security_groups = [sg]\n"
-    "  deletion_protection = true }\n";
+    "  deletion_protection = true\n"
+    "  listener tls { protocol = tls; port = 443; default = forward(api)\n"
+    "    certificates = [\"arn:aws:acm:us-east-1:123456789012:certificate/api\"]\n"
+    "    ssl_policy = \"ELBSecurityPolicy-TLS13-1-2-2021-06\" } }\n";
 
 TEST(RulesTest, DisableWarnErrorAndWerror) {
   std::string f = fixture("flags/nlb.infra", nlbFile);

@@ -1,7 +1,7 @@
 //===- BuildCommand.cpp - infrac build ------------------------------------===//
 //
 //   front end (rules included) -> no errors -> a CloudFormation template for
-//   each root file, all in memory -> write DIR/<stem>.template.json (and .yaml)
+//   each root file (one thread each), all in memory -> write DIR/<stem>.template.json (and .yaml)
 //   through temporary files, renamed into place once all are written; or
 //   standard output for -o -
 //
@@ -100,10 +100,12 @@ llvm::Error writeAll(const std::vector<Output> &outputs) {
   return llvm::Error::success();
 }
 
-/// A template built on its own thread while the rule catalogue checks the
-/// same model (both only read it): at 500 fragments the rules and the
-/// template are each about a tenth of a build. Joined before anything is
-/// reported; a template whose design has errors is dropped.
+/// The templates of a design that passed, one thread per root file (each
+/// only reads its own model). Started only after the whole front end,
+/// rules included, found no error: an emitter never sees a model that was
+/// rejected (one with an out-of-range integer in a required attribute, or a
+/// 10,000-server ensemble, made the emitter crash or allocate gigabytes
+/// before the rule rejected it).
 class TemplateBuilds {
 public:
   ~TemplateBuilds() { join(); }
@@ -128,7 +130,7 @@ public:
   }
 
   /// The template of `unit`, built after join(); null if it was never
-  /// started (the design had errors).
+  /// started.
   llvm::Expected<emit::Template> *get(size_t unit) {
     if (unit >= builds.size() || !builds[unit] || !builds[unit]->result)
       return nullptr;
@@ -147,27 +149,77 @@ private:
   std::vector<std::unique_ptr<Build>> builds;
 };
 
+/// CloudFormation's quotas on one template (CloudFormation User Guide,
+/// "Understand CloudFormation quotas"): 500 resources, 200 parameters, 200
+/// outputs, a body of 1 MB from S3 and 51,200 bytes inline. Reported through
+/// the same engine as the rules, at the file's first resource.
+void checkQuotas(const Unit &unit, const emit::Template &t, DiagnosticEngine &diags) {
+  llvm::SMRange at;
+  if (!unit.model->resources.empty())
+    at = unit.model->resources.front()->nameRange;
+  std::string file = llvm::sys::path::filename(unit.root).str();
+  struct Count {
+    const char *section, *noun;
+    size_t max;
+  };
+  for (Count c : {Count{"Resources", "resources", 500}, Count{"Parameters", "parameters", 200},
+                  Count{"Outputs", "outputs", 200}})
+    if (const emit::Node *n = t.root.get(c.section); n && n->size() > c.max)
+      diags.report(DiagID::CFN001, at, file, n->size(), c.noun, c.max);
+  // The JSON body is what is uploaded; count it without keeping it.
+  struct Counter : llvm::raw_ostream {
+    uint64_t bytes = 0;
+    void write_impl(const char *, size_t n) override { bytes += n; }
+    uint64_t current_pos() const override { return bytes; }
+  } counter;
+  emit::writeJSON(t.root, counter);
+  counter.flush();
+  if (counter.bytes > 1000000)
+    diags.report(DiagID::CFN002, at, file, counter.bytes);
+  else if (counter.bytes > 51200)
+    diags.report(DiagID::CFN003, at, file, counter.bytes);
+}
+
 int runBuild() {
   bool toStdout = outDir == "-";
   if (toStdout && options.files.size() > 1) {
     llvm::errs() << "infrac: error: -o - takes one file, found " << options.files.size() << "\n";
     return 2;
   }
-  // 1. Check: parse, resolve, the rule catalogue (the templates are started
-  //    meanwhile). Errors stop the build.
-  TemplateBuilds started;
-  auto fe = runFrontEnd(options, nullptr,
-                        [&](size_t unit, const std::string &root, const sema::Model &model) {
-                          started.start(unit, root, model);
-                        });
-  started.join();
+  // 1. Check: parse, resolve, the rule catalogue. Errors stop the build
+  //    before any emitter starts.
+  auto fe = runFrontEnd(options);
   if (fe->status)
     return fe->status;
+  if (exitCode(*fe)) {
+    reportDiagnostics(*fe, options);
+    return exitCode(*fe);
+  }
+
+  // 2. What only the template needs beyond a design `check` and `sim` take
+  //    (BLD001), before any emitter starts.
+  for (const Unit &unit : fe->units)
+    emit::checkBuildable(*unit.model, fe->diags);
+  if (exitCode(*fe)) {
+    reportDiagnostics(*fe, options);
+    return exitCode(*fe);
+  }
+
+  // 3. Every template, in memory, from models that passed; what only the
+  //    template shows (CloudFormation's quotas) is reported with the rest.
+  TemplateBuilds started;
+  for (size_t i = 0; i < fe->units.size(); ++i) {
+    assert(fe->units[i].model && "no errors yet no model");
+    started.start(i, fe->units[i].root, *fe->units[i].model);
+  }
+  started.join();
+  for (size_t i = 0; i < fe->units.size(); ++i)
+    if (llvm::Expected<emit::Template> *built = started.get(i); built && *built)
+      checkQuotas(fe->units[i], **built, fe->diags);
   reportDiagnostics(*fe, options);
   if (int code = exitCode(*fe))
     return code;
 
-  // 2. Every template, in memory.
   std::vector<emit::Template> templates;
   std::vector<Output> outputs;
   llvm::StringSet<> stems;
@@ -180,21 +232,14 @@ int runBuild() {
       llvm::errs() << "infrac: error: two files would write '" << stem << ".template.json'\n";
       return 2;
     }
-    // Started while the rules ran: the front end starts every design that sema
-    // built without errors, and a design with errors stopped the build above.
     llvm::Expected<emit::Template> *startedBuild = started.get(i);
-    assert(startedBuild && "no errors, yet no template started");
+    assert(startedBuild && "every unit's template was started");
     llvm::Expected<emit::Template> &built = *startedBuild;
     if (!built) {
+      // The rules and BLD001 reject what the emitter cannot deploy: a bug.
       llvm::errs() << unit.root << ": error: " << llvm::toString(built.takeError()) << "\n";
       return 1;
     }
-    // What deploys but may not work as designed: warnings, errors under --Werror.
-    for (const std::string &w : built->warnings)
-      llvm::errs() << unit.root << (options.warningsAsErrors ? ": error: " : ": warning: ") << w
-                   << "\n";
-    if (options.warningsAsErrors && !built->warnings.empty())
-      return 1;
     templates.push_back(std::move(*built));
     const emit::Node &root = templates.back().root;
     llvm::SmallString<256> base(toStdout ? "" : outDir.getValue());
@@ -205,7 +250,7 @@ int runBuild() {
       outputs.push_back({(base + ".yaml").str(), &root, true});
   }
 
-  // 3. Write them.
+  // 4. Write them.
   if (toStdout) {
     for (const Output &out : outputs)
       writeTemplate(out, llvm::outs());

@@ -14,8 +14,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <string>
+#include <vector>
+#include <cstdlib>
 #include <cstring>
 #include <set>
+#include <unistd.h>
 
 using namespace infrac;
 using namespace infrac::driver;
@@ -33,6 +37,33 @@ std::vector<CommandInfo> &commands() {
 }
 
 void printVersion(llvm::raw_ostream &os) { os << "infrac " << INFRAC_VERSION << "\n"; }
+
+/// Every command ends here: output that could not be written (a full disk,
+/// /dev/full, a closed descriptor) is one line and exit code 2, in every
+/// command. Left pending, raw_fd_ostream's destructor would abort the
+/// process with "IO failure on output stream" at exit.
+int finish(int code) {
+  llvm::raw_fd_ostream &out = llvm::outs();
+  out.flush();
+  if (std::error_code ec = out.error()) {
+    out.clear_error();
+    llvm::errs() << "infrac: error: cannot write to standard output: " << ec.message() << "\n";
+    return 2;
+  }
+  return code;
+}
+
+/// The same for a command line that ends in exit() (--help, --version).
+void finishAtExit() {
+  llvm::raw_fd_ostream &out = llvm::outs();
+  out.flush();
+  if (std::error_code ec = out.error()) {
+    out.clear_error();
+    llvm::errs() << "infrac: error: cannot write to standard output: " << ec.message() << "\n";
+    llvm::errs().flush();
+    _exit(2);
+  }
+}
 
 } // namespace
 
@@ -276,6 +307,12 @@ void driver::printCommandHelp(const CommandInfo &cmd, llvm::raw_ostream &os) {
 }
 
 int infrac::driverMain(int argc, char **argv) {
+  // Constructed before the handler is registered, so destroyed after it runs
+  // (it writes to both).
+  (void)llvm::outs();
+  (void)llvm::errs();
+  static bool registered = [] { return std::atexit(finishAtExit) == 0; }();
+  (void)registered;
   std::vector<CommandInfo> cmds = registeredCommands();
 
   // A first word that is not an option must be a command (or `help`).
@@ -321,6 +358,13 @@ int infrac::driverMain(int argc, char **argv) {
     llvm::outs() << "usage: infrac COMMAND [ARGS]...\n\n" << overview;
     return 0;
   }
+  // --version here rather than in the option parser, whose exit() would
+  // leave a failed write to be reported on a captured stderr.
+  for (int i = 1; i < argc && llvm::StringRef(argv[i]) != "--"; ++i)
+    if (llvm::StringRef(argv[i]) == "--version" || llvm::StringRef(argv[i]) == "-version") {
+      printVersion(llvm::outs());
+      return finish(0);
+    }
   const CommandInfo *current = argc >= 2 ? findCommand(argv[1]) : nullptr;
   if (current)
     for (int i = 2; i < argc && llvm::StringRef(argv[i]) != "--"; ++i)
@@ -328,6 +372,41 @@ int infrac::driverMain(int argc, char **argv) {
         printCommandHelp(*current, llvm::outs());
         return 0;
       }
+
+  // llvm::cl looks an option up by every prefix of its spelling in turn, each
+  // hashed whole: quadratic in its length (a 100 KB -P value took 13 s).
+  // -Pname=value is passed as -P name=value, which it finds at once; any
+  // other option spelling is bounded.
+  constexpr size_t maxOptionBytes = 4096;
+  std::vector<std::string> split;
+  split.reserve(static_cast<size_t>(argc) + 8);
+  bool options = true;
+  for (int i = 0; i < argc; ++i) {
+    llvm::StringRef a(argv[i]);
+    if (i == 0 || !options || !a.startswith("-")) {
+      split.push_back(a.str());
+      continue;
+    }
+    if (a == "--") {
+      options = false;
+      split.push_back(a.str());
+      continue;
+    }
+    if (a.startswith("-P") && a.size() > 2) {
+      split.push_back("-P");
+      split.push_back(a.drop_front(2).str());
+      continue;
+    }
+    if (a.take_until([](char c) { return c == '='; }).size() > maxOptionBytes) {
+      llvm::errs() << "infrac: error: option '" << a.take_front(40) << "...' is longer than "
+                   << maxOptionBytes << " bytes\n";
+      return 2;
+    }
+    split.push_back(a.str());
+  }
+  std::vector<const char *> args;
+  for (const std::string &a : split)
+    args.push_back(a.c_str());
 
   cl::SetVersionPrinter(printVersion);
   cl::HideUnrelatedOptions(optionCategory());
@@ -338,7 +417,8 @@ int infrac::driverMain(int argc, char **argv) {
     // Some of the option parser's messages go straight to stderr rather than
     // to errStream: catch those too, to say them in our words.
     Captured captured(2);
-    parsed = cl::ParseCommandLineOptions(argc, argv, overview, &errStream);
+    parsed = cl::ParseCommandLineOptions(static_cast<int>(args.size()), args.data(), overview,
+                                         &errStream);
     errors = captured.take() + errStream.str();
   }
   if (!parsed) {
@@ -347,7 +427,7 @@ int infrac::driverMain(int argc, char **argv) {
   }
   for (const CommandInfo &c : cmds)
     if (*c.sub)
-      return c.run();
+      return finish(c.run());
   llvm::errs() << "infrac: error: no command given\n\n" << overview;
   return 2;
 }

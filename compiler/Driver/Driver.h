@@ -98,18 +98,16 @@ struct FrontEnd {
 };
 
 /// Loads each root file with its imports and builds its model. `afterParse`
-/// is called with each program before its model is built (for --emit=ast);
-/// `beforeRules` with each model that sema built without errors, before the
-/// rule catalogue runs on it (the build starts its template then, on another
-/// thread: the model is read-only from here on). Models are leaked on purpose
-/// at exit: freeing 100,000 resources one by one costs a tenth of a large
-/// check.
+/// is called with each program before its model is built (for --emit=ast).
+/// Nothing downstream (the emitters, the simulator) may see a model before
+/// the whole run is known to be free of errors: a model that sema or the
+/// rules rejected can hold values no back end is written for. Models are
+/// leaked on purpose at exit: freeing 100,000 resources one by one costs a
+/// tenth of a large check.
 std::unique_ptr<FrontEnd>
 runFrontEnd(const FrontEndOptions &opts,
             const std::function<void(const ast::Program &, const llvm::SourceMgr &)>
-                &afterParse = nullptr,
-            const std::function<void(size_t unitIndex, const std::string &root,
-                                     const sema::Model &)> &beforeRules = nullptr);
+                &afterParse = nullptr);
 
 /// Prints the diagnostics in the chosen format (text on stderr, JSON on stdout).
 void reportDiagnostics(const FrontEnd &fe, const FrontEndOptions &opts);

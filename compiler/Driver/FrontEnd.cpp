@@ -158,9 +158,7 @@ bool parseRuleOptions(const FrontEndOptions &opts, rules::RuleOptions &out) {
 std::unique_ptr<FrontEnd>
 driver::runFrontEnd(const FrontEndOptions &opts,
                     const std::function<void(const ast::Program &, const llvm::SourceMgr &)>
-                        &afterParse,
-                    const std::function<void(size_t, const std::string &, const sema::Model &)>
-                        &beforeRules) {
+                        &afterParse) {
   auto fe = std::make_unique<FrontEnd>();
   fe->diags.setErrorLimit(opts.errorLimit);
 
@@ -230,11 +228,8 @@ driver::runFrontEnd(const FrontEndOptions &opts,
       unit.model = model.get();
       // 3. The rule catalogue, on a model without errors (erroneous values
       //    would only make the rules repeat what sema said).
-      if (fe->diags.getNumErrors() == errorsBefore && !fe->diags.shouldStop()) {
-        if (beforeRules)
-          beforeRules(fe->units.size(), root, *model);
+      if (fe->diags.getNumErrors() == errorsBefore && !fe->diags.shouldStop())
         rules::runRules(*model, unit.program, fe->diags, ruleOpts);
-      }
       llvm::BuryPointer(std::move(model));
     }
     fe->units.push_back(std::move(unit));

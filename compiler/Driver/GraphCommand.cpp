@@ -12,11 +12,18 @@
 #include "Graph/Graph.h"
 
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/FileUtilities.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace infrac;
 using namespace infrac::driver;
@@ -59,7 +66,10 @@ int fail(const llvm::Twine &message) {
 }
 
 /// Runs Graphviz's dot over `dotText`; returns the rendered bytes. Its
-/// warnings are passed on (the tests require there are none).
+/// warnings are passed on (the tests require there are none). The DOT source
+/// goes to dot's standard input and the picture comes back on its standard
+/// output, so there is no temporary file to leave behind; dot is told to die
+/// with infrac (PR_SET_PDEATHSIG), so SIGTERM or SIGINT stops it too.
 llvm::Expected<std::string> renderWithGraphviz(llvm::StringRef dotText, llvm::StringRef type) {
   llvm::ErrorOr<std::string> dot = llvm::sys::findProgramByName("dot");
   if (!dot)
@@ -67,40 +77,103 @@ llvm::Expected<std::string> renderWithGraphviz(llvm::StringRef dotText, llvm::St
         dot.getError(), "--format=%s needs Graphviz's 'dot' on PATH (Debian: apt-get install "
                         "graphviz); --format=dot writes the DOT source instead",
         type.str().c_str());
-  llvm::SmallString<128> dir;
-  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("infrac-graph", dir))
-    return llvm::createStringError(ec, "cannot create a temporary directory");
-  std::string in = (dir + "/graph.dot").str(), out = (dir + "/graph." + type).str(),
-              err = (dir + "/stderr").str();
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(in, ec);
-    if (!ec)
-      os << dotText;
-    os.close();
-    if (ec || os.has_error()) {
-      os.clear_error();
-      llvm::sys::fs::remove_directories(dir);
-      return llvm::createStringError(ec ? ec : std::make_error_code(std::errc::io_error),
-                                     "cannot write the DOT source to '%s'", in.c_str());
+  std::string typeArg = ("-T" + type).str();
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) != 0)
+    return llvm::errorCodeToError(std::error_code(errno, std::generic_category()));
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
+    return llvm::errorCodeToError(std::error_code(errno, std::generic_category()));
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0)
+    return llvm::errorCodeToError(std::error_code(errno, std::generic_category()));
+  if (pid == 0) {
+    // The child: only async-signal-safe calls until exec.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent)
+      _exit(127); // infrac is already gone.
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    const char *argv[] = {dot->c_str(), typeArg.c_str(), nullptr};
+    execv(dot->c_str(), const_cast<char *const *>(argv));
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  // A dot that exits early must not kill infrac with SIGPIPE: the write fails
+  // with EPIPE instead, and dot's own message says why.
+  struct sigaction ignore = {}, previous = {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ignore, &previous);
+  // Feed stdin while draining stdout and stderr: either may fill its pipe.
+  std::string bytes, messages;
+  size_t written = 0;
+  int inFd = in[1];
+  if (dotText.empty()) {
+    close(inFd);
+    inFd = -1;
+  }
+  bool outOpen = true, errOpen = true;
+  while (outOpen || errOpen) {
+    struct pollfd fds[3];
+    nfds_t n = 0;
+    if (inFd >= 0)
+      fds[n++] = {inFd, POLLOUT, 0};
+    if (outOpen)
+      fds[n++] = {out[0], POLLIN, 0};
+    if (errOpen)
+      fds[n++] = {err[0], POLLIN, 0};
+    if (poll(fds, n, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    for (nfds_t i = 0; i < n; ++i) {
+      if (!fds[i].revents)
+        continue;
+      if (fds[i].fd == inFd) {
+        ssize_t w = write(inFd, dotText.data() + written,
+                          std::min<size_t>(dotText.size() - written, 65536));
+        if (w > 0)
+          written += static_cast<size_t>(w);
+        if ((w < 0 && errno != EINTR && errno != EAGAIN) || written == dotText.size()) {
+          close(inFd);
+          inFd = -1;
+        }
+        continue;
+      }
+      char buf[65536];
+      ssize_t r = read(fds[i].fd, buf, sizeof buf);
+      if (r < 0 && errno == EINTR)
+        continue;
+      bool isOut = fds[i].fd == out[0];
+      if (r <= 0) {
+        (isOut ? outOpen : errOpen) = false;
+        continue;
+      }
+      (isOut ? bytes : messages).append(buf, static_cast<size_t>(r));
     }
   }
-  std::string typeArg = ("-T" + type).str();
-  llvm::StringRef args[] = {*dot, typeArg, "-o", out, in};
-  llvm::Optional<llvm::StringRef> redirects[] = {llvm::StringRef(""), llvm::StringRef(""),
-                                                 llvm::StringRef(err)};
-  std::string execError;
-  int rc = llvm::sys::ExecuteAndWait(*dot, args, llvm::None, redirects, 0, 0, &execError);
-  auto errText = llvm::MemoryBuffer::getFile(err);
-  llvm::StringRef messages = errText ? (*errText)->getBuffer().trim() : "";
-  auto result = llvm::MemoryBuffer::getFile(out, /*IsText=*/false);
-  std::string bytes = result ? (*result)->getBuffer().str() : std::string();
-  llvm::sys::fs::remove_directories(dir);
-  if (rc != 0 || !result)
-    return llvm::createStringError(std::errc::io_error, "graphviz failed: %s",
-                                   (messages.empty() ? execError : messages.str()).c_str());
-  if (!messages.empty())
-    llvm::errs() << "infrac: warning: graphviz: " << messages << "\n";
+  if (inFd >= 0)
+    close(inFd);
+  close(out[0]);
+  close(err[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  sigaction(SIGPIPE, &previous, nullptr);
+  llvm::StringRef shown = llvm::StringRef(messages).trim();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return llvm::createStringError(
+        std::errc::io_error, "graphviz failed: %s",
+        shown.empty() ? (WIFEXITED(status) && WEXITSTATUS(status) == 127
+                             ? "cannot run dot"
+                             : "dot exited with an error")
+                      : shown.str().c_str());
+  if (!shown.empty())
+    llvm::errs() << "infrac: warning: graphviz: " << shown << "\n";
   return bytes;
 }
 
@@ -126,8 +199,25 @@ int emit(llvm::StringRef bytes) {
     llvm::outs().flush();
     return 0;
   }
-  if (llvm::Error e = llvm::writeFileAtomically(output + ".tmp%%%%%%", output, bytes))
+  // A temporary beside the output, removed on SIGINT and SIGTERM (TempFile
+  // registers it with LLVM's signal handlers), renamed into place when whole.
+  auto temp = llvm::sys::fs::TempFile::create(output + ".tmp-%%%%%%");
+  if (!temp)
+    return fail("cannot write '" + output + "': " + llvm::toString(temp.takeError()));
+  {
+    llvm::raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
+    os << bytes;
+    os.flush();
+    if (std::error_code ec = os.error()) {
+      os.clear_error();
+      llvm::consumeError(temp->discard());
+      return fail("cannot write '" + output + "': " + ec.message());
+    }
+  }
+  if (llvm::Error e = temp->keep(output)) {
+    llvm::sys::fs::remove(temp->TmpName);
     return fail("cannot write '" + output + "': " + llvm::toString(std::move(e)));
+  }
   return 0;
 }
 

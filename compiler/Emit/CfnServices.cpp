@@ -75,18 +75,8 @@ void Emitter::emitCoordination(const Resource &r) {
     servers.push_back({subnet, ipText(base + 10 + uint32_t(n / k)), n >= voters});
   }
 
-  // The user data installs ZooKeeper from the Debian mirrors.
-  if (!r.get("image"))
-    for (const Server &s : servers)
-      if (internetRouteOf(s.subnet).empty()) {
-        warn("coordination '" + r.name + "': server " + llvm::Twine(&s - servers.data() + 1) +
-             " is in subnet '" + s.subnet->name +
-             "', which has no route to the internet, yet installs ZooKeeper from the Debian "
-             "mirrors at boot; give the subnet a NAT route, or set 'image' to an AMI with "
-             "ZooKeeper installed");
-        break;
-      }
-
+  // Without an image the user data installs ZooKeeper from the Debian
+  // mirrors: BLD002 warns when a server's subnet cannot reach them.
   Node image;
   if (const Value *v = r.get("image")) {
     image = scalar(*v);

@@ -447,12 +447,17 @@ llvm::Expected<Node> Emitter::run() {
   if (!params.empty())
     root.add("Parameters", std::move(params));
   root.add("Resources", resources);
-  if (resources.size() > 500)
-    warn("the template has " + llvm::Twine(resources.size()) +
-         " resources; CloudFormation takes at most 500 in one stack");
+  // CloudFormation's quotas are the driver's to report (CFN001..CFN003).
   if (!outputs.empty())
     root.add("Outputs", std::move(outputs));
   return root;
+}
+
+void emit::checkBuildable(const sema::Model &model, DiagnosticEngine &diags) {
+  for (const sema::Resource *r : model.resources)
+    if (r->kind() == "coordination")
+      if (const sema::Value *subnets = r->get("subnets"); !subnets || subnets->items.empty())
+        diags.report(DiagID::BLD001, r->nameRange, r->name);
 }
 
 llvm::Expected<Template> emit::buildCloudFormation(const sema::Model &model,

@@ -13,6 +13,7 @@
 #ifndef INFRAC_EMIT_CLOUDFORMATION_H
 #define INFRAC_EMIT_CLOUDFORMATION_H
 
+#include "Basic/Diagnostics.h"
 #include "Sema/Model.h"
 
 #include "llvm/ADT/StringRef.h"
@@ -187,6 +188,11 @@ struct CfnOptions {
   /// The template's Description.
   std::string description;
 };
+
+/// Reports what the template needs beyond a design that `check` and `sim`
+/// take (BLD001: an ensemble without subnets); buildCloudFormation may only
+/// be given a model with no error after this and the rules.
+void checkBuildable(const sema::Model &model, DiagnosticEngine &diags);
 
 /// Compiles a checked model (no errors) to a template. Fails on a design that
 /// checks clean but that infrac cannot deploy (e.g. a coordination ensemble

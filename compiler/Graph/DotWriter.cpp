@@ -12,6 +12,8 @@
 #include "Graph/Layout.h"
 #include "Graph/Style.h"
 
+#include "llvm/ADT/StringExtras.h"
+
 #include <algorithm>
 
 using namespace infrac;
@@ -47,8 +49,32 @@ std::string html(llvm::StringRef s) {
   return out;
 }
 
+/// Graphviz's scanner refuses a quoted string longer than 16,384 bytes
+/// ("longer than 16384?") and the whole diagram with it. A longer name is cut
+/// and made unique again with a hash of the whole, the same at every use.
+constexpr size_t MaxQuoted = 4096;
+/// A label line longer than this is shortened for display.
+constexpr size_t MaxLabelLine = 120;
+
+/// `s` cut to at most `n` bytes at a UTF-8 character boundary.
+llvm::StringRef cutUtf8(llvm::StringRef s, size_t n) {
+  if (s.size() <= n)
+    return s;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80)
+    --n;
+  return s.take_front(n);
+}
+
 /// A quoted DOT string.
 std::string quoted(llvm::StringRef s) {
+  std::string shortened;
+  if (s.size() > MaxQuoted) {
+    uint64_t h = 1469598103934665603ull; // FNV-1a
+    for (char c : s)
+      h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    shortened = cutUtf8(s, MaxQuoted - 32).str() + "..." + llvm::utohexstr(h);
+    s = shortened;
+  }
   std::string out = "\"";
   for (char c : s) {
     if (c == '"' || c == '\\')
@@ -62,10 +88,14 @@ std::string quoted(llvm::StringRef s) {
 std::string label(llvm::ArrayRef<std::string> lines) {
   std::string out = "<";
   for (size_t i = 0; i < lines.size(); ++i) {
+    llvm::StringRef line = lines[i];
+    std::string shown = line.size() > MaxLabelLine
+                            ? (cutUtf8(line, MaxLabelLine - 3) + "...").str()
+                            : line.str();
     if (i == 0)
-      out += "<b>" + html(lines[i]) + "</b>";
+      out += "<b>" + html(shown) + "</b>";
     else
-      out += "<br/><font point-size=\"9\">" + html(lines[i]) + "</font>";
+      out += "<br/><font point-size=\"9\">" + html(shown) + "</font>";
   }
   return out + ">";
 }

@@ -148,6 +148,7 @@ private:
   DiagnosticEngine *diags;
   LexResult result;
   std::vector<UnclosedBracket> stack;
+  unsigned minusRun = 0; ///< Consecutive '-' tokens ending at the last one.
 };
 
 bool LexerImpl::open(Tok kind, const unsigned char *b) {
@@ -330,6 +331,13 @@ LexResult LexerImpl::run() {
       continue;
     case '#': {
       while (cur < end && *cur != '\n' && *cur != '\r') {
+        if (*cur == 0) {
+          // Not text, even in a comment (docs/language.md): as lexInvalid.
+          if (diags)
+            diags->report(DiagID::LEX006, rangeOf(cur, cur + 1));
+          result.truncated = true;
+          break;
+        }
         if (*cur < 0x80) {
           ++cur;
           continue;
@@ -380,6 +388,17 @@ LexResult LexerImpl::run() {
       push(Tok::Colon, b);
       continue;
     case '-':
+      // Each '-' of '- - - 1' is one more level of the parser's and sema's
+      // recursion, as a bracket is: a run counts as that much nesting.
+      minusRun = !result.tokens.empty() && result.tokens.back().kind == Tok::Minus
+                     ? minusRun + 1
+                     : 1;
+      if (stack.size() + minusRun > MaxNestingDepth) {
+        if (diags)
+          diags->report(DiagID::LEX005, rangeOf(b, b + 1), MaxNestingDepth);
+        result.truncated = true;
+        break;
+      }
       ++cur;
       push(Tok::Minus, b);
       continue;

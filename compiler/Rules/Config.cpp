@@ -26,7 +26,9 @@ std::string rules::findConfigFor(StringRef file) {
     StringRef parent = llvm::sys::path::parent_path(dir);
     if (parent == dir)
       break;
-    dir = parent;
+    // The parent is a prefix of `dir`: shorten it in place (assigning a
+    // SmallString a StringRef into itself is an assertion failure).
+    dir.resize(parent.size());
   }
   return "";
 }
@@ -147,6 +149,18 @@ private:
 } // namespace
 
 bool rules::loadConfig(StringRef path, DiagnosticEngine &diags, ProjectConfig &out) {
+  // Only a regular file of a sane size: a device or a FIFO could be read forever.
+  constexpr uint64_t maxConfigBytes = 1 << 20;
+  llvm::sys::fs::file_status st;
+  if (!llvm::sys::fs::status(path, st) &&
+      (st.type() != llvm::sys::fs::file_type::regular_file || st.getSize() > maxConfigBytes)) {
+    diags.report(DiagID::CFG001, SMRange(),
+                 "cannot read " + path.str() +
+                     (st.type() != llvm::sys::fs::file_type::regular_file
+                          ? ": not a regular file"
+                          : ": larger than the limit of 1 MiB"));
+    return false;
+  }
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!buffer) {
     diags.report(DiagID::CFG001, SMRange(),

@@ -46,6 +46,7 @@ llvm::ArrayRef<std::unique_ptr<Rule>> rules::allRules() {
     addCoordinationRules(out);
     addSecurityRules(out);
     addClassicRules(out);
+    addBuildRules(out);
     std::stable_sort(out.begin(), out.end(), [](const auto &a, const auto &b) {
       return a->getID() < b->getID();
     });

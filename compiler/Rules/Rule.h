@@ -204,6 +204,7 @@ void addEmrRules(std::vector<std::unique_ptr<Rule>> &out);
 void addCoordinationRules(std::vector<std::unique_ptr<Rule>> &out);
 void addSecurityRules(std::vector<std::unique_ptr<Rule>> &out);
 void addClassicRules(std::vector<std::unique_ptr<Rule>> &out);
+void addBuildRules(std::vector<std::unique_ptr<Rule>> &out);
 
 // Documentation (RuleDoc.cpp).
 void printRuleTable(llvm::raw_ostream &os);

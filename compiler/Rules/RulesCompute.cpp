@@ -1,6 +1,7 @@
 //===- RulesCompute.cpp - Launch template, Auto Scaling, sessions ---------===//
 
 #include "Rules/Rule.h"
+#include "Basic/Units.h"
 
 #include "llvm/ADT/StringSet.h"
 
@@ -123,10 +124,18 @@ public:
     if (auto l = seconds(asg, "max_instance_lifetime"); l && *l != 0 && *l < 86400)
       ctx.report(*this, rangeOf(asg, "max_instance_lifetime"),
                  "maximum instance lifetime is {} s; it is 0 (none) or at least 1 day", *l);
+    else if (l && *l > 31536000)
+      ctx.report(*this, rangeOf(asg, "max_instance_lifetime"),
+                 "maximum instance lifetime is {} s; it is at most 365 days (31,536,000 s)", *l);
   }
   RuleDoc doc() const override {
-    return {"The maximum instance lifetime is 0 (none) or at least 86,400 s (1 day).",
-            "The API rejects shorter lifetimes.", "EC2 Auto Scaling guide, max instance lifetime.",
+    return {"The maximum instance lifetime is 0 (none) or 86,400 s (1 day) to 31,536,000 s "
+            "(365 days).",
+            "The API rejects shorter and longer lifetimes.",
+            "EC2 Auto Scaling guide, \"Replace Auto Scaling instances based on maximum instance "
+            "lifetime\" (https://docs.aws.amazon.com/autoscaling/ec2/userguide/"
+            "asg-max-instance-lifetime.html); AWS::AutoScaling::AutoScalingGroup "
+            "MaxInstanceLifetime.",
             "auto_scaling_group web { max_instance_lifetime = 1h }",
             "auto_scaling_group web { max_instance_lifetime = 7d }"};
   }
@@ -585,6 +594,159 @@ public:
   }
 };
 
+/// The simulator's limits (documented in SCN002's doc): what `infrac sim` runs on
+/// one machine in seconds, with memory and trace bounded.
+constexpr int64_t MaxScenarioMs = 24LL * 3600 * 1000;
+constexpr double MaxScenarioRequests = 10e6;
+
+class ScenarioLimits final : public Rule {
+public:
+  ScenarioLimits() : Rule(RuleID::SCN002, {"scenario"}) {}
+  void check(const Resource &scn, RuleContext &ctx) const override {
+    const Value *d = scn.get("duration");
+    if (!d || d->kind != Value::Kind::Duration)
+      return;
+    if (d->i > MaxScenarioMs) {
+      ctx.report(*this, rangeOf(scn, "duration"),
+                 "scenario '{}' runs for {} of virtual time; the simulator's limit is 1d",
+                 scn.name, formatDuration(d->i));
+      return;
+    }
+    // Events may raise every load's rate: count each load at the highest.
+    double eventRate = 0;
+    for (const Resource *ev : scn.childrenOf("at"))
+      if (const Value *r = ev->get("rate"); r && r->kind == Value::Kind::Rate)
+        eventRate = std::max(eventRate, r->d);
+    double total = 0;
+    const Resource *largest = nullptr;
+    double largestRequests = -1;
+    for (const Resource *load : scn.childrenOf("load")) {
+      const Value *rate = load->get("rate");
+      if (!rate || rate->kind != Value::Kind::Rate)
+        continue;
+      const Value *ld = load->get("duration");
+      const Value *start = load->get("start");
+      int64_t ms = ld && ld->kind == Value::Kind::Duration
+                       ? ld->i
+                       : d->i - (start && start->kind == Value::Kind::Duration ? start->i : 0);
+      double requests = std::max(rate->d, eventRate) * std::max<int64_t>(ms, 0) / 1000.0;
+      total += requests;
+      if (requests > largestRequests) {
+        largestRequests = requests;
+        largest = load;
+      }
+    }
+    if (largest && total > MaxScenarioRequests)
+      ctx.report(*this, rangeOf(*largest, "rate"),
+                 "scenario '{}' sends about {} requests; the simulator's limit is {}: lower "
+                 "the rate or the duration",
+                 scn.name, formatNumber(std::round(total)), formatNumber(MaxScenarioRequests));
+  }
+  RuleDoc doc() const override {
+    return {"A scenario runs for at most one day of virtual time (its `duration`, or its "
+            "last event or expectation plus 60 s) and sends at most 10,000,000 requests in "
+            "all (each load's rate, or the highest rate an event sets, times the time it "
+            "runs). Together with the bounds sema puts on counts (`clients` up to 100,000, "
+            "instances and servers up to 10,000 and 1,000) this bounds the simulator's "
+            "events, memory and trace.",
+            "`infrac sim` runs the whole scenario on one machine: a year of virtual time or "
+            "a billion requests would run for hours and write gigabytes of trace.",
+            "infrac's own limits for the simulator, documented here.",
+            "scenario soak {\n  load alb { rate = 5000/s; duration = 1h }\n}",
+            "scenario soak {\n  load alb { rate = 500/s; duration = 1h }\n}"};
+  }
+};
+
+/// EBS volume types (EBS User Guide, "Amazon EBS volume types"): sizes in
+/// GiB, IOPS and IOPS per GiB where the type takes provisioned IOPS.
+struct VolumeType {
+  const char *name;
+  int64_t minGiB, maxGiB;
+  int64_t minIops, maxIops, iopsPerGiB; ///< 0: the type takes no `iops`.
+  bool bootable;
+};
+constexpr VolumeType volumeTypes[] = {
+    {"gp2", 1, 16384, 0, 0, 0, true},
+    {"gp3", 1, 65536, 3000, 80000, 500, true},
+    {"io1", 4, 16384, 100, 64000, 50, true},
+    {"io2", 4, 65536, 100, 256000, 1000, true},
+    {"st1", 125, 16384, 0, 0, 0, false},
+    {"sc1", 125, 16384, 0, 0, 0, false},
+    {"standard", 1, 1024, 0, 0, 0, true},
+};
+
+/// The device names an AMI's root volume has (Linux AMIs: /dev/xvda or /dev/sda1).
+bool isRootDevice(StringRef d) { return d == "/dev/xvda" || d == "/dev/sda1"; }
+
+class VolumesFitTheirType final : public Rule {
+public:
+  VolumesFitTheirType() : Rule(RuleID::LT005, {"launch_template"}) {}
+  void check(const Resource &lt, RuleContext &ctx) const override {
+    llvm::StringMap<const Resource *> devices;
+    for (const Resource *v : lt.childrenOf("volume")) {
+      StringRef device = v->getString("device");
+      auto [it, fresh] = devices.try_emplace(device, v);
+      if (!fresh) {
+        ctx.report(*this, rangeOf(*v, "device"),
+                   "launch template '{}' maps device '{}' twice; one volume per device",
+                   lt.name, device)
+            .note(rangeOf(*it->second, "device"), "first mapped here");
+        continue;
+      }
+      StringRef type = v->getEnum("type");
+      const VolumeType *vt = nullptr;
+      for (const VolumeType &t : volumeTypes)
+        if (type == t.name)
+          vt = &t;
+      if (!vt)
+        continue;
+      int64_t gib = v->getInt("size").value_or(int64_t(8) << 30) >> 30;
+      if (gib < vt->minGiB || gib > vt->maxGiB)
+        ctx.report(*this, rangeOf(*v, "size"),
+                   "{} volumes are {}..{} GiB; this one is {} GiB", type, vt->minGiB,
+                   vt->maxGiB, gib);
+      if (!vt->bootable && isRootDevice(device))
+        ctx.report(*this, rangeOf(*v, "type"),
+                   "{} volumes cannot be boot volumes, and '{}' is the root device; use gp3 "
+                   "for the root and {} on another device such as '/dev/xvdb'",
+                   type, device, type);
+      auto iops = v->getInt("iops");
+      if (!iops)
+        continue;
+      if (!vt->maxIops) {
+        ctx.report(*this, rangeOf(*v, "iops"),
+                   "{} volumes take no provisioned IOPS; remove 'iops' or use gp3, io1 or io2",
+                   type);
+        continue;
+      }
+      if (*iops < vt->minIops || *iops > vt->maxIops)
+        ctx.report(*this, rangeOf(*v, "iops"), "{} volumes take {}..{} IOPS; this one asks {}",
+                   type, vt->minIops, vt->maxIops, *iops);
+      else if (*iops > vt->iopsPerGiB * gib)
+        ctx.report(*this, rangeOf(*v, "iops"),
+                   "{} IOPS on {} GiB is more than {} IOPS per GiB, the most {} volumes take; "
+                   "at most {} IOPS, or at least {} GiB",
+                   *iops, gib, vt->iopsPerGiB, type, vt->iopsPerGiB * gib,
+                   (*iops + vt->iopsPerGiB - 1) / vt->iopsPerGiB);
+    }
+  }
+  RuleDoc doc() const override {
+    return {"Each EBS volume of a launch template fits its type: size gp2 1..16,384 GiB, gp3 "
+            "1..65,536, io1 4..16,384, io2 4..65,536, st1 and sc1 125..16,384, standard "
+            "1..1,024; `iops` only on gp3 (3,000..80,000, at most 500 per GiB), io1 "
+            "(100..64,000, 50 per GiB) and io2 (100..256,000, 1,000 per GiB); st1 and sc1 are "
+            "never the root device (/dev/xvda or /dev/sda1); one volume per device name.",
+            "EC2 refuses the launch: every instance the Auto Scaling group starts fails, and the "
+            "group retries for ever.",
+            "EBS User Guide, \"Amazon EBS volume types\" "
+            "(https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html) and "
+            "\"Block device mappings\" "
+            "(https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/block-device-mapping-concepts.html).",
+            "volume { type = st1; size = 100GiB }",
+            "volume { type = st1; size = 500GiB; device = \"/dev/xvdb\" }"};
+  }
+};
+
 class Imdsv2 final : public Rule {
 public:
   Imdsv2() : Rule(RuleID::SEC012, {"launch_template"}) {}
@@ -878,6 +1040,7 @@ void rules::addComputeRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<InMemorySessions>());
   out.push_back(std::make_unique<AllToAllReplication>());
   out.push_back(std::make_unique<ScenarioLoad>());
+  out.push_back(std::make_unique<ScenarioLimits>());
   out.push_back(std::make_unique<PolicyShape>());
   out.push_back(std::make_unique<InstanceWarmup>());
   out.push_back(std::make_unique<MixedInstances>());
@@ -885,5 +1048,6 @@ void rules::addComputeRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<HookNotifications>());
   out.push_back(std::make_unique<PublicIp>());
   out.push_back(std::make_unique<Imdsv2>());
+  out.push_back(std::make_unique<VolumesFitTheirType>());
   out.push_back(std::make_unique<EncryptedVolumes>());
 }

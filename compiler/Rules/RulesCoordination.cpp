@@ -1,5 +1,6 @@
 //===- RulesCoordination.cpp - ZooKeeper-style ensemble rules -------------===//
 
+#include "Rules/Net.h"
 #include "Rules/Rule.h"
 
 #include <algorithm>
@@ -222,6 +223,57 @@ public:
   }
 };
 
+std::string ipText(uint32_t a) {
+  return fmt::format("{}.{}.{}.{}", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
+/// ZK011: `infrac build` gives server n the address base + 10 + n / k in
+/// subnet n % k of the k subnets (CfnServices.cpp); AWS reserves a subnet's
+/// first four addresses and its last.
+class ServerAddresses final : public Rule {
+public:
+  ServerAddresses() : Rule(RuleID::ZK011, {"coordination"}) {}
+  void check(const Resource &c, RuleContext &ctx) const override {
+    const Value *subnets = c.get("subnets");
+    if (!subnets || subnets->items.empty())
+      return;
+    int64_t servers = votersOf(c) + c.getInt("observers").value_or(0);
+    size_t k = subnets->items.size();
+    for (size_t i = 0; i < k && static_cast<int64_t>(i) < servers; ++i) {
+      const Value &sv = subnets->items[i];
+      if (!sv.ref)
+        continue;
+      auto cidr = parseCidr4(sv.ref->getString("cidr"));
+      if (!cidr)
+        continue;
+      int64_t here = (servers - static_cast<int64_t>(i) + static_cast<int64_t>(k) - 1) /
+                     static_cast<int64_t>(k);
+      uint64_t lastUsable = cidr->size() >= 2 ? cidr->last() - 1 : cidr->first();
+      uint64_t lastServer = uint64_t(cidr->first()) + 10 + uint64_t(here) - 1;
+      if (lastServer > lastUsable)
+        ctx.report(*this, sv.range,
+                   "coordination '{}' gives {} server{} fixed addresses from {} in subnet "
+                   "'{}', but its last usable address is {} ({}); use a larger subnet or "
+                   "more subnets",
+                   c.name, here, here == 1 ? "" : "s", ipText(cidr->first() + 10),
+                   sv.ref->name, ipText(static_cast<uint32_t>(lastUsable)),
+                   sv.ref->getString("cidr"));
+    }
+  }
+  RuleDoc doc() const override {
+    return {"The ensemble's servers get fixed private addresses: server n goes to subnet "
+            "n mod k of its k subnets, at the subnet's 11th address plus n div k. Each "
+            "address is a usable one: AWS reserves the first four addresses of a subnet and "
+            "its last, so a /28 holds servers at .10 to .14 only.",
+            "CloudFormation fails to create an instance whose PrivateIpAddress is outside the "
+            "subnet's usable range, and the ensemble never forms.",
+            "Amazon VPC User Guide, \"Subnet CIDR blocks\" (the five reserved addresses) "
+            "(https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html).",
+            "coordination zk { ensemble = 7; subnets = [tiny_28] }",
+            "coordination zk { ensemble = 7; subnets = [a, b, c] }"};
+  }
+};
+
 class EnsemblePorts final : public Rule {
 public:
   EnsemblePorts() : Rule(RuleID::ZK010, {"coordination"}) {}
@@ -315,4 +367,5 @@ void rules::addCoordinationRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<SessionTimeout>());
   out.push_back(std::make_unique<SyncLimits>());
   out.push_back(std::make_unique<EnsemblePorts>());
+  out.push_back(std::make_unique<ServerAddresses>());
 }

@@ -4,6 +4,7 @@
 #include "Rules/Rule.h"
 
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Regex.h"
 
 #include <algorithm>
 #include <map>
@@ -202,6 +203,53 @@ public:
   }
 };
 
+/// Whether a network load balancer has a TLS listener: the only traffic its
+/// access logs record.
+bool hasTlsListener(const Resource &lb) {
+  for (const Resource *l : lb.childrenOf("listener"))
+    if (l->getEnum("protocol") == "tls")
+      return true;
+  return false;
+}
+
+class AccessLogsWhereWritten final : public Rule {
+public:
+  AccessLogsWhereWritten() : Rule(RuleID::ELB010, {"load_balancer"}) {}
+  void check(const Resource &lb, RuleContext &ctx) const override {
+    if (lb.getString("access_logs").empty())
+      return;
+    StringRef type = lb.getEnum("type");
+    if (type == "gateway")
+      ctx.report(*this, attrRange(lb, "access_logs"),
+                 "gateway load balancer '{}' writes no access logs; remove 'access_logs'",
+                 lb.name);
+    else if (type == "network" && !hasTlsListener(lb))
+      ctx.report(*this, attrRange(lb, "access_logs"),
+                 "network load balancer '{}' writes access logs only for TLS listeners, and it "
+                 "has none; remove 'access_logs' or terminate TLS on the load balancer",
+                 lb.name);
+  }
+  RuleDoc doc() const override {
+    return {"`access_logs` is set only on a load balancer that writes them: never on a "
+            "gateway load balancer, and on a network load balancer only when it has a TLS "
+            "listener (its logs record TLS requests only).",
+            "A GWLB has no access logs at all (the attribute is refused), and an NLB without a "
+            "TLS listener creates no log files: the design promises a record that never "
+            "exists.",
+            "NLB guide, \"Access logs for your Network Load Balancer\": \"Access logs are "
+            "created only if the load balancer has a TLS listener and they contain information "
+            "only about TLS requests\" "
+            "(https://docs.aws.amazon.com/elasticloadbalancing/latest/network/"
+            "load-balancer-access-logs.html); GWLB guide, load balancer attributes "
+            "(https://docs.aws.amazon.com/elasticloadbalancing/latest/gateway/"
+            "gateway-load-balancers.html).",
+            "load_balancer game { type = network; access_logs = \"s3://logs/game\"\n  "
+            "listener l { protocol = tcp; port = 7777; default = forward(lobby) } }",
+            "load_balancer game { type = network\n  "
+            "listener l { protocol = tcp; port = 7777; default = forward(lobby) } }"};
+  }
+};
+
 class OneLoadBalancerPerTargetGroup final : public Rule {
 public:
   OneLoadBalancerPerTargetGroup() : Rule(RuleID::ELB009, {"target_group"}) {}
@@ -392,6 +440,20 @@ public:
     if (!tls && certs && !certs->items.empty())
       ctx.report(*this, attrRange(l, "certificates"),
                  "certificates only apply to HTTPS, TLS and SSL listeners");
+    if (proto != "tls" && written(l, "alpn_policy"))
+      ctx.report(*this, attrRange(l, "alpn_policy"),
+                 "'alpn_policy' only applies to the TLS listeners of a network load balancer");
+    // An ACM certificate or an IAM server certificate, by ARN.
+    static const llvm::Regex acm("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$");
+    static const llvm::Regex iam("^arn:aws[a-z-]*:iam::[0-9]{12}:server-certificate/.+$");
+    if (certs)
+      for (const Value &c : certs->items)
+        if (c.kind == Value::Kind::String && !acm.match(c.str) && !iam.match(c.str))
+          ctx.report(*this, c.range,
+                     "'{}' is not a certificate ARN; expected "
+                     "'arn:aws:acm:REGION:ACCOUNT:certificate/ID' or "
+                     "'arn:aws:iam::ACCOUNT:server-certificate/NAME'",
+                     c.str.size() > 60 ? (c.str.take_front(57) + "...").str() : c.str.str());
   }
   RuleDoc doc() const override {
     return {"HTTPS and TLS listeners (and classic SSL) carry at least one certificate; "
@@ -1071,6 +1133,7 @@ void rules::addLoadBalancingRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<GwlbSecurityGroups>());
   out.push_back(std::make_unique<LoadBalancerAttributes>());
   out.push_back(std::make_unique<ListenerQuota>());
+  out.push_back(std::make_unique<AccessLogsWhereWritten>());
   out.push_back(std::make_unique<OneLoadBalancerPerTargetGroup>());
   out.push_back(std::make_unique<ListenerProtocol>());
   out.push_back(std::make_unique<ListenerPort>());

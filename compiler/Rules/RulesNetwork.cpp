@@ -66,6 +66,120 @@ public:
   }
 };
 
+/// A block as written, with its host bits: "10.0.1.5/24" -> 10.0.1.5, 24.
+std::optional<std::pair<uint32_t, unsigned>> writtenCidr4(StringRef text) {
+  auto [ip, len] = text.split('/');
+  std::string ipText = ip.str();
+  in_addr a{};
+  unsigned prefix = 32;
+  if (inet_pton(AF_INET, ipText.c_str(), &a) != 1 || len.getAsInteger(10, prefix) || prefix > 32)
+    return std::nullopt;
+  return std::make_pair(ntohl(a.s_addr), prefix);
+}
+
+std::string formatCidr4(const Cidr4 &c) {
+  return fmt::format("{}.{}.{}.{}/{}", c.addr >> 24, (c.addr >> 16) & 255, (c.addr >> 8) & 255,
+                     c.addr & 255, c.prefix);
+}
+
+/// The ranges of AWS's association restrictions for secondary blocks.
+enum class Range { Ten, OneSevenTwo, OneNineTwo, OneNineEight, Public };
+Range rangeOf4(const Cidr4 &c) {
+  static const std::pair<const char *, Range> ranges[] = {{"10.0.0.0/8", Range::Ten},
+                                                         {"172.16.0.0/12", Range::OneSevenTwo},
+                                                         {"192.168.0.0/16", Range::OneNineTwo},
+                                                         {"198.19.0.0/16", Range::OneNineEight}};
+  for (auto [text, r] : ranges)
+    if (parseCidr4(text)->contains(c))
+      return r;
+  return Range::Public;
+}
+const char *rangeName(Range r) {
+  switch (r) {
+  case Range::Ten:
+    return "10.0.0.0/8";
+  case Range::OneSevenTwo:
+    return "172.16.0.0/12";
+  case Range::OneNineTwo:
+    return "192.168.0.0/16";
+  case Range::OneNineEight:
+    return "198.19.0.0/16";
+  case Range::Public:
+    return "a publicly routable range";
+  }
+  return "";
+}
+
+class CidrBlocks final : public Rule {
+public:
+  CidrBlocks() : Rule(RuleID::NET004, {"vpc", "subnet"}) {}
+  void check(const Resource &r, RuleContext &ctx) const override {
+    const Value *primary = r.get("cidr");
+    hostBits(r, primary, ctx);
+    const Value *sec = r.get("secondary_cidrs");
+    if (!sec)
+      return;
+    for (const Value &v : sec->items)
+      hostBits(r, &v, ctx);
+    auto p = primary && primary->kind == Value::Kind::String ? parseCidr4(primary->str)
+                                                               : std::nullopt;
+    std::vector<std::pair<Cidr4, const Value *>> seen;
+    if (p)
+      seen.push_back({*p, primary});
+    for (const Value &v : sec->items) {
+      auto c = v.kind == Value::Kind::String ? parseCidr4(v.str) : std::nullopt;
+      if (!c)
+        continue;
+      bool overlapped = false;
+      for (const auto &[o, at] : seen)
+        if (o.overlaps(*c)) {
+          ctx.report(*this, v.range, "secondary CIDR '{}' of VPC '{}' overlaps '{}'", v.str,
+                     r.name, at->str)
+              .note(at->range, "'{}' is here", at->str);
+          overlapped = true;
+          break;
+        }
+      if (!overlapped && p) {
+        Range pr = rangeOf4(*p), cr = rangeOf4(*c);
+        if (pr != cr && cr != Range::Public)
+          ctx.report(*this, v.range,
+                     "VPC '{}' has its primary block in {}, so AWS refuses a secondary block "
+                     "from {} such as '{}'",
+                     r.name, rangeName(pr), rangeName(cr), v.str);
+      }
+      seen.push_back({*c, &v});
+    }
+  }
+  void hostBits(const Resource &r, const Value *v, RuleContext &ctx) const {
+    if (!v || v->kind != Value::Kind::String)
+      return;
+    auto w = writtenCidr4(v->str);
+    auto c = parseCidr4(v->str);
+    if (!w || !c || w->first == c->addr)
+      return;
+    std::string fixed = formatCidr4(*c);
+    ctx.report(*this, v->range,
+               "{} CIDR '{}' has host bits set; the block is '{}'",
+               r.kind() == "vpc" ? "VPC" : "subnet", v->str, fixed)
+        .fixit(v->range, "\"" + fixed + "\"");
+  }
+  RuleDoc doc() const override {
+    return {"A VPC's and a subnet's IPv4 blocks are written as their network address (no "
+            "host bits: 10.0.1.0/24, not 10.0.1.5/24; the fix-it gives the block). A VPC's "
+            "secondary blocks overlap neither its primary block nor each other, and come from "
+            "the primary's private range or a publicly routable one: with the primary in "
+            "10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 198.19.0.0/16, a secondary block "
+            "from another of those four is refused.",
+            "CreateVpc, CreateSubnet and AssociateVpcCidrBlock reject such a block, and the "
+            "stack fails.",
+            "Amazon VPC User Guide, \"VPC CIDR blocks\" (IPv4 CIDR block association "
+            "restrictions) "
+            "(https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html).",
+            "vpc main { cidr = \"10.0.0.5/16\"; secondary_cidrs = [\"192.168.0.0/16\"] }",
+            "vpc main { cidr = \"10.0.0.0/16\"; secondary_cidrs = [\"10.1.0.0/16\"] }"};
+  }
+};
+
 class SubnetPlacement final : public Rule {
 public:
   SubnetPlacement() : Rule(RuleID::NET002, {}) {}
@@ -430,7 +544,14 @@ public:
       bool internet = lb.getEnum("scheme") == "internet_facing";
       const Resource *vpc = tg.getRef("vpc");
       auto vpcCidr = vpc ? parseCidr4(vpc->getString("cidr")) : std::nullopt;
+      // An NLB with security groups: targets that admit one of them admit the
+      // clients too, client IP preservation or not (NLB guide, "Security
+      // groups": "the target ... security group can reference the load
+      // balancer security group").
+      std::vector<const Resource *> lbGroups = refsOf(lb, "security_groups");
       auto fromClients = [&](const Value &p) {
+        if (p.kind == Value::Kind::Ref)
+          return std::find(lbGroups.begin(), lbGroups.end(), p.ref) != lbGroups.end();
         if (p.kind != Value::Kind::String)
           return false;
         if (isWorld(p.str))
@@ -439,8 +560,9 @@ public:
         return !internet && c && vpcCidr && c->contains(*vpcCidr);
       };
       const char *clients = internet ? "internet clients" : "clients from the VPC";
-      std::string fix = internet ? "\"0.0.0.0/0\""
-                                 : "\"" + (vpc ? vpc->getString("cidr").str() : "") + "\"";
+      std::string fix = !lbGroups.empty() ? lbGroups.front()->name.str()
+                        : internet          ? "\"0.0.0.0/0\""
+                                   : "\"" + (vpc ? vpc->getString("cidr").str() : "") + "\"";
       for (StringRef proto : trafficProtocols(tg))
         if (!admits(ltGroups, proto, *port, fromClients)) {
           auto b = ctx.report(*this, rangeOf(lt, "security_groups"),
@@ -466,13 +588,86 @@ public:
             "on, the default) delivers packets with the client's source address. The "
             "instances' security groups must admit the clients themselves on the target port "
             "and protocol: the world (0.0.0.0/0) for an internet-facing NLB, the VPC's CIDR (or "
-            "a block containing it) for an internal one. Admitting only the NLB's subnets or "
-            "TCP where the group speaks UDP does not work.",
+            "a block containing it) for an internal one, or, when the NLB has security "
+            "groups of its own, one of those groups (AWS then admits the clients' traffic "
+            "through the reference even with client IP preservation, and the fix offered "
+            "names that group rather than opening the instances to the world). Admitting "
+            "only the NLB's subnets or TCP where the group speaks UDP does not work.",
             "Traffic is silently dropped at the instance; health checks (from the NLB's own "
             "addresses) may still pass, so the failure looks like a timeout for clients only.",
-            "NLB guide, \"Target groups\" (client IP preservation) and \"Security groups\".",
+            "NLB guide, \"Target groups\" (client IP preservation) and \"Security groups for "
+            "your Network Load Balancer\" "
+            "(https://docs.aws.amazon.com/elasticloadbalancing/latest/network/"
+            "load-balancer-security-groups.html).",
             "ingress { protocol = tcp; port = 7000; from = \"10.0.1.0/24\" }  # the NLB subnet",
             "ingress { protocol = tcp; port = 7000; from = \"0.0.0.0/0\" }"};
+  }
+};
+
+/// The VPC of a resource's subnets (the first that names one).
+const Resource *vpcOfSubnets(const Resource &r) {
+  if (const Value *subnets = r.get("subnets"))
+    for (const Value &s : subnets->items)
+      if (s.ref)
+        if (const Resource *vpc = s.ref->getRef("vpc"))
+          return vpc;
+  return nullptr;
+}
+
+class SecurityGroupList final : public Rule {
+public:
+  SecurityGroupList()
+      : Rule(RuleID::SG007, {"load_balancer", "launch_template", "coordination", "session_store"}) {}
+  void check(const Resource &r, RuleContext &ctx) const override {
+    const Value *groups = r.get("security_groups");
+    if (!groups || groups->kind != Value::Kind::List)
+      return;
+    if (groups->items.size() > 5)
+      ctx.report(*this, groups->items[5].range,
+                 "{} lists {} security groups; a load balancer or network interface takes at "
+                 "most 5",
+                 describe(r), groups->items.size());
+    llvm::DenseMap<const Resource *, const Value *> seen;
+    const Resource *vpc = r.kind() == "launch_template" ? nullptr : vpcOfSubnets(r);
+    const Value *vpcFrom = nullptr; // A launch template: its first group's VPC.
+    for (const Value &g : groups->items) {
+      if (!g.ref)
+        continue;
+      auto [it, fresh] = seen.try_emplace(g.ref, &g);
+      if (!fresh) {
+        ctx.report(*this, g.range, "security group '{}' is listed twice", g.ref->name)
+            .note(it->second->range, "first listed here");
+        continue;
+      }
+      const Resource *gv = g.ref->getRef("vpc");
+      if (!gv)
+        continue;
+      if (!vpc && r.kind() == "launch_template") {
+        vpc = gv;
+        vpcFrom = &g;
+        continue;
+      }
+      if (vpc && gv != vpc) {
+        auto b = ctx.report(*this, g.range,
+                            "security group '{}' is in VPC '{}', but {} is in VPC '{}'; every "
+                            "group must be in the resource's own VPC",
+                            g.ref->name, gv->name,
+                            vpcFrom ? "the first group" : describe(r), vpc->name);
+        if (vpcFrom)
+          b.note(vpcFrom->range, "'{}' is in VPC '{}'", vpcFrom->ref->name, vpc->name);
+      }
+    }
+  }
+  RuleDoc doc() const override {
+    return {"A load balancer, launch template or ensemble lists at most 5 security groups, "
+            "each once, all in the VPC of the resource's subnets (for a launch template, all "
+            "in one VPC).",
+            "CreateLoadBalancer and RunInstances refuse more than five groups per load "
+            "balancer or network interface, and groups of another VPC.",
+            "ELB API SetSecurityGroups; Amazon VPC quotas, \"Security groups per network "
+            "interface\" (https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html).",
+            "security_groups = [web_sg, web_sg]",
+            "security_groups = [web_sg]"};
   }
 };
 
@@ -523,6 +718,8 @@ private:
 
 void rules::addNetworkRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<CidrPrefix>());
+  out.push_back(std::make_unique<CidrBlocks>());
+  out.push_back(std::make_unique<SecurityGroupList>());
   out.push_back(std::make_unique<SubnetPlacement>());
   out.push_back(std::make_unique<LoadBalancerSubnetSize>());
   out.push_back(std::make_unique<PortRange>());

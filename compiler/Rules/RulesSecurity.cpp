@@ -251,10 +251,22 @@ void rules::addSecurityRules(std::vector<std::unique_ptr<Rule>> &out) {
               "load_balancer web { subnets = [a, c]; deletion_protection = true }"}));
   out.push_back(std::make_unique<LoadBalancerSetting>(
       RuleID::SEC008, "access_logs", false, true,
-      [](const Resource &lb) { return lb.getString("access_logs").empty(); },
+      [](const Resource &lb) {
+        // An NLB logs TLS requests only: without a TLS listener there is
+        // nothing to ask for (ELB010 refuses access_logs there).
+        if (lb.getEnum("type") == "network") {
+          bool tls = false;
+          for (const Resource *l : lb.childrenOf("listener"))
+            tls |= l->getEnum("protocol") == "tls";
+          if (!tls)
+            return false;
+        }
+        return lb.getString("access_logs").empty();
+      },
       "no access logs; set e.g. 'access_logs = \"s3://bucket/prefix\"'",
-      RuleDoc{"Load balancers write access logs to S3 (gateway load balancers have none and "
-              "are skipped).",
+      RuleDoc{"Load balancers write access logs to S3 (gateway load balancers have none, and "
+              "network load balancers log only TLS listeners: both are skipped when they "
+              "cannot write any, see ELB010).",
               "Without logs there is no record of who called what during an incident.",
               "checkov CKV_AWS_91 (ELBv2), CKV_AWS_92 (classic).",
               "load_balancer web { subnets = [a, c] }",

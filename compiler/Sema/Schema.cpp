@@ -78,6 +78,43 @@ private:
         t->kind = kind;
         found = true;
       }
+    if (found && t->kind == K::Int) {
+      skipSpace();
+      if (s.startswith("(..")) {
+        s = s.drop_front(3);
+        size_t n = s.find(')');
+        bool bad = s.substr(0, n).getAsInteger(10, t->intMax);
+        assert(!bad && t->intMax <= Type::MaxInt && "int(..N) in the schema");
+        (void)bad;
+        s = s.drop_front(n);
+        expect(')');
+      }
+    }
+    if (found && (t->kind == K::Duration || t->kind == K::Size || t->kind == K::Percent)) {
+      skipSpace();
+      if (s.startswith("(")) {
+        s = s.drop_front();
+        size_t n = s.find(')');
+        StringRef unit = s.substr(0, n).trim();
+        s = s.drop_front(n);
+        expect(')');
+        if (t->kind == K::Duration && unit == "s") {
+          t->awsUnit = 1000;
+          t->awsUnitName = "seconds";
+        } else if (t->kind == K::Duration && unit == "m") {
+          t->awsUnit = 60000;
+          t->awsUnitName = "minutes";
+        } else if (t->kind == K::Size && unit == "GiB") {
+          t->awsUnit = int64_t(1) << 30;
+          t->awsUnitName = "GiB";
+        } else if (t->kind == K::Percent && unit == "1") {
+          t->awsUnit = 1;
+          t->awsUnitName = "percent";
+        } else {
+          llvm_unreachable("unknown AWS unit in schema");
+        }
+      }
+    }
     if (!found) {
       if (w == "enum" || w == "ref" || w == "object") {
         t->kind = w == "enum" ? K::Enum : w == "ref" ? K::Ref : K::Object;
@@ -148,7 +185,7 @@ std::string Type::describe() const {
   case Kind::Bool:
     return "true or false";
   case Kind::Int:
-    return "an integer";
+    return intMax < MaxInt ? "an integer up to " + std::to_string(intMax) : "an integer";
   case Kind::Number:
     return "a number";
   case Kind::String:

@@ -7,6 +7,9 @@
 //
 // Types are written as small strings in the tables and parsed once:
 //   bool int number string cidr duration size percent rate any
+//   int(..N)        an integer of at most N (memory grows with it)
+//   duration(s) duration(m) size(GiB) percent(1)
+//                   a whole number of AWS's unit for the property
 //   enum(a|b|c)     one of the symbols (written bare: protocol = http)
 //   ref(k1|k2)      a reference to a block of kind k1 or k2
 //   list(T)         [T, ...]            many(T)   T or [T, ...]
@@ -55,6 +58,16 @@ struct Type {
     Metric,
   };
   Kind kind = Kind::Any;
+  /// Int: the values infrac takes. Every integer fits 32 bits, so that no sum
+  /// or product of a few of them overflows; `int(..N)` lowers the maximum
+  /// where memory grows with the value (clients, instances, servers).
+  int64_t intMin = -MaxInt, intMax = MaxInt;
+  static constexpr int64_t MaxInt = 2147483647;
+  /// Duration, Size, Percent written `duration(s)`, `size(GiB)`, `percent(1)`:
+  /// the unit AWS takes the value in (in ms, bytes or percent), 0 for none.
+  /// A value that is not a whole number of it is an error, never rounded.
+  int64_t awsUnit = 0;
+  const char *awsUnitName = nullptr; ///< "seconds", "minutes", "GiB", "percent".
   std::vector<std::string> names;  ///< Enum symbols, Ref kinds, Object kinds.
   std::vector<const Type *> elems; ///< List/Many/Map element; Union members.
 

@@ -10,8 +10,8 @@
 using namespace infrac::sema;
 
 static const AttrSpec coordinationAttrs[] = {
-    {"ensemble", "int", "3", Optional, "number of voting servers"},
-    {"observers", "int", "0", Optional, "non-voting servers"},
+    {"ensemble", "int(..1000)", "3", Optional, "number of voting servers"},
+    {"observers", "int(..1000)", "0", Optional, "non-voting servers"},
     {"tick", "duration", "2s", Optional, "ZooKeeper tickTime"},
     {"init_limit", "int", "10", Optional, "ticks a follower may take to connect and sync"},
     {"sync_limit", "int", "5", Optional, "ticks a follower may lag"},
@@ -37,7 +37,7 @@ static const ChildSpec coordinationChildren[] = {
 
 static const AttrSpec electionAttrs[] = {
     {"path", "string", nullptr, Derived, "election znode; \"/election/<name>\" when not set"},
-    {"members", "union(int, ref(instance_group|auto_scaling_group|emr_cluster))",
+    {"members", "union(int(..10000), ref(instance_group|auto_scaling_group|emr_cluster))",
      nullptr, Required, "who runs for leader: a node group, an ASG, or a count"},
     {"recipe", "enum(predecessor|herd)", "predecessor", LocalOnly,
      "predecessor: each candidate watches only the one before it; herd: all watch the leader"},
@@ -56,7 +56,7 @@ static const AttrSpec sessionStoreAttrs[] = {
     {"engine", "enum(redis|memcached|dynamodb)", "redis", Optional,
      "the external store's engine"},
     {"node_type", "string", "\"cache.t3.micro\"", Optional, "cache node type"},
-    {"nodes", "int", "1", Optional, "cache nodes"},
+    {"nodes", "int(..1000)", "1", Optional, "cache nodes"},
     {"replication", "enum(all_to_all|backup)", "all_to_all", Optional,
      "replicated: every node holds every session, or one backup per session"},
     {"members", "ref(auto_scaling_group)", nullptr, Optional, "replicated: the app servers"},

@@ -40,7 +40,10 @@ void printBlock(const BlockSpec &b, llvm::raw_ostream &os) {
     for (const AttrSpec &a : b.attrs) {
       os << "| `" << a.name << "`" << ((a.flags & Required) ? " (required)" : "")
          << " | ";
-      escapeCell(parseType(a.type)->describe(), os);
+      const Type *type = parseType(a.type);
+      escapeCell(type->describe(), os);
+      if (type->awsUnitName)
+        os << ", in whole " << type->awsUnitName;
       os << " | ";
       if (a.defaultValue)
         os << '`' << a.defaultValue << '`';

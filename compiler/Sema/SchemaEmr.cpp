@@ -18,7 +18,7 @@ static const AttrSpec clusterAttrs[] = {
     {"service_role", "string", "\"EMR_DefaultRole\"", Optional, "EMR service role"},
     {"job_flow_role", "string", "\"EMR_EC2_DefaultRole\"", Optional, "EC2 instance profile"},
     {"log_uri", "string", nullptr, Optional, "S3 location for logs"},
-    {"idle_timeout", "duration", nullptr, Optional, "terminate when idle this long (1 m..7 d)"},
+    {"idle_timeout", "duration(s)", nullptr, Optional, "terminate when idle this long (1 m..7 d)"},
     {"termination_protection", "bool", "false", Optional, "termination protection"},
     {"security_configuration", "string", nullptr, Optional, "EMR security configuration"},
     {"configurations", "map(map(string))", nullptr, Optional,
@@ -35,15 +35,15 @@ static const ChildSpec clusterChildren[] = {
 static const AttrSpec groupAttrs[] = {
     {"instance_type", "string", nullptr, Optional, "instance type (instance groups)"},
     {"instance_types", "list(string)", nullptr, Optional, "candidate types (instance fleets)"},
-    {"count", "int", "1", Optional, "number of instances (instance groups)"},
+    {"count", "int(..10000)", "1", Optional, "number of instances (instance groups)"},
     {"market", "enum(on_demand|spot)", "on_demand", Optional, "purchase option"},
     {"bid_price", "string", nullptr, Optional, "spot bid (default: on-demand price)"},
-    {"target_on_demand", "int", nullptr, Optional, "on-demand capacity units (fleets)"},
-    {"target_spot", "int", nullptr, Optional, "spot capacity units (fleets)"},
-    {"spot_timeout", "duration", nullptr, Optional, "how long to wait for spot capacity (fleets)"},
+    {"target_on_demand", "int(..10000)", nullptr, Optional, "on-demand capacity units (fleets)"},
+    {"target_spot", "int(..10000)", nullptr, Optional, "spot capacity units (fleets)"},
+    {"spot_timeout", "duration(m)", nullptr, Optional, "how long to wait for spot capacity (fleets)"},
     {"spot_timeout_action", "enum(switch_to_on_demand|terminate_cluster)", nullptr,
      Optional, "what to do when spot capacity does not come"},
-    {"volume_size", "size", nullptr, Optional, "EBS volume per instance"},
+    {"volume_size", "size(GiB)", nullptr, Optional, "EBS volume per instance"},
 };
 
 static const BlockSpec blocks[] = {

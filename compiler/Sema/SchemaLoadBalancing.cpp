@@ -25,7 +25,7 @@ static const AttrSpec loadBalancerAttrs[] = {
      Optional, "IP address type"},
     {"cross_zone", "bool", nullptr, Derived,
      "cross-zone load balancing; default on for application and classic, off otherwise"},
-    {"idle_timeout", "duration", "60s", Optional, "connection idle timeout (1..4000 s)"},
+    {"idle_timeout", "duration(s)", "60s", Optional, "connection idle timeout (1..4000 s)"},
     {"deletion_protection", "bool", "false", Optional, "deletion protection"},
     {"drop_invalid_header_fields", "bool", "false", Optional,
      "drop HTTP headers with invalid names (application)"},
@@ -33,7 +33,7 @@ static const AttrSpec loadBalancerAttrs[] = {
      Optional, "HTTP desync mitigation (application)"},
     {"http2", "bool", "true", Optional, "HTTP/2 to clients (application)"},
     {"access_logs", "string", nullptr, Optional, "S3 location for access logs, e.g. \"s3://bucket/prefix\""},
-    {"connection_draining", "duration", nullptr, Optional,
+    {"connection_draining", "duration(s)", nullptr, Optional,
      "connection draining timeout (classic)"},
     {"tags", "map(string)", nullptr, Optional, "resource tags"},
 };
@@ -80,9 +80,9 @@ static const AttrSpec targetGroupAttrs[] = {
      "HTTP version to targets; http1 for HTTP and HTTPS target groups"},
     {"algorithm", "enum(round_robin|least_outstanding_requests|weighted_random)",
      "round_robin", Optional, "how an ALB picks a target"},
-    {"slow_start", "duration", "0s", Optional,
+    {"slow_start", "duration(s)", "0s", Optional,
      "ramp-up time for new targets, 30s..15m; 0s is off"},
-    {"deregistration_delay", "duration", "300s", Optional,
+    {"deregistration_delay", "duration(s)", "300s", Optional,
      "draining time for deregistered targets (0..3600 s)"},
     {"connection_termination", "bool", "false", Optional,
      "close connections when the deregistration delay ends (network)"},
@@ -109,9 +109,9 @@ static const AttrSpec healthCheckAttrs[] = {
     {"port", "union(int, enum(traffic_port))", nullptr, Derived,
      "check port; traffic_port (gateway: 80)"},
     {"path", "string", nullptr, Derived, "check path for HTTP(S) checks; \"/\""},
-    {"interval", "duration", nullptr, Derived,
+    {"interval", "duration(s)", nullptr, Derived,
      "time between checks (5..300 s); 30s, gateway 10s, lambda 35s"},
-    {"timeout", "duration", nullptr, Derived,
+    {"timeout", "duration(s)", nullptr, Derived,
      "time to wait for an answer (2..120 s); ALB 5s, NLB 6s for HTTP and 10s otherwise, lambda 30s"},
     {"healthy_threshold", "int", "5", Optional, "consecutive successes to become healthy (2..10)"},
     {"unhealthy_threshold", "int", "2", Optional,
@@ -124,7 +124,7 @@ static const AttrSpec stickinessAttrs[] = {
     {"enabled", "bool", "true", Optional, "stickiness on"},
     {"type", "enum(lb_cookie|app_cookie|source_ip|source_ip_dest_ip|source_ip_dest_ip_proto)",
      nullptr, Derived, "lb_cookie for HTTP(S) groups, source_ip for network groups"},
-    {"duration", "duration", "1d", Optional, "cookie lifetime (1 s..7 d)"},
+    {"duration", "duration(s)", "1d", Optional, "cookie lifetime (1 s..7 d)"},
     {"cookie_name", "string", nullptr, Optional, "the application's cookie (app_cookie)"},
 };
 
@@ -146,7 +146,7 @@ static const BlockSpec blocks[] = {
 // Actions and conditions of listeners and rules.
 static const char *const tgRef[] = {"ref(target_group)"};
 static const ParamSpec forwardParams[] = {
-    {"stickiness", "duration", Optional},
+    {"stickiness", "duration(s)", Optional},
 };
 static const ParamSpec redirectParams[] = {
     {"protocol", "enum(http|https|keep)", Optional},

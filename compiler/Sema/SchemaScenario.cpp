@@ -34,7 +34,7 @@ static const AttrSpec loadAttrs[] = {
     {"host", "string", nullptr, Optional, "Host header"},
     {"headers", "map(string)", nullptr, Optional,
      "request headers, e.g. { \"User-Agent\" = \"Mobile Safari\" }"},
-    {"clients", "int", "100", Optional, "distinct clients (each keeps its cookies)"},
+    {"clients", "int(..100000)", "100", Optional, "distinct clients (each keeps its cookies)"},
 };
 
 #define TARGETS "many(ref(instance|node|member|server|auto_scaling_group|instance_group|coordination))"
@@ -55,7 +55,7 @@ static const AttrSpec eventAttrs[] = {
     {"deregister", "many(ref(instance))", nullptr, Optional,
      "deregister instances from their target groups (draining)"},
     {"scale", "ref(auto_scaling_group)", nullptr, Optional, "set the desired capacity of"},
-    {"desired", "int", nullptr, Optional, "the new desired capacity (with scale)"},
+    {"desired", "int(..10000)", nullptr, Optional, "the new desired capacity (with scale)"},
     {"rate", "rate", nullptr, Optional, "change the load rate of every load from now on"},
     {"lose_zone", "string", nullptr, Optional,
      "an availability zone fails: its instances stop and nothing launches there"},

@@ -262,6 +262,14 @@ struct Symbol {
   bool expanding = false; ///< Cycle detection for lets and params.
 };
 
+/// Most lets and params one value may be defined through (a = b, b = c, ...):
+/// far more than a design needs, far less than the stack holds.
+constexpr unsigned MaxExpansionDepth = 100;
+
+/// The largest duration (in ms), size (in bytes), percentage or rate:
+/// 2^53, exact in a double and far from int64_t's end.
+constexpr int64_t MaxQuantity = int64_t(1) << 53;
+
 /// Where a value is being converted: for messages.
 struct Site {
   StringRef what;          ///< The attribute or argument name.
@@ -356,6 +364,8 @@ private:
   Value convertRef(const ast::RefExpr *e, const Type *t, const Site &site);
   Value convertCall(const ast::Expr *e, const Type *t, const Site &site);
   Value convertQuantity(const ast::Expr *e, const Type *t, Dimension dim, const Site &site);
+  void notWholeAwsUnit(const ast::Expr *e, const ast::QuantityLit *q, const Type *t,
+                       const Site &site, double canonical);
   Value convertObject(const ast::Expr *e, const Type *t, const Site &site);
   const Type *pickUnionMember(const ast::Expr *e, const Type *t);
   const ast::Expr *expandSymbol(const ast::Expr *e, Symbol **sym);
@@ -370,6 +380,9 @@ private:
   const SemaOptions &opts;
   const Schema &schema;
   llvm::StringMap<Symbol> symbols;
+  /// Lets and params being expanded, innermost last (convert recurses once
+  /// per name of a chain: the bound keeps it far from the end of the stack).
+  unsigned expansionDepth = 0;
   /// Pass 2 work list: each resource with its declaration (null if implicit).
   std::vector<std::pair<Resource *, const ast::Block *>> blocks;
 
@@ -914,8 +927,15 @@ Value Sema::convert(const ast::Expr *e, const Type *t, const Site &site) {
             .note(sym->declRange, "'{}' is defined here", ref->getHead().name);
         return {};
       }
+      if (expansionDepth >= MaxExpansionDepth) {
+        diags.report(DiagID::CYC003, e->getRange(), ref->getHead().name, MaxExpansionDepth)
+            .note(sym->declRange, "'{}' is defined here", ref->getHead().name);
+        return {};
+      }
       sym->expanding = true;
+      ++expansionDepth;
       Value v = convert(value, t, site);
+      --expansionDepth;
       sym->expanding = false;
       if (v.isSet())
         v.range = e->getRange();
@@ -1016,6 +1036,10 @@ Value Sema::convert(const ast::Expr *e, const Type *t, const Site &site) {
     if (t->kind == TK::Int) {
       v.kind = VK::Int;
       v.i = neg ? -num->getInt() : num->getInt();
+      if (v.i < t->intMin || v.i > t->intMax) {
+        diags.report(DiagID::TYP009, e->getRange(), site.what, v.i, t->intMin, t->intMax);
+        return {};
+      }
     } else {
       v.kind = VK::Number;
       v.d = neg ? -num->getValue() : num->getValue();
@@ -1121,19 +1145,63 @@ Value Sema::convertQuantity(const ast::Expr *e, const Type *t, Dimension dim,
                    dim == Dimension::Duration ? "milliseconds" : "bytes");
       return {};
     }
+    // Held as 64-bit integers; up to 2^53 every value is exact and sums of a
+    // few of them cannot overflow (99999999TiB, 1000000000000d are beyond).
+    if (!(std::fabs(c) <= MaxQuantity)) {
+      diags.report(DiagID::UNIT005, e->getRange(),
+                   dim == Dimension::Duration ? "duration" : "size", q->getText(),
+                   dim == Dimension::Duration ? formatDuration(MaxQuantity)
+                                              : formatSize(MaxQuantity));
+      return {};
+    }
     v.kind = dim == Dimension::Duration ? VK::Duration : VK::Size;
     v.i = static_cast<int64_t>(c);
+    if (t->awsUnit && v.i % t->awsUnit != 0) {
+      notWholeAwsUnit(e, q, t, site, static_cast<double>(v.i));
+      return {};
+    }
     return v;
   case Dimension::Percent:
-    v.kind = VK::Percent;
-    v.d = c;
-    return v;
   case Dimension::Rate:
-    v.kind = VK::Rate;
+    if (!(std::fabs(c) <= MaxQuantity)) {
+      diags.report(DiagID::UNIT005, e->getRange(),
+                   dim == Dimension::Percent ? "percentage" : "rate", q->getText(),
+                   dim == Dimension::Percent ? "100%" : "1000000/s");
+      return {};
+    }
+    if (t->awsUnit && c != std::floor(c)) {
+      notWholeAwsUnit(e, q, t, site, c);
+      return {};
+    }
+    v.kind = dim == Dimension::Percent ? VK::Percent : VK::Rate;
     v.d = c;
     return v;
   }
   return {};
+}
+
+void Sema::notWholeAwsUnit(const ast::Expr *e, const ast::QuantityLit *q, const Type *t,
+                           const Site &site, double canonical) {
+  // The nearest whole number of the unit, away from zero at a half, and not
+  // zero for a value that is not (200ms is 1s, not 0s).
+  double units = std::round(canonical / static_cast<double>(t->awsUnit));
+  if (units == 0)
+    units = canonical < 0 ? -1 : 1;
+  double nearest = units * static_cast<double>(t->awsUnit);
+  std::string fix;
+  switch (q->getDimension()) {
+  case Dimension::Duration:
+    fix = formatDuration(static_cast<int64_t>(nearest));
+    break;
+  case Dimension::Size:
+    fix = formatSize(static_cast<int64_t>(nearest));
+    break;
+  default:
+    fix = formatNumber(nearest) + "%";
+    break;
+  }
+  diags.report(DiagID::UNIT006, e->getRange(), q->getText(), t->awsUnitName, site.what, fix)
+      .fixit(e->getRange(), fix);
 }
 
 std::vector<StringRef> Sema::namesOfKinds(const std::vector<std::string> &kinds) {
