@@ -16,6 +16,7 @@ packages=(
   zsh                                                  # the zsh completion test
   neovim                                               # the headless Neovim LSP client test
   redis-server redis-tools python3-redis               # the session store's suite and benchmark
+  python3 curl                                         # the live tests (python3, curl -k)
 )
 # The proxy benchmark (bench/ProxyBench.cpp) measures beside HAProxy with wrk.
 if [[ "${INFRAC_SETUP_BENCH:-0}" == 1 ]]; then
@@ -51,5 +52,13 @@ if [[ $(id -u) != 0 ]]; then
   SUDO="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Installing redis-server or zookeeper must not start a daemon: the tests start
+# their own on loopback and stop them. policy-rc.d says no to every service
+# start while this script installs (only if the machine has none of its own).
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod +x /usr/sbin/policy-rc.d
+  trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
