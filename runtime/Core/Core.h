@@ -213,6 +213,8 @@ private:
 
 /// Formats an instant as seconds with millisecond precision: "30.000s".
 void formatInstant(Instant t, char *buf, size_t size);
+/// Formats a duration for people: "8.25ms", "120.5ms", "1.500s".
+void formatDuration(Duration d, char *buf, size_t size);
 
 } // namespace infrac::runtime
 

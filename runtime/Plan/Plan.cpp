@@ -39,6 +39,18 @@ const char *metricName(MetricId m) {
   return "?";
 }
 
+const char *compareOpText(CompareOp op) {
+  switch (op) {
+  case CompareOp::EQ: return "==";
+  case CompareOp::NE: return "!=";
+  case CompareOp::LT: return "<";
+  case CompareOp::LE: return "<=";
+  case CompareOp::GT: return ">";
+  case CompareOp::GE: return ">=";
+  }
+  return "?";
+}
+
 uint32_t Plan::zoneIndex(StringRef name) const {
   for (size_t i = 0; i < zones.size(); ++i)
     if (zones[i] == name)
@@ -67,14 +79,8 @@ double numberOf(const Value &v) {
 }
 
 std::string fmtMillis(int64_t ms) {
-  Duration d = millis(ms);
   char buf[32];
-  if (d < millis(10))
-    snprintf(buf, sizeof buf, "%.2fms", double(d) / 1000.0);
-  else if (d < seconds(1))
-    snprintf(buf, sizeof buf, "%.1fms", double(d) / 1000.0);
-  else
-    snprintf(buf, sizeof buf, "%.3fs", double(d) / 1e6);
+  formatDuration(millis(ms), buf, sizeof buf);
   return buf;
 }
 

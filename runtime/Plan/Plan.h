@@ -251,6 +251,8 @@ struct Operand {
 };
 
 enum class CompareOp : uint8_t { EQ, NE, LT, LE, GT, GE };
+/// "==", "<", ...
+const char *compareOpText(CompareOp op);
 
 struct ConditionPlan {
   enum Kind : uint8_t { Compare, And, Single };

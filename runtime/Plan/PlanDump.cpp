@@ -83,18 +83,6 @@ const char *refKindName(TargetRef::Kind k) {
   return "?";
 }
 
-const char *opName(CompareOp op) {
-  switch (op) {
-  case CompareOp::EQ: return "==";
-  case CompareOp::NE: return "!=";
-  case CompareOp::LT: return "<";
-  case CompareOp::LE: return "<=";
-  case CompareOp::GT: return ">";
-  case CompareOp::GE: return ">=";
-  }
-  return "?";
-}
-
 const char *objectKindName(ObjectRef::Kind k) {
   switch (k) {
   case ObjectRef::None: return "none";
@@ -169,7 +157,7 @@ void dumpCondition(const ConditionPlan &c, raw_ostream &os) {
   switch (c.kind) {
   case ConditionPlan::Compare:
     dumpOperand(c.operands[0], os);
-    os << " " << opName(c.op) << " ";
+    os << " " << compareOpText(c.op) << " ";
     dumpOperand(c.operands[1], os);
     return;
   case ConditionPlan::And:

@@ -37,18 +37,6 @@ void World::onScenario(const EventPlan &ev) {
 // Expectations
 //===----------------------------------------------------------------------===//
 
-static const char *opText(CompareOp op) {
-  switch (op) {
-  case CompareOp::EQ: return "==";
-  case CompareOp::NE: return "!=";
-  case CompareOp::LT: return "<";
-  case CompareOp::LE: return "<=";
-  case CompareOp::GT: return ">";
-  case CompareOp::GE: return ">=";
-  }
-  return "?";
-}
-
 static bool compare(CompareOp op, double a, double b) {
   switch (op) {
   case CompareOp::EQ: return a == b;
@@ -112,7 +100,7 @@ std::optional<bool> World::evaluate(const ConditionPlan &cond, std::string &show
     shown = l;
     if (!a || !b)
       return std::nullopt;
-    shown += std::string(" (expected ") + opText(cond.op) + " " + r + ")";
+    shown += std::string(" (expected ") + compareOpText(cond.op) + " " + r + ")";
     return compare(cond.op, *a, *b);
   }
   case ConditionPlan::And: {

@@ -19,12 +19,7 @@ std::string fmtTime(Instant t) {
 
 std::string fmtDuration(Duration d) {
   char buf[32];
-  if (d < millis(10))
-    snprintf(buf, sizeof buf, "%.2fms", double(d) / 1000.0);
-  else if (d < seconds(1))
-    snprintf(buf, sizeof buf, "%.1fms", double(d) / 1000.0);
-  else
-    snprintf(buf, sizeof buf, "%.3fs", double(d) / 1e6);
+  formatDuration(d, buf, sizeof buf);
   return buf;
 }
 
