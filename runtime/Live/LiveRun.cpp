@@ -192,7 +192,7 @@ private:
     uint32_t slot = fabric->slotOf(id);
     return slot < procs.size() ? &procs[slot] : nullptr;
   }
-  ClientCookies decodeCookies(llvm::ArrayRef<Cookie> cookies, llvm::StringRef appCookie) const;
+  ClientCookies decodeCookies(llvm::ArrayRef<Cookie> cookies) const;
   std::string encodeSticky(const ClientCookies &c) const;
   void spawn(Proc &p, const AsgPlan &g, const InstanceRt &fi);
   void reap();
@@ -493,8 +493,7 @@ asio::awaitable<void> LiveRuntime::runProbe(uint32_t tg, uint32_t index, uint16_
 // Routing, from the proxies' threads
 //===----------------------------------------------------------------------===//
 
-ClientCookies LiveRuntime::decodeCookies(llvm::ArrayRef<Cookie> cookies,
-                                         llvm::StringRef appCookie) const {
+ClientCookies LiveRuntime::decodeCookies(llvm::ArrayRef<Cookie> cookies) const {
   ClientCookies c;
   c.sticky.resize(plan.stickyGroups);
   c.groups.resize(plan.weightedActions);
@@ -522,7 +521,6 @@ ClientCookies LiveRuntime::decodeCookies(llvm::ArrayRef<Cookie> cookies,
         c.sticky[slot] = {what, expires, ~0u};
     }
   }
-  (void)appCookie;
   return c;
 }
 
@@ -542,7 +540,7 @@ HttpRoute LiveRuntime::route(uint32_t listener, const HttpRequestInfo &info) {
     return out; // 503.
   const ListenerRt &l = listeners[listener];
   const LoadBalancerPlan &lb = plan.loadBalancers[l.lb];
-  ClientCookies cookies = decodeCookies(info.cookies, "");
+  ClientCookies cookies = decodeCookies(info.cookies);
   uint64_t flow = uint64_t(info.request.sourceIp) * 0x9e3779b97f4a7c15ULL ^ info.sourcePort;
   Route r = fabric->route(l.lb, l.listener, info.request, cookies, flow);
   const Action &a = *r.action;
