@@ -37,41 +37,18 @@ struct ChildRun {
   long maxRssKiB = 0;
 };
 
-std::string slurp(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 /// Runs `args` with standard output sent to `stdoutPath`; stderr is kept.
 /// Killed by SIGALRM after `alarmSeconds`.
 ChildRun runTo(const std::vector<std::string> &args, const std::string &stdoutPath,
-          unsigned alarmSeconds = 60) {
-  std::string dir = makeTempDir();
-  std::string errPath = dir + "/stderr";
-  pid_t pid = fork();
-  if (pid == 0) {
-    int o = open(stdoutPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int e = open(errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int in = open("/dev/null", O_RDONLY);
-    dup2(in, 0);
-    dup2(o, 1);
-    dup2(e, 2);
-    alarm(alarmSeconds);
-    std::vector<char *> argv;
-    for (const std::string &a : args)
-      argv.push_back(const_cast<char *>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  struct rusage ru = {};
-  wait4(pid, &status, 0, &ru);
+               unsigned alarmSeconds = 60) {
+  ProcessOptions opts;
+  opts.stdoutPath = stdoutPath;
+  opts.alarmSeconds = alarmSeconds;
+  ProcessResult p = runProcess(args, opts);
   ChildRun r;
-  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.maxRssKiB = ru.ru_maxrss;
-  r.err = slurp(errPath);
-  llvm::sys::fs::remove_directories(dir);
+  r.exitCode = p.exitCode;
+  r.err = std::move(p.err);
+  r.maxRssKiB = p.maxRssKiB;
   return r;
 }
 

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -121,9 +122,16 @@ static std::string drain(int fd) {
 
 ProcessResult runProcess(const std::vector<std::string> &args,
                          const std::vector<std::string> &env) {
+  ProcessOptions opts;
+  opts.env = env;
+  return runProcess(args, opts);
+}
+
+ProcessResult runProcess(const std::vector<std::string> &args, const ProcessOptions &opts) {
   ProcessResult r;
   std::string dir = makeTempDir();
-  std::string outPath = dir + "/stdout", errPath = dir + "/stderr";
+  std::string outPath = opts.stdoutPath.empty() ? dir + "/stdout" : opts.stdoutPath;
+  std::string errPath = dir + "/stderr";
   pid_t pid = fork();
   if (pid == 0) {
     int o = open(outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -132,8 +140,10 @@ ProcessResult runProcess(const std::vector<std::string> &args,
     dup2(in, 0);
     dup2(o, 1);
     dup2(e, 2);
-    for (const std::string &kv : env)
+    for (const std::string &kv : opts.env)
       putenv(const_cast<char *>(kv.c_str()));
+    if (opts.alarmSeconds)
+      alarm(opts.alarmSeconds);
     std::vector<char *> argv;
     for (const std::string &a : args)
       argv.push_back(const_cast<char *>(a.c_str()));
@@ -142,12 +152,17 @@ ProcessResult runProcess(const std::vector<std::string> &args,
     _exit(127);
   }
   int status = 0;
-  waitpid(pid, &status, 0);
+  struct rusage ru = {};
+  wait4(pid, &status, 0, &ru);
   r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  int o = open(outPath.c_str(), O_RDONLY), e = open(errPath.c_str(), O_RDONLY);
-  r.out = drain(o);
+  r.maxRssKiB = ru.ru_maxrss;
+  if (opts.stdoutPath.empty()) {
+    int o = open(outPath.c_str(), O_RDONLY);
+    r.out = drain(o);
+    close(o);
+  }
+  int e = open(errPath.c_str(), O_RDONLY);
   r.err = drain(e);
-  close(o);
   close(e);
   llvm::sys::fs::remove_directories(dir);
   return r;

@@ -51,10 +51,18 @@ std::string compareGolden(const std::string &goldenPath, const std::string &actu
 struct ProcessResult {
   int exitCode = -1;
   std::string out, err;
+  long maxRssKiB = 0; ///< The child's peak resident set.
+};
+struct ProcessOptions {
+  std::vector<std::string> env; ///< Extra environment entries.
+  /// Where standard output goes (`out` stays empty); empty: captured in `out`.
+  std::string stdoutPath;
+  unsigned alarmSeconds = 0; ///< Killed by SIGALRM after this long (0: never).
 };
 /// Runs `args` (args[0] is the program) with extra environment entries.
 ProcessResult runProcess(const std::vector<std::string> &args,
                          const std::vector<std::string> &env = {});
+ProcessResult runProcess(const std::vector<std::string> &args, const ProcessOptions &opts);
 
 /// A fresh directory for one test's files.
 std::string makeTempDir();
