@@ -24,6 +24,10 @@
 #include <string>
 #include <vector>
 
+namespace infrac::runtime {
+struct Verdict;
+}
+
 namespace infrac {
 
 /// Runs the infrac command line. Returns the process exit code: 0 clean,
@@ -133,6 +137,13 @@ int listScenarios(const sema::Model &model, llvm::raw_ostream &os);
 /// infrac sim --all: every scenario, then a table of verdicts; 1 if any failed.
 int runAllScenarios(const sema::Model &model, std::optional<uint64_t> seed,
                     llvm::raw_ostream &os);
+/// The scenario `name` of the design (or its only one when `name` is
+/// empty); null after saying on stderr, as `command`, which there are.
+const sema::Resource *findScenario(const sema::Model &model, llvm::StringRef name,
+                                   llvm::StringRef file, llvm::StringRef command);
+/// The "expectations:" block of `sim` and `run --scenario` and its counts
+/// line ("2 passed, 1 failed"), without the final newline.
+void printVerdicts(const std::vector<runtime::Verdict> &verdicts, llvm::raw_ostream &os);
 
 } // namespace driver
 } // namespace infrac

@@ -70,6 +70,9 @@ public:
   virtual void terminate(uint32_t instance) = 0;
   /// What the instance did since the last call (the metric tick).
   virtual InstanceSample sample(uint32_t instance) = 0;
+  /// The app's failHealth or slowBy changed (fail_health, restore_health,
+  /// slow): a host whose apps are real tells the app.
+  virtual void knobsChanged(uint32_t instance) {}
 };
 
 /// A target group at run time.

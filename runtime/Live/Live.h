@@ -40,6 +40,10 @@ struct RunOptions {
   std::string workDir;
   /// Where the timestamped event lines go.
   llvm::raw_ostream *log = nullptr;
+  /// With a plan that has a scenario: it is played once every initial
+  /// instance is in service (its 0 s), its loads sent for real, and the run
+  /// stops at its end with the verdicts here.
+  std::vector<runtime::Verdict> *verdicts = nullptr;
 };
 
 /// One request to a running `infrac run`'s admin API (`url`:

@@ -11,7 +11,9 @@
 #include "Live/Live.h"
 
 #include "Fabric/Fabric.h"
+#include "Fabric/Judge.h"
 #include "Live/DataPlane.h"
+#include "Live/LoadGen.h"
 
 // g++ 12 needs <utility> before Asio's coroutine headers.
 #include <utility>
@@ -137,13 +139,24 @@ uint64_t fnv(llvm::StringRef s, uint64_t key) {
 // The runtime
 //===----------------------------------------------------------------------===//
 
+/// The shell's own timers (the Fabric's kinds are FabricTimerBase and up).
+enum LiveTimer : uint32_t {
+  LtScenarioEvent, ///< id: the scenario's event.
+  LtSample,        ///< The judge's periodic look.
+  LtScenarioEnd,
+};
+static_assert(LtScenarioEnd < FabricTimerBase, "the shell's timers are below the Fabric's");
+
+/// Timed expectations are judged at least this often (scenario time).
+constexpr Duration SampleEvery = seconds(1);
+
 class LiveRuntime final : public Host, public HttpControl, public TcpControl {
 public:
   LiveRuntime(const Plan &plan, const RunOptions &opts)
       : plan(plan), opts(opts), sched(ctl, opts.timeScale), trace(sched, opts.log, nullptr),
         signals(ctl, SIGINT, SIGTERM), children(ctl, SIGCHLD) {
     sched.lock = &mu;
-    sched.onDue = [this](const Timer &t) { fabric->onTimer(t); };
+    sched.onDue = [this](const Timer &t) { onDue(t); };
     cookieKey = uint64_t(::getpid()) * 0x9e3779b97f4a7c15ULL ^ uint64_t(Clock::now().time_since_epoch().count());
   }
 
@@ -157,6 +170,7 @@ public:
   unsigned inFlight(uint32_t instance) override;
   void terminate(uint32_t instance) override;
   InstanceSample sample(uint32_t instance) override;
+  void knobsChanged(uint32_t instance) override;
 
   // HttpControl, TcpControl (proxy threads).
   HttpRoute route(uint32_t listener, const HttpRequestInfo &request) override;
@@ -200,6 +214,12 @@ private:
   asio::awaitable<void> runProbe(uint32_t tg, uint32_t index, uint16_t port, bool httpCheck,
                                  std::string path, Clock::duration timeout);
   asio::awaitable<void> pollIdle(uint32_t id);
+  /// One request to an echo instance's control endpoint: its body, or
+  /// nothing when it did not answer 200.
+  asio::awaitable<std::optional<std::string>> control(uint16_t port, http::verb method,
+                                                      std::string body);
+  /// Every second: the echo instances' CPU figures, for the metric tick.
+  asio::awaitable<void> pollCpu();
   asio::awaitable<void> admin(tcp::acceptor acceptor);
   asio::awaitable<void> adminSession(tcp::socket socket);
   std::string status();
@@ -207,6 +227,13 @@ private:
   void writeReadyFile();
   bool allInService() const;
   void stop();
+
+  // The scenario (with --scenario): played from the moment the design is
+  // ready, its loads sent for real, judged by the same Judge as `sim`.
+  void onDue(const Timer &t);
+  void startScenario();
+  void playEvent(const EventPlan &ev);
+  void finishScenario();
 
   const Plan &plan;
   const RunOptions &opts;
@@ -223,6 +250,10 @@ private:
   uint16_t adminPort = 0;
   uint64_t cookieKey = 0;
   bool ready = false, stopping = false;
+  std::vector<std::unique_ptr<LoadGenerator>> loads; ///< The scenario's, by its loads' order.
+  std::unique_ptr<Judge> judge;
+  Instant zero = 0; ///< The scenario's 0 s on the runtime's clock.
+  bool scenarioOver = false;
   int status_ = 0;
 };
 
@@ -399,6 +430,93 @@ asio::awaitable<void> LiveRuntime::pollIdle(uint32_t id) {
     }
     error_code ec;
     t.expires_after(std::chrono::milliseconds(20));
+    co_await t.async_wait(ec_(ec));
+  }
+}
+
+asio::awaitable<std::optional<std::string>>
+LiveRuntime::control(uint16_t port, http::verb method, std::string body) {
+  tcp::socket s(ctl);
+  asio::steady_timer deadline(ctl, std::chrono::seconds(2));
+  deadline.async_wait([&](error_code ec) {
+    if (!ec) {
+      error_code ignored;
+      s.close(ignored);
+    }
+  });
+  error_code ec;
+  co_await s.async_connect({asio::ip::address_v4::loopback(), port}, ec_(ec));
+  http::request<http::string_body> req{method, "/control", 11};
+  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  req.body() = std::move(body);
+  req.prepare_payload();
+  if (!ec)
+    co_await http::async_write(s, req, ec_(ec));
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  if (!ec)
+    co_await http::async_read(s, buf, res, ec_(ec));
+  deadline.cancel();
+  if (ec || res.result() != http::status::ok)
+    co_return std::nullopt;
+  co_return std::move(res.body());
+}
+
+void LiveRuntime::knobsChanged(uint32_t id) {
+  const InstanceRt *in = fabric->instance(id);
+  Proc *p = proc(id);
+  if (!in || !p || p->exited)
+    return;
+  const AppPlan &app = plan.asgs[in->asg].app;
+  if (app.kind == AppPlan::Command) {
+    trace.note("ec2", Fabric::instanceName(id) +
+                          " runs the design's own command, which has no control endpoint: it "
+                          "answers as it will");
+    return;
+  }
+  std::string body = json(llvm::json::Object{
+      {"fail_health", in->failHealth},
+      {"latency_ms", double(app.latency + in->slowBy) / 1000.0}});
+  asio::co_spawn(
+      ctl,
+      [this, id, port = p->controlPort, body]() -> asio::awaitable<void> {
+        if (!co_await control(port, http::verb::put, body)) {
+          std::lock_guard<std::recursive_mutex> g(mu);
+          trace.note("ec2", Fabric::instanceName(id) + " did not take its new settings");
+        }
+      },
+      asio::detached);
+}
+
+asio::awaitable<void> LiveRuntime::pollCpu() {
+  asio::steady_timer t(ctl);
+  while (!stopping) {
+    std::vector<std::pair<uint32_t, uint16_t>> echo;
+    {
+      std::lock_guard<std::recursive_mutex> g(mu);
+      for (const Proc &p : procs) {
+        const InstanceRt *in = fabric->instance(p.id);
+        if (in && p.pid > 0 && !p.exited && plan.asgs[in->asg].app.kind != AppPlan::Command)
+          echo.push_back({p.id, p.controlPort});
+      }
+    }
+    for (auto [id, port] : echo) {
+      std::optional<std::string> body = co_await control(port, http::verb::get, "");
+      if (!body)
+        continue;
+      auto v = llvm::json::parse(*body);
+      std::optional<double> cpu;
+      if (v && v->getAsObject())
+        if (auto c = v->getAsObject()->getNumber("cpu_utilization"))
+          cpu = *c;
+      if (!v)
+        llvm::consumeError(v.takeError());
+      std::lock_guard<std::recursive_mutex> g(mu);
+      if (Proc *p = proc(id); p && cpu)
+        p->cpu = *cpu;
+    }
+    t.expires_after(std::chrono::seconds(1));
+    error_code ec;
     co_await t.async_wait(ec_(ec));
   }
 }
@@ -627,8 +745,10 @@ std::optional<TcpPick> LiveRuntime::pickTarget(uint32_t listener, const Flow &fl
   // does); without it the selector spreads the flows.
   uint64_t byClient = uint64_t(flow.srcIp) * 0xff51afd7ed558ccdULL;
   Route r = fabric->route(l.lb, l.listener, req, cookies, byClient ^ (byClient >> 33));
-  if (r.action->kind != Action::Forward || r.target < 0)
+  if (r.action->kind != Action::Forward || r.target < 0) {
+    fabric->recordResponse(l.lb, 503, 0); // Reset: no target can take it.
     return std::nullopt;
+  }
   Proc *p = proc(r.instance);
   TcpPick pick;
   pick.target.port = p ? p->local(plan.targetGroups[r.tg].port) : 0;
@@ -641,10 +761,114 @@ void LiveRuntime::closed(const TcpOutcome &o) {
   asio::post(ctl, [this, o] {
     std::lock_guard<std::recursive_mutex> g(mu);
     uint32_t tg = uint32_t(o.key >> 32), index = uint32_t(o.key);
-    uint32_t id = fabric->targetGroups()[tg].state.targets[index].instance;
+    const TargetGroupRt &t = fabric->targetGroups()[tg];
+    uint32_t id = t.state.targets[index].instance;
+    if (t.plan->loadBalancer != NoIndex) // A flow the target reset is an error.
+      fabric->recordResponse(t.plan->loadBalancer, o.reset ? 502 : 200, o.duration);
     if (fabric->requestDone(tg, index))
       fabric->drainCompleted(id);
   });
+}
+
+//===----------------------------------------------------------------------===//
+// The scenario
+//===----------------------------------------------------------------------===//
+
+void LiveRuntime::onDue(const Timer &t) {
+  switch (t.kind) {
+  case LtScenarioEvent: playEvent(plan.scenario->events[t.id]); break;
+  case LtSample: { // arg: the how-manieth.
+    Instant next = SampleEvery * Instant(t.arg + 1);
+    if (next <= plan.scenario->end)
+      sched.runAt(zero + next, {LtSample, 0, t.arg + 1});
+    judge->check(sched.now() - zero, false);
+    break;
+  }
+  case LtScenarioEnd: finishScenario(); return;
+  default: fabric->onTimer(t); break;
+  }
+  // Health transitions, scaling activities and the scenario's events can
+  // change what an expectation sees: judge the timed ones at once.
+  if (judge && trace.takeChanged())
+    judge->check(sched.now() - zero, false);
+}
+
+void LiveRuntime::startScenario() {
+  const ScenarioPlan &sc = *plan.scenario;
+  zero = sched.now();
+  trace.note("scenario", "'" + sc.name + "' starts: its 0s is now, its end " +
+                             fmtDuration(sc.end) + " from now (seed " +
+                             std::to_string(sc.seed) + ")");
+  judge = std::make_unique<Judge>(sc, *fabric, [this](const Operand &o, std::string &shown) {
+    return Judge::servedBy(
+        o, *plan.scenario,
+        [this](size_t load, uint32_t client) { return loads[load]->lastInstance(client); },
+        shown);
+  });
+  for (size_t i = 0; i < sc.events.size(); ++i)
+    sched.runAt(zero + sc.events[i].at, {LtScenarioEvent, uint32_t(i), 0});
+  sched.runAt(zero, {LtSample, 0, 0});
+  sched.runAt(zero + sc.end, {LtScenarioEnd, 0, 0});
+  for (size_t i = 0; i < sc.loads.size(); ++i) {
+    const LoadPlan &lp = sc.loads[i];
+    LoadGenerator::Options o;
+    for (const ListenerRt &l : listeners)
+      if (l.lb == lp.loadBalancer && l.listener == lp.listener) {
+        o.port = l.port;
+        o.protocol = l.udp       ? LoadGenerator::Protocol::Udp
+                     : l.network ? LoadGenerator::Protocol::Tcp
+                     : l.tls     ? LoadGenerator::Protocol::Https
+                                 : LoadGenerator::Protocol::Http;
+      }
+    o.seed = sc.seed * 0x9e3779b97f4a7c15ULL + i;
+    o.timeScale = opts.timeScale;
+    o.zero = sched.realAt(zero);
+    double real = lp.traffic.rate * opts.timeScale;
+    if (real > o.maxRealRate)
+      trace.note("scenario", "the load on " + plan.loadBalancers[lp.loadBalancer].name + " (" +
+                                 std::to_string(int64_t(real)) +
+                                 " requests/s in real time) is thinned to " +
+                                 std::to_string(int64_t(o.maxRealRate)) +
+                                 "/s: lower --time-scale for all of it");
+    loads.push_back(std::make_unique<LoadGenerator>(lp, o));
+    loads.back()->start();
+  }
+}
+
+void LiveRuntime::playEvent(const EventPlan &ev) {
+  trace.note("scenario", ev.text);
+  for (const ActionPlan &a : ev.actions) {
+    if (a.kind != ActionKind::Rate) {
+      fabric->act(a);
+      continue;
+    }
+    for (size_t i = 0; i < loads.size(); ++i) {
+      loads[i]->setRate(a.rate);
+      trace.note("scenario",
+                 "load on " + plan.loadBalancers[plan.scenario->loads[i].loadBalancer].name +
+                     " now " + std::to_string(int64_t(a.rate)) + " requests/s");
+    }
+  }
+}
+
+void LiveRuntime::finishScenario() {
+  const ScenarioPlan &sc = *plan.scenario;
+  judge->check(sc.end, true);
+  for (size_t i = 0; i < loads.size(); ++i) {
+    loads[i]->stop();
+    LoadGenerator::Stats st = loads[i]->stats();
+    trace.note("scenario", "load on " + plan.loadBalancers[sc.loads[i].loadBalancer].name + ": " +
+                               std::to_string(st.sent) + " sent, " +
+                               std::to_string(st.answered) + " answered (" +
+                               std::to_string(st.byClass[5]) + " 5xx), " +
+                               std::to_string(st.failed) + " without an answer, " +
+                               std::to_string(st.skipped) + " skipped");
+  }
+  if (opts.verdicts)
+    *opts.verdicts = judge->verdicts(trace);
+  scenarioOver = true;
+  trace.note("scenario", "'" + sc.name + "' is over");
+  asio::post(ctl, [this] { stop(); });
 }
 
 //===----------------------------------------------------------------------===//
@@ -877,6 +1101,12 @@ void LiveRuntime::stop() {
     if (stopping)
       return;
     stopping = true;
+    if (plan.scenario && !scenarioOver) {
+      trace.note("run", "interrupted before the scenario's end: no verdicts");
+      status_ = 1;
+    }
+    for (auto &l : loads)
+      l->stop();
     trace.note("run", "stopping: every instance is stopped, then the load balancers");
     sched.clear();
     for (Proc &p : procs)
@@ -999,6 +1229,7 @@ int LiveRuntime::run() {
   };
   onChild();
   asio::co_spawn(ctl, admin(std::move(acceptor)), asio::detached);
+  asio::co_spawn(ctl, pollCpu(), asio::detached);
   // Readiness: every group at its desired capacity, healthy everywhere.
   auto readyTimer = std::make_shared<asio::steady_timer>(ctl);
   std::function<void()> checkReady = [this, readyTimer, &checkReady] {
@@ -1015,6 +1246,8 @@ int LiveRuntime::run() {
       if (!opts.readyFile.empty())
         writeReadyFile();
       trace.note("run", "ready: every group is at its desired capacity and healthy");
+      if (plan.scenario)
+        startScenario();
       if (opts.log)
         opts.log->flush();
     });

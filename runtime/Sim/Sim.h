@@ -52,12 +52,6 @@ struct SimOptions {
   }
 };
 
-struct Verdict {
-  std::string expectation; ///< As written: "expect healthy(web) >= 2 after 45s".
-  enum Kind { Pass, Fail, Unsupported } kind = Pass;
-  std::string detail; ///< Why it failed, or what was observed.
-};
-
 struct SimResult {
   std::vector<Verdict> verdicts;
   uint64_t events = 0;   ///< Events delivered by the scheduler.

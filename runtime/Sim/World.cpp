@@ -124,14 +124,14 @@ void World::dispatch(const Timer &t) {
   // Health transitions, scaling activities and scenario events can change
   // what an expectation sees: judge the timed ones at once.
   if (trace.takeChanged())
-    checkExpectations(false);
+    judge->check(sched.now(), false);
 }
 
 void World::onSample() {
   Instant now = sched.now();
   if (now + SampleEvery <= end)
     sched.runAt(now + SampleEvery, {EvSample, 0, 0});
-  checkExpectations(false);
+  judge->check(sched.now(), false);
   if (opts.statsEvery > 0 && now > 0 && now % opts.statsEvery == 0) {
     for (const LoadBalancerRt &b : fabric->loadBalancers()) {
       if (!b.requests)
@@ -185,11 +185,9 @@ SimResult World::run() {
       }
     loads.push_back(std::move(ld));
   }
-  for (const ExpectationPlan &e : scenario.expectations) {
-    ExpState s;
-    s.e = &e;
-    exps.push_back(std::move(s));
-  }
+  judge = std::make_unique<Judge>(scenario, *fabric, [this](const Operand &o, std::string &shown) {
+    return clientMetric(o, shown);
+  });
 
   trace.begin(scenario.name, scenario.seed, end);
   fabric->deploy();
@@ -206,24 +204,9 @@ SimResult World::run() {
   Timer t;
   while (sched.pop(end, t))
     dispatch(t);
-  checkExpectations(true);
+  judge->check(end, true);
   trace.finish(end);
-  for (ExpState &s : exps) {
-    Verdict v;
-    v.expectation = s.e->text;
-    v.kind = s.unsupported                   ? Verdict::Unsupported
-             : s.failed                      ? Verdict::Fail
-             : (s.e->within && !s.satisfied) ? Verdict::Fail
-                                             : Verdict::Pass;
-    v.detail = s.detail;
-    if (trace.tracing())
-      trace.verdict(v.expectation,
-                    v.kind == Verdict::Pass   ? "pass"
-                    : v.kind == Verdict::Fail ? "fail"
-                                              : "unsupported",
-                    v.detail);
-    res.verdicts.push_back(std::move(v));
-  }
+  res.verdicts = judge->verdicts(trace);
   res.events = sched.deliveredCount();
   res.requests = requests;
   res.end = end;
