@@ -13,6 +13,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -50,6 +51,10 @@ cl::opt<std::string> scenarioName("scenario",
                                   cl::cat(optionCategory()));
 cl::opt<uint64_t> seed("seed", cl::desc("The scenario's random seed (default: its own, else 1)"),
                        cl::value_desc("N"), cl::sub(runCmd), cl::cat(optionCategory()));
+cl::opt<bool> plain("plain",
+                    cl::desc("Print the event lines even on a terminal, instead of the status "
+                             "view"),
+                    cl::sub(runCmd), cl::cat(optionCategory()));
 cl::opt<std::string> duration("duration", cl::desc("Stop after this long (e.g. 90s, 10m)"),
                               cl::value_desc("D"), cl::sub(runCmd), cl::cat(optionCategory()));
 
@@ -151,6 +156,7 @@ int runRun() {
   llvm::sys::fs::make_absolute(dir);
   opts.workDir = std::string(llvm::sys::path::parent_path(dir));
   opts.log = &llvm::outs();
+  opts.statusView = !plain && llvm::sys::Process::StandardOutIsDisplayed();
   std::vector<runtime::Verdict> verdicts;
   if (scenario)
     opts.verdicts = &verdicts;
@@ -169,7 +175,7 @@ int runRun() {
 
 CommandRegistration reg({&runCmd,
                          "run FILE [--time-scale X] [--ready-file PATH] [--admin-port N] "
-                         "[--port-map LB.LISTENER=PORT]... [--duration D] "
+                         "[--port-map LB.LISTENER=PORT]... [--duration D] [--plain] "
                          "[--scenario NAME [--seed N]]",
                          "bring the design up on 127.0.0.1; Ctrl-C stops it", runRun, 45});
 

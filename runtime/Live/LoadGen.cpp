@@ -25,13 +25,6 @@
 
 #include "llvm/ADT/StringRef.h"
 
-// g++ 12 takes the coroutine frame's own operator delete (Asio's
-// awaitable_frame_base pairs it with its operator new) for a mismatch when it
-// inlines a large coroutine: a false positive (GCC PR middle-end/109224).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 #include <map>
 #include <mutex>
 #include <string>

@@ -28,7 +28,7 @@ void World::launch(uint32_t slot, bool prewarmed) {
   assert(slot == instances.size() && "instances are launched in slot order");
   instances.push_back(in);
   if (!prewarmed)
-    sched.runAt(sched.now() + BootTime, {EvBoot, fi.id, 0});
+    sched.runAt(sched.now() + Ec2BootTime, {EvBoot, fi.id, 0});
 }
 
 unsigned World::cutRequests(uint32_t instance, uint32_t tg, int status) {

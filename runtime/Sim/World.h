@@ -35,8 +35,6 @@ enum EventKind : uint32_t {
 };
 static_assert(EvSample < FabricTimerBase, "the shell's timers are below the Fabric's");
 
-/// EC2 boot time of a launched instance.
-constexpr Duration BootTime = seconds(30);
 /// Timed expectations are judged at least this often.
 constexpr Duration SampleEvery = seconds(1);
 /// The load balancer's own processing time per request.
