@@ -406,6 +406,16 @@ TEST(GraphCli, ErrorsAreDrawnOnlyWhenAsked) {
   EXPECT_NE(marked.out.find("(!) 1 error, 2 warnings"), std::string::npos) << marked.out;
   EXPECT_NE(marked.out.find("(!) 1 error\""), std::string::npos) << marked.out;
   EXPECT_NE(marked.out.find("classDef error"), std::string::npos) << marked.out;
+  // The group's instances in each zone take its colour; the counts are said
+  // once, on the group.
+  size_t errorClass = marked.out.find("\n  class ", marked.out.find("classDef error"));
+  ASSERT_NE(errorClass, std::string::npos);
+  llvm::StringRef errorIds = llvm::StringRef(marked.out).substr(errorClass + 1).split('\n').first;
+  EXPECT_TRUE(errorIds.contains("part_web_asg_a,") && errorIds.endswith(" error")) << errorIds.str();
+  EXPECT_EQ(llvm::StringRef(marked.out).count("(!) 1 error, 2 warnings"), 1u) << marked.out;
+  EXPECT_EQ(llvm::StringRef(marked.out).count("(!) 1 error\""), 1u)
+      << "the target group's error, and no count on the group's parts\n"
+      << marked.out;
 
   // A clean design with a warning is drawn, exit 0, the warning on stderr.
   ProcessResult warned = runProcess(

@@ -467,6 +467,7 @@ private:
                              subnetCluster(&subnet), nullptr)
                          .id;
     g.nodes.back().origins.push_back(r.path.str());
+    partOwner.emplace(g.nodes.size() - 1, &r);
     partsOf[&r].push_back(std::move(id));
   }
 
@@ -527,7 +528,7 @@ private:
     int c = addCluster(ClusterKind::Vpc, "vpc", r.path, std::move(lines), -1, &r);
     if (detail() && reachesInternet(r))
       gatewayOf[&r] = addNode(NodeKind::InternetGateway, "igw", r.path,
-                              {"internet gateway", r.name.str()}, c, nullptr)
+                              {"internet gateway"}, c, nullptr)
                           .id;
   }
 
@@ -1256,9 +1257,14 @@ private:
           break;
     }
     for (size_t i = 0; i < g.nodes.size(); ++i)
-      addMarkLine(g.nodes[i].lines, g.nodes[i].mark, counts[i]);
+      if (!partOwner.count(i))
+        addMarkLine(g.nodes[i].lines, g.nodes[i].mark, counts[i]);
     for (size_t i = 0; i < g.clusters.size(); ++i)
       addMarkLine(g.clusters[i].lines, g.clusters[i].mark, counts[g.nodes.size() + i]);
+    // A part shows its resource's colour; the counts are on the resource.
+    for (const auto &[part, owner] : partOwner)
+      if (const Node *o = node(owner))
+        g.nodes[part].mark = o->mark;
   }
 
   /// Counts one diagnostic on every node and cluster that draws `path`.
@@ -1302,6 +1308,7 @@ private:
   /// The internet gateway node of a VPC; the parts of a resource in subnets.
   llvm::DenseMap<const Resource *, std::string> gatewayOf;
   llvm::DenseMap<const Resource *, std::vector<std::string>> partsOf;
+  std::map<size_t, const Resource *> partOwner; ///< Part node index -> its resource.
   llvm::DenseMap<const Resource *, std::vector<std::string>> membersOfGroup;
   bool membersFound = false;
   /// The edges from one node to another of one kind (any label), by index.
