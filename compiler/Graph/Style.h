@@ -2,13 +2,15 @@
 //
 // Private to Graph/: one table, so a kind looks the same in Mermaid and in
 // Graphviz. Colours follow the AWS icon families (networking purple,
-// compute orange, analytics blue-violet, databases blue).
+// compute orange, analytics blue-violet, databases teal).
 //
 //===----------------------------------------------------------------------===//
 #ifndef INFRAC_GRAPH_STYLE_H
 #define INFRAC_GRAPH_STYLE_H
 
 #include "Graph/Graph.h"
+
+#include <iterator>
 
 namespace infrac::graph::style {
 
@@ -19,6 +21,12 @@ struct KindStyle {
   const char *dotShape;
   const char *mermaidOpen, *mermaidClose;
 };
+
+/// How many kinds NodeKinds.def declares.
+inline constexpr unsigned NodeKindCount = 0
+#define NODE_KIND(Name, Legend) +1
+#include "Graph/NodeKinds.def"
+    ;
 
 inline const KindStyle &of(NodeKind kind) {
   static const KindStyle styles[] = {
@@ -43,6 +51,7 @@ inline const KindStyle &of(NodeKind kind) {
       {"storenodes", "#e0f7fa", "#00838f", "cylinder", "[(", ")]"},
       {"cidr", "#f5f5f5", "#757575", "note", "[/", "/]"},
   };
+  static_assert(std::size(styles) == NodeKindCount, "one style for each kind in NodeKinds.def");
   return styles[static_cast<unsigned>(kind)];
 }
 
