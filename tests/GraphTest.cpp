@@ -548,8 +548,10 @@ TEST(GraphLibrary, WhatRunsInSubnetsIsDrawnInThem) {
   EXPECT_EQ(findCluster(g, "subnet_public_a")->kind, graph::ClusterKind::PublicSubnet);
   EXPECT_EQ(g.clusters[findCluster(g, "subnet_public_a")->parent].id,
             "az_vpc_shop_ap_northeast_2a");
-  EXPECT_TRUE(hasLine(findCluster(g, "subnet_public_a")->lines, "0.0.0.0/0 → internet gateway"));
-  EXPECT_TRUE(hasLine(findCluster(g, "subnet_private_a")->lines, "no route to the internet"));
+  EXPECT_EQ(findCluster(g, "subnet_public_a")->lines,
+            (std::vector<std::string>{"public_a", "10.0.1.0/24", "public · 0.0.0.0/0 → IGW"}));
+  EXPECT_EQ(findCluster(g, "subnet_private_a")->lines,
+            (std::vector<std::string>{"private_a", "10.0.11.0/24", "private · local route only"}));
   // The internet gateway `build` creates, in the VPC, between the clients
   // and a node of the ALB in each public subnet it spans.
   EXPECT_EQ(clusterOf(g, "igw_shop"), "vpc_shop");

@@ -528,7 +528,7 @@ private:
     int c = addCluster(ClusterKind::Vpc, "vpc", r.path, std::move(lines), -1, &r);
     if (detail() && reachesInternet(r))
       gatewayOf[&r] = addNode(NodeKind::InternetGateway, "igw", r.path,
-                              {"internet gateway"}, c, nullptr)
+                              {"internet gateway (IGW)"}, c, nullptr)
                           .id;
   }
 
@@ -570,13 +570,10 @@ private:
     if (!detail())
       return;
     bool pub = r.getBool("public").value_or(false);
-    std::string range = r.getString("cidr").str();
-    std::vector<std::string> lines = {r.name.str(),
-                                      (range.empty() ? "" : range + " · ") +
-                                          (pub ? "public" : "private")};
     const Resource *vpc = r.getRef("vpc");
-    lines.push_back(pub && vpc && gatewayOf.count(vpc) ? "0.0.0.0/0 → internet gateway"
-                                                       : "no route to the internet");
+    std::string route = pub && vpc && gatewayOf.count(vpc) ? "0.0.0.0/0 → IGW" : "local route only";
+    std::vector<std::string> lines = {r.name.str(), r.getString("cidr").str(),
+                                      (pub ? "public · " : "private · ") + route};
     addCluster(pub ? ClusterKind::PublicSubnet : ClusterKind::PrivateSubnet, "subnet", r.path,
                std::move(lines), zoneCluster(r), &r);
   }

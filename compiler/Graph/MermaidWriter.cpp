@@ -54,6 +54,14 @@ std::string escape(llvm::StringRef s) {
   return out;
 }
 
+/// The lines of a label as one: "public_a · 10.0.1.0/24 · public".
+std::string join(llvm::ArrayRef<std::string> lines) {
+  std::string out;
+  for (size_t i = 0; i < lines.size(); ++i)
+    out += (i ? " · " : "") + lines[i];
+  return out;
+}
+
 std::string label(llvm::ArrayRef<std::string> lines) {
   std::string out = "\"";
   for (size_t i = 0; i < lines.size(); ++i)
@@ -92,7 +100,9 @@ private:
       if (g.clusters[c].parent != cluster)
         continue;
       indent(depth);
-      os << "subgraph " << g.clusters[c].id << "[" << label(g.clusters[c].lines) << "]\n";
+      // Mermaid draws a subgraph's title over its first row of nodes when it
+      // runs to several lines: one line it is.
+      os << "subgraph " << g.clusters[c].id << "[" << label({join(g.clusters[c].lines)}) << "]\n";
       // Mermaid lays out a subgraph that nothing outside links to on its own,
       // turned a quarter (TB inside LR and back); keep the diagram's direction.
       indent(depth + 1);

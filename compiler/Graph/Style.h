@@ -38,7 +38,7 @@ inline const KindStyle &of(NodeKind kind) {
       {"rule", "#f3e5f5", "#8e24aa", "box", "[", "]"},
       {"action", "#fce4ec", "#ad1457", "cds", ">", "]"},
       {"tg", "#bbdefb", "#1565c0", "tab", "[[", "]]"},
-      {"asg", "#ffe0b2", "#e65100", "box3d", "[/", "\\]"},
+      {"asg", "#ffe0b2", "#e65100", "box3d", "[", "]"},
       {"instances", "#fff3e0", "#e65100", "box3d", "(", ")"},
       {"target", "#fff3e0", "#ef6c00", "box", "[", "]"},
       {"emrcluster", "#d1c4e9", "#4527a0", "component", "[/", "\\]"},
