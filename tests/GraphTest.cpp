@@ -411,7 +411,8 @@ TEST(GraphCli, ErrorsAreDrawnOnlyWhenAsked) {
   size_t errorClass = marked.out.find("\n  class ", marked.out.find("classDef error"));
   ASSERT_NE(errorClass, std::string::npos);
   llvm::StringRef errorIds = llvm::StringRef(marked.out).substr(errorClass + 1).split('\n').first;
-  EXPECT_TRUE(errorIds.contains("part_web_asg_a,") && errorIds.endswith(" error")) << errorIds.str();
+  EXPECT_TRUE(errorIds.contains("part_web_asg_a,") && errorIds.endswith(" error"))
+      << errorIds.str();
   EXPECT_EQ(llvm::StringRef(marked.out).count("(!) 1 error, 2 warnings"), 1u) << marked.out;
   EXPECT_EQ(llvm::StringRef(marked.out).count("(!) 1 error\""), 1u)
       << "the target group's error, and no count on the group's parts\n"

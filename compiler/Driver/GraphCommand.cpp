@@ -116,7 +116,8 @@ int runGraph() {
   if (dpi.getNumOccurrences() && format != Format::Png)
     return fail("--dpi sets the resolution of a PNG; add --format=png");
   if (dpi.getNumOccurrences() && (dpi < 36 || dpi > 1200))
-    return fail("--dpi=" + llvm::Twine(dpi) + " is out of range; give 36..1200 (300 prints sharply)");
+    return fail("--dpi=" + llvm::Twine(dpi) +
+                " is out of range; give 36..1200 (300 prints sharply)");
   auto fe = runFrontEnd(options);
   if (fe->status)
     return fe->status;

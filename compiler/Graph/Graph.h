@@ -38,7 +38,14 @@ enum class NodeKind : unsigned char {
 /// The legend's words for a kind ("load balancer").
 llvm::StringRef legendName(NodeKind kind);
 
-enum class ClusterKind : unsigned char { Vpc, Zone, PublicSubnet, PrivateSubnet, Emr, Coordination };
+enum class ClusterKind : unsigned char {
+  Vpc,
+  Zone,
+  PublicSubnet,
+  PrivateSubnet,
+  Emr,
+  Coordination
+};
 
 /// What an edge means, which fixes its line style.
 enum class EdgeKind : unsigned char {

@@ -788,7 +788,8 @@ private:
     }
     // An EMR cluster runs in one subnet (so one zone): drawn inside it.
     std::vector<const Resource *> subnets = subnetsOf(r);
-    int parent = !subnets.empty() && subnetCluster(subnets[0]) >= 0 ? subnetCluster(subnets[0]) : vpc;
+    int parent =
+        !subnets.empty() && subnetCluster(subnets[0]) >= 0 ? subnetCluster(subnets[0]) : vpc;
     int c = addCluster(ClusterKind::Emr, "emr", r.path,
                        {"EMR " + r.name.str() + " · " + release, apps}, parent, &r);
     for (const Resource *gr : groups) {
@@ -870,7 +871,8 @@ private:
         continue;
       std::vector<std::string> numbers;
       int64_t v = 0, o = 0;
-      for (int64_t n = static_cast<int64_t>(j); n < voters + observers; n += static_cast<int64_t>(k)) {
+      for (int64_t n = static_cast<int64_t>(j); n < voters + observers;
+           n += static_cast<int64_t>(k)) {
         numbers.push_back(std::to_string(n + 1));
         (n < voters ? v : o)++;
       }
@@ -879,9 +881,9 @@ private:
       std::string roles = count(v, "voter", "voters");
       if (o)
         roles += " + " + count(o, "observer", "observers");
-      std::vector<std::string> lines = {r.name.str() + " " + (numbers.size() == 1 ? "server " : "servers ") +
-                                            join(numbers, ", "),
-                                        roles};
+      std::vector<std::string> lines = {
+          r.name.str() + " " + (numbers.size() == 1 ? "server " : "servers ") + join(numbers, ", "),
+          roles};
       int64_t inZone = votersPerZone[subnets[j]->getString("zone").str()];
       if (inZone >= voters / 2 + 1)
         lines.push_back("(!) " + std::to_string(inZone) + " of " + std::to_string(voters) +
