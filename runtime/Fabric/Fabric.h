@@ -72,8 +72,10 @@ public:
   /// Requests in flight on the instance.
   virtual unsigned inFlight(uint32_t instance) = 0;
   /// The instance no longer runs (crashed, stopped, terminated, reclaimed):
-  /// whatever ran there is stopped.
-  virtual void terminate(uint32_t instance) = 0;
+  /// whatever ran there is stopped; `abrupt` when it crashed or its zone was
+  /// lost (nothing there gets to say goodbye: a ZooKeeper session then
+  /// expires rather than closes).
+  virtual void terminate(uint32_t instance, bool abrupt) = 0;
   /// What the instance did since the last call (the metric tick).
   virtual InstanceSample sample(uint32_t instance) = 0;
   /// The app's failHealth or slowBy changed (fail_health, restore_health,

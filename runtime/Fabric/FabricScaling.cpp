@@ -73,7 +73,7 @@ void Fabric::crash(uint32_t id, StringRef why) {
     return;
   in->running = false;
   in->stopping = false;
-  host.terminate(id);
+  host.terminate(id, /*abrupt=*/true);
   trace.note("ec2", instanceName(id) + " " + why.str());
   // Requests in flight on it are cut: the load balancer answers 502.
   cut(id, NoIndex, 502, "the instance went away");
@@ -103,7 +103,7 @@ void Fabric::instanceStopped(uint32_t id) {
     return;
   in->stopping = false;
   in->running = false;
-  host.terminate(id);
+  host.terminate(id, /*abrupt=*/false);
   trace.note("ec2", instanceName(id) + " stopped");
   clusters->instanceDown(id);
   if (in->asg != NoIndex) {
@@ -175,7 +175,7 @@ void Fabric::apply(uint32_t a, std::vector<AsgCommand> &cmds) {
           targetsGone(c.instance);
           clusters->instanceDown(c.instance);
         }
-        host.terminate(c.instance);
+        host.terminate(c.instance, /*abrupt=*/false);
       }
       g.scaler->onTerminated(sched.now(), c.instance, more);
       break;

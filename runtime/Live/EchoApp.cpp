@@ -17,6 +17,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "EchoZk.h"
+
 #include <utility>
 
 #include <boost/asio.hpp>
@@ -63,6 +65,8 @@ struct App {
   uint64_t served = 0;
   uint64_t rng = 88172645463325252ull;
   double cpuUtilization = 0; ///< Percent of one core, last second.
+  /// With ZK_CONNECT: its election and registration, for real (EchoZk.h).
+  std::unique_ptr<infrac::live::ZkMember> zk;
 
   double random01() {
     rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
@@ -110,6 +114,13 @@ std::string controlState(const App &app) {
   o["served"] = int64_t(app.served);
   o["cpu_utilization"] = app.cpuUtilization;
   o["health_path"] = app.healthPath;
+  if (app.zk) {
+    infrac::live::ZkMemberState z = app.zk->state();
+    o["zk"] = llvm::json::Object{{"connected", z.connected},
+                                 {"leading", z.leading},
+                                 {"znode", z.znode},
+                                 {"sessions", int64_t(z.sessions)}};
+  }
   return json(llvm::json::Value(std::move(o)));
 }
 
@@ -288,7 +299,8 @@ int usage() {
                "[--zone Z]\n"
                "                   [--health-path P] [--latency-ms X] [--error-rate F] "
                "[--cpu-ms X] [--fail-health]\n"
-               "environment: PORT, CONTROL_PORT, INSTANCE_ID, GROUP, AZ, HEALTH_PATH, PORT_<n>\n");
+               "environment: PORT, CONTROL_PORT, INSTANCE_ID, GROUP, AZ, HEALTH_PATH, PORT_<n>,\n"
+               "  ZK_CONNECT, ZK_ELECTION_PATH, ZK_REGISTRY_PATH, ZK_SESSION_TIMEOUT_MS\n");
   return 2;
 }
 
@@ -404,6 +416,18 @@ int main(int argc, char **argv) {
   for (auto &a : extra)
     asio::co_spawn(io, acceptLoop(app, *a, false), [](std::exception_ptr) {});
   asio::co_spawn(io, cpuSampler(app), [](std::exception_ptr) {});
+  if (const char *connect = env("ZK_CONNECT")) {
+    infrac::live::ZkMemberConfig z;
+    z.connect = connect;
+    z.id = app.instance;
+    if (const char *v = env("ZK_ELECTION_PATH"))
+      z.electionPath = v;
+    if (const char *v = env("ZK_REGISTRY_PATH"))
+      z.registryPath = v;
+    if (const char *v = env("ZK_SESSION_TIMEOUT_MS"))
+      z.sessionTimeoutMs = std::max(100, std::atoi(v));
+    app.zk = std::make_unique<infrac::live::ZkMember>(std::move(z));
+  }
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const error_code &, int) { io.stop(); });
   std::printf("infrac-echo: %s serving http://127.0.0.1:%u control http://127.0.0.1:%u\n",
@@ -418,5 +442,7 @@ int main(int argc, char **argv) {
       // An allocation failure in a handler: keep serving.
     }
   }
+  if (app.zk)
+    app.zk->stop(); // Closes its session: its znodes go at once.
   return 0;
 }

@@ -15,6 +15,7 @@
 #include "Live/DataPlane.h"
 #include "Live/LoadGen.h"
 #include "Live/StatusView.h"
+#include "Live/ZkServer.h"
 
 // g++ 12 needs <utility> before Asio's coroutine headers.
 #include <utility>
@@ -180,7 +181,7 @@ public:
   void probe(uint32_t tg, uint32_t index, uint32_t instance) override;
   void stopWhenIdle(uint32_t instance) override;
   unsigned inFlight(uint32_t instance) override;
-  void terminate(uint32_t instance) override;
+  void terminate(uint32_t instance, bool abrupt) override;
   InstanceSample sample(uint32_t instance) override;
   void knobsChanged(uint32_t instance) override;
 
@@ -205,6 +206,7 @@ private:
     }
     bool exited = false, stopping = false;
     double cpu = 2;
+    bool leading = false; ///< The echo app's election says it leads.
   };
   struct ListenerRt {
     uint32_t lb = 0, listener = 0;
@@ -232,6 +234,16 @@ private:
                                                       std::string body);
   /// Every second: the echo instances' CPU figures, for the metric tick.
   asio::awaitable<void> pollCpu();
+  /// Whether instances of group `asg` are members of election `e` of
+  /// ensemble `z` (or, `service`, registered with service `e`).
+  bool memberOf(uint32_t asg, uint32_t z, uint32_t e, bool service) const;
+  /// The elections' leaders from the members' reports.
+  void updateLeaders();
+  /// The live answer for metrics of the embedded ensembles; nullopt for others.
+  std::optional<double> coordinationMetric(const Operand &o, std::string &shown) const;
+  /// An action naming an election's leader acts on the instance that leads.
+  ActionPlan resolveLeaders(ActionPlan a) const;
+  llvm::json::Array coordinationJson() const;
   asio::awaitable<void> admin(tcp::acceptor acceptor);
   asio::awaitable<void> adminSession(tcp::socket socket);
   std::string status();
@@ -279,6 +291,15 @@ private:
   uint64_t cookieKey = 0;
   bool ready = false, stopping = false;
   std::vector<std::unique_ptr<LoadGenerator>> loads; ///< The scenario's, by its loads' order.
+  /// The embedded ZooKeeper ensembles, by the plan's ensembles.
+  std::vector<std::unique_ptr<ZkEnsembleServer>> zks;
+  /// Per ensemble and election: who leads now (as its members say), who led
+  /// last, and how often the leader changed.
+  struct ElectionRt {
+    uint32_t leader = ~0u, last = ~0u;
+    int64_t changes = 0;
+  };
+  std::vector<std::vector<ElectionRt>> elections;
   std::unique_ptr<Judge> judge;
   Instant zero = 0; ///< The scenario's 0 s on the runtime's clock.
   bool scenarioOver = false;
@@ -320,6 +341,29 @@ void LiveRuntime::spawn(Proc &p, const AsgPlan &g, const InstanceRt &fi) {
   env.push_back("AZ=" + plan.zones[fi.zone]);
   if (!g.app.healthPath.empty())
     env.push_back("HEALTH_PATH=" + g.app.healthPath);
+  // A member of an election or a service of an embedded ensemble: where it is.
+  for (uint32_t z = 0; z < zks.size(); ++z) {
+    const CoordinationConfig &c = plan.ensembles[z].config;
+    bool member = false;
+    for (uint32_t e = 0; e < c.elections.size(); ++e)
+      if (memberOf(fi.asg, z, e, false) && !member) {
+        env.push_back("ZK_ELECTION_PATH=" + c.elections[e].path);
+        member = true;
+      }
+    bool registered = false;
+    for (uint32_t e = 0; e < c.services.size(); ++e)
+      if (memberOf(fi.asg, z, e, true) && !registered) {
+        env.push_back("ZK_REGISTRY_PATH=" + c.services[e].path);
+        registered = true;
+      }
+    if (member || registered) {
+      env.push_back("ZK_CONNECT=" + zks[z]->connectString());
+      env.push_back("ZK_SESSION_TIMEOUT_MS=" +
+                    std::to_string(std::max<int64_t>(1, sched.real(c.sessionTimeout) /
+                                                            std::chrono::milliseconds(1))));
+      break; // One ensemble per instance.
+    }
+  }
   std::vector<std::string> args;
   if (g.app.kind == AppPlan::Command) {
     args = {"/bin/sh", "-c", "exec " + g.app.command};
@@ -408,11 +452,15 @@ asio::awaitable<void> LiveRuntime::waitUntilUp(uint32_t id, uint16_t port) {
   trace.note("ec2", Fabric::instanceName(id) + " did not listen on its port within 30 s");
 }
 
-void LiveRuntime::terminate(uint32_t id) {
+void LiveRuntime::terminate(uint32_t id, bool abrupt) {
   Proc *p = proc(id);
   if (!p || p->pid <= 0 || p->exited || p->stopping)
     return;
   p->stopping = true;
+  if (abrupt) { // A crash: no shutdown at all.
+    ::kill(-p->pid, SIGKILL);
+    return;
+  }
   ::kill(-p->pid, SIGTERM);
   // SIGKILL after a grace period if it is still there.
   auto t = std::make_shared<asio::steady_timer>(ctl, std::chrono::seconds(3));
@@ -553,19 +601,138 @@ asio::awaitable<void> LiveRuntime::pollCpu() {
         continue;
       auto v = llvm::json::parse(*body);
       std::optional<double> cpu;
-      if (v && v->getAsObject())
-        if (auto c = v->getAsObject()->getNumber("cpu_utilization"))
+      bool leading = false;
+      if (const llvm::json::Object *o = v ? v->getAsObject() : nullptr) {
+        if (auto c = o->getNumber("cpu_utilization"))
           cpu = *c;
+        if (const llvm::json::Object *z = o->getObject("zk"))
+          leading = z->getBoolean("leading").getValueOr(false);
+      }
       if (!v)
         llvm::consumeError(v.takeError());
       std::lock_guard<std::recursive_mutex> g(mu);
-      if (Proc *p = proc(id); p && cpu)
+      if (Proc *p = proc(id); p && cpu) {
         p->cpu = *cpu;
+        p->leading = leading;
+      }
     }
-    t.expires_after(std::chrono::seconds(1));
+    {
+      std::lock_guard<std::recursive_mutex> g(mu);
+      updateLeaders();
+    }
+    // Once a second, or a scenario second when elections are watched.
+    t.expires_after(zks.empty() ? std::chrono::seconds(1)
+                                : std::clamp<Clock::duration>(sched.real(seconds(1)),
+                                                              std::chrono::milliseconds(50),
+                                                              std::chrono::seconds(1)));
     error_code ec;
     co_await t.async_wait(ec_(ec));
   }
+}
+
+bool LiveRuntime::memberOf(uint32_t asg, uint32_t z, uint32_t e, bool service) const {
+  const EnsemblePlan &ep = plan.ensembles[z];
+  const MemberSource &m = service ? ep.serviceMembers[e] : ep.electionMembers[e];
+  return m.kind == MemberSource::Asg && m.index == asg;
+}
+
+void LiveRuntime::updateLeaders() {
+  for (uint32_t z = 0; z < elections.size(); ++z)
+    for (uint32_t e = 0; e < elections[z].size(); ++e) {
+      ElectionRt &el = elections[z][e];
+      uint32_t now = ~0u;
+      for (const Proc &p : procs) {
+        const InstanceRt *in = fabric->instance(p.id);
+        if (in && p.leading && !p.exited && memberOf(in->asg, z, e, false)) {
+          now = p.id;
+          break;
+        }
+      }
+      if (now == el.leader)
+        continue;
+      const std::string &name = plan.ensembles[z].config.elections[e].name;
+      if (now == ~0u) {
+        trace.note(plan.ensembles[z].config.name, name + ": no member leads");
+      } else {
+        if (el.last != ~0u && el.last != now)
+          ++el.changes;
+        el.last = now;
+        trace.note(plan.ensembles[z].config.name,
+                   name + ": " + Fabric::instanceName(now) + " leads (its own report)");
+      }
+      el.leader = now;
+    }
+}
+
+std::optional<double> LiveRuntime::coordinationMetric(const Operand &o, std::string &shown) const {
+  if (o.kind != Operand::Metric || zks.empty())
+    return std::nullopt;
+  uint32_t z = o.object.index;
+  if (o.object.kind == ObjectRef::Election && z < elections.size() &&
+      o.object.sub < elections[z].size()) {
+    const ElectionRt &el = elections[z][o.object.sub];
+    if (o.metric == MetricId::Leader) {
+      shown = o.shown + " was " +
+              (el.leader == ~0u ? std::string("false: no member leads")
+                                : "true: " + Fabric::instanceName(el.leader) + " leads");
+      return el.leader != ~0u;
+    }
+    if (o.metric == MetricId::LeaderChanges) {
+      shown = o.shown + " was " + std::to_string(el.changes);
+      return double(el.changes);
+    }
+  }
+  if (o.object.kind == ObjectRef::Ensemble && z < zks.size() && o.metric == MetricId::Leader) {
+    int leader = zks[z]->status().leader;
+    shown = o.shown + " was " +
+            (leader < 0 ? std::string("false: no quorum, or electing")
+                        : "true: server " + std::to_string(leader) + " leads");
+    return leader >= 0;
+  }
+  return std::nullopt;
+}
+
+ActionPlan LiveRuntime::resolveLeaders(ActionPlan a) const {
+  for (TargetRef &r : a.targets)
+    if (r.kind == TargetRef::ElectionLeader && r.object < elections.size() &&
+        uint32_t(r.index) < elections[r.object].size()) {
+      uint32_t leader = elections[r.object][r.index].leader;
+      r.text += leader == ~0u ? " (nobody leads)" : " (" + Fabric::instanceName(leader) + ")";
+      r.kind = TargetRef::InstanceId;
+      r.object = leader; // ~0u: no such instance, said so by the Fabric.
+    }
+  return a;
+}
+
+llvm::json::Array LiveRuntime::coordinationJson() const {
+  llvm::json::Array out;
+  for (uint32_t z = 0; z < zks.size(); ++z) {
+    const CoordinationConfig &c = plan.ensembles[z].config;
+    llvm::json::Array servers, els;
+    for (uint16_t port : zks[z]->ports())
+      servers.push_back("127.0.0.1:" + std::to_string(port));
+    for (uint32_t e = 0; e < c.elections.size(); ++e) {
+      llvm::json::Array members;
+      for (const Proc &p : procs) {
+        const InstanceRt *in = fabric->instance(p.id);
+        if (in && in->running && memberOf(in->asg, z, e, false))
+          members.push_back(Fabric::instanceName(p.id));
+      }
+      uint32_t leader = elections[z][e].leader;
+      els.push_back(llvm::json::Object{
+          {"name", c.elections[e].name},
+          {"path", c.elections[e].path},
+          {"leader", leader == ~0u ? llvm::json::Value(nullptr)
+                                   : llvm::json::Value(Fabric::instanceName(leader))},
+          {"leader_changes", elections[z][e].changes},
+          {"members", std::move(members)}});
+    }
+    out.push_back(llvm::json::Object{{"name", c.name},
+                                     {"servers", std::move(servers)},
+                                     {"connect", zks[z]->connectString()},
+                                     {"elections", std::move(els)}});
+  }
+  return out;
 }
 
 InstanceSample LiveRuntime::sample(uint32_t instance) {
@@ -854,6 +1021,8 @@ void LiveRuntime::startScenario() {
                              fmtDuration(sc.end) + " from now (seed " +
                              std::to_string(sc.seed) + ")");
   judge = std::make_unique<Judge>(sc, *fabric, [this](const Operand &o, std::string &shown) {
+    if (std::optional<double> v = coordinationMetric(o, shown))
+      return v;
     return Judge::servedBy(
         o, *plan.scenario,
         [this](size_t load, uint32_t client) { return loads[load]->lastInstance(client); },
@@ -901,7 +1070,7 @@ void LiveRuntime::playEvent(const EventPlan &ev) {
   trace.note("scenario", ev.text);
   for (const ActionPlan &a : ev.actions) {
     if (a.kind != ActionKind::Rate) {
-      fabric->act(a);
+      fabric->act(resolveLeaders(a));
       continue;
     }
     for (size_t i = 0; i < loads.size(); ++i) {
@@ -1106,7 +1275,8 @@ std::string LiveRuntime::status() {
                                  {"admin", "http://127.0.0.1:" + std::to_string(adminPort)},
                                  {"load_balancers", std::move(lbs)},
                                  {"target_groups", std::move(tgs)},
-                                 {"groups", std::move(groups)}});
+                                 {"groups", std::move(groups)},
+                                 {"coordination", coordinationJson()}});
 }
 
 std::string LiveRuntime::actOn(llvm::StringRef body, unsigned &code) {
@@ -1165,7 +1335,7 @@ std::string LiveRuntime::actOn(llvm::StringRef body, unsigned &code) {
   std::lock_guard<std::recursive_mutex> g(mu);
   trace.note("admin", std::string(actionName(a.kind)) + " " +
                           (a.targets.empty() ? std::string() : a.targets[0].text));
-  fabric->act(a);
+  fabric->act(resolveLeaders(a));
   code = 200;
   return json(llvm::json::Object{{"ok", true}});
 }
@@ -1278,7 +1448,8 @@ void LiveRuntime::writeReadyFile() {
       {"pid", int64_t(::getpid())},
       {"admin", "http://127.0.0.1:" + std::to_string(adminPort)},
       {"listeners", std::move(ls)},
-      {"instances", std::move(is)}});
+      {"instances", std::move(is)},
+      {"coordination", coordinationJson()}});
   std::string tmp = opts.readyFile + ".tmp";
   {
     std::error_code ec;
@@ -1328,6 +1499,8 @@ void LiveRuntime::stop() {
     }
     ::usleep(10000);
   }
+  for (auto &z : zks) // After the members, which close their sessions.
+    z->stop();
   if (dp)
     dp->shutdown();
   ctl.stop();
@@ -1340,6 +1513,22 @@ int LiveRuntime::run() {
     return 2;
   }
   dp = std::move(*plane);
+  // The embedded ZooKeeper ensembles, one port per server, at the design's
+  // tick (scaled): the instances' election and registration run on them.
+  for (const EnsemblePlan &ep : plan.ensembles) {
+    ZkServerOptions zo;
+    zo.servers = ep.config.servers;
+    zo.tick = std::max<Duration>(millis(2), Duration(double(ep.config.tick) / opts.timeScale));
+    auto z = ZkEnsembleServer::start(zo);
+    if (!z) {
+      llvm::errs() << "infrac run: cannot start the coordination service '" << ep.config.name
+                   << "': " << llvm::toString(z.takeError()) << "\n";
+      dp->shutdown();
+      return 2;
+    }
+    zks.push_back(std::move(*z));
+    elections.emplace_back(ep.config.elections.size());
+  }
   FabricOptions fo;
   fo.prewarm = false;
   fabric = std::make_unique<Fabric>(plan, sched, *this, trace, rng, fo);
@@ -1410,6 +1599,9 @@ int LiveRuntime::run() {
     os << "listener " << lb.name << "." << lb.listeners[l.listener].name << " (port "
        << lb.listeners[l.listener].port << "): " << l.url << "\n";
   }
+  for (uint32_t z = 0; z < zks.size(); ++z)
+    os << "coordination " << plan.ensembles[z].config.name << ": " << zks[z]->connectString()
+       << " (ZooKeeper protocol)\n";
   os << "admin: http://127.0.0.1:" << adminPort << "/v1/status\n";
   os.flush();
 

@@ -95,7 +95,7 @@ public:
   void probe(uint32_t tg, uint32_t index, uint32_t instance) override;
   void stopWhenIdle(uint32_t instance) override;
   unsigned inFlight(uint32_t instance) override;
-  void terminate(uint32_t instance) override {}
+  void terminate(uint32_t instance, bool abrupt) override {}
   InstanceSample sample(uint32_t instance) override;
 
 private:

@@ -359,5 +359,85 @@ class RunNlbTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 0)
 
 
+class RunZkTest(unittest.TestCase):
+    """The ZooKeeper example: the embedded ensemble speaks ZooKeeper's protocol
+    (kazoo reads it), the echo instances run the election as real clients,
+    and a killed leader's session expires and the next member takes over."""
+
+    def test_the_instances_elect_through_the_embedded_ensemble(self):
+        from kazoo.client import KazooClient
+        d = tempfile.mkdtemp(prefix="infrac-run-zk-")
+        ready = os.path.join(d, "ready.json")
+        log = open(os.path.join(d, "run.log"), "w+")
+        proc = subprocess.Popen(
+            [INFRAC, "run", os.path.join(SOURCE, "examples/zk_election.infra"), "--time-scale",
+             "10", "--ready-file", ready],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        zk = None
+
+        def status():
+            s, _, body = request(info["admin"], "/v1/status")
+            return json.loads(body)["coordination"][0]["elections"][0]
+
+        def wait_for(what, check, seconds=20):
+            deadline = time.time() + seconds
+            while time.time() < deadline:
+                e = status()
+                if check(e):
+                    return e
+                time.sleep(0.05)
+            self.fail(what + ": " + json.dumps(status()))
+
+        try:
+            deadline = time.time() + 40
+            while not os.path.exists(ready):
+                log.flush()
+                log.seek(0)
+                self.assertTrue(proc.poll() is None and time.time() < deadline,
+                                "infrac run did not get ready:\n" + log.read())
+                time.sleep(0.05)
+            with open(ready) as f:
+                info = json.load(f)
+            coord = info["coordination"][0]
+            self.assertEqual(coord["name"], "zk")
+            self.assertEqual(len(coord["servers"]), 3)
+            zk = KazooClient(hosts=coord["connect"], timeout=10)
+            zk.start(timeout=10)
+            e = wait_for("a leader", lambda e: e["leader"] is not None)
+            # Every member holds an ephemeral sequential znode with its id.
+            kids = sorted(zk.get_children("/election/scheduler"))
+            self.assertEqual(len(kids), 3, kids)
+            owners = [zk.get("/election/scheduler/" + k)[0].decode() for k in kids]
+            self.assertEqual(sorted(owners), sorted(e["members"]))
+            self.assertEqual(owners[0], e["leader"])  # The lowest leads.
+            self.assertEqual(sorted(zk.get_children("/services/workers")), sorted(e["members"]))
+            # Kill the leader: its znode stays until its session expires, then the next leads.
+            old = e["leader"]
+            s, _, body = request(info["admin"], "/v1/actions", method="POST",
+                                 body=json.dumps({"action": "kill", "target": old}))
+            self.assertEqual(s, 200, body)
+            killed = time.time()
+            e = wait_for("a new leader", lambda e: e["leader"] not in (None, old))
+            took = time.time() - killed
+            self.assertEqual(e["leader"], owners[1], (owners, e))
+            # Session timeout 6 s at --time-scale 10: not before 0.6 s.
+            self.assertGreater(took, 0.5, "the new leader came before the session expired")
+            self.assertNotIn(kids[0], zk.get_children("/election/scheduler"))
+            self.assertEqual(e["leader_changes"], 1)
+        finally:
+            if zk:
+                zk.stop()
+                zk.close()
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+        log.close()
+        self.assertEqual(proc.returncode, 0)
+
+
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], "-v"])
