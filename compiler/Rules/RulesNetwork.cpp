@@ -511,24 +511,31 @@ std::vector<StringRef> trafficProtocols(const Resource &tg) {
   return {"tcp"};
 }
 
+/// Does one of the rules (ingress or egress) cover `protocol` on `port` for a
+/// peer `peerMatches` accepts? A rule of protocol all covers every protocol
+/// and port.
+bool anyRuleAllows(const std::vector<const Resource *> &rules, StringRef protocol, int64_t port,
+                   llvm::function_ref<bool(const Value &)> peerMatches) {
+  for (const Resource *rule : rules) {
+    StringRef p = rule->getEnum("protocol");
+    auto [lo, hi] = portRange(*rule);
+    if ((p != "all" && p != protocol) || port < lo || port > hi)
+      continue;
+    bool ok = false;
+    forEachPeer(*rule, [&](const Value &peer) { ok |= peerMatches(peer); });
+    if (ok)
+      return true;
+  }
+  return false;
+}
+
 /// Does one of the groups admit a peer (as `peerMatches` decides) over
-/// `protocol` on `port`? A rule of protocol all admits every protocol and port.
+/// `protocol` on `port`?
 bool admits(const std::vector<const Resource *> &groups, StringRef protocol, int64_t port,
             llvm::function_ref<bool(const Value &)> peerMatches) {
-  for (const Resource *sg : groups)
-    for (const Resource *in : sg->childrenOf("ingress")) {
-      StringRef p = in->getEnum("protocol");
-      if (p != "all" && p != protocol)
-        continue;
-      auto [lo, hi] = portRange(*in);
-      if (port < lo || port > hi)
-        continue;
-      bool ok = false;
-      forEachPeer(*in, [&](const Value &peer) { ok |= peerMatches(peer); });
-      if (ok)
-        return true;
-    }
-  return false;
+  return std::any_of(groups.begin(), groups.end(), [&](const Resource *sg) {
+    return anyRuleAllows(sg->childrenOf("ingress"), protocol, port, peerMatches);
+  });
 }
 
 std::vector<const Resource *> refsOf(const Resource &r, StringRef attr) {
@@ -827,22 +834,10 @@ public:
 /// everything out (AWS's default rule); with some, only what they name.
 bool egressAllows(const std::vector<const Resource *> &groups, StringRef protocol, int64_t port,
                   llvm::function_ref<bool(const Value &)> peerMatches) {
-  for (const Resource *sg : groups) {
+  return std::any_of(groups.begin(), groups.end(), [&](const Resource *sg) {
     auto rules = sg->childrenOf("egress");
-    if (rules.empty())
-      return true;
-    for (const Resource *out : rules) {
-      StringRef p = out->getEnum("protocol");
-      auto [lo, hi] = portRange(*out);
-      if ((p != "all" && p != protocol) || port < lo || port > hi)
-        continue;
-      bool ok = false;
-      forEachPeer(*out, [&](const Value &peer) { ok |= peerMatches(peer); });
-      if (ok)
-        return true;
-    }
-  }
-  return false;
+    return rules.empty() || anyRuleAllows(rules, protocol, port, peerMatches);
+  });
 }
 
 class LoadBalancerEgress final : public Rule {
