@@ -4,25 +4,24 @@
 // tests/golden/cfn/*.infra; their templates are tests/golden/cfn/<name>.template
 // .json and .yaml (INFRAC_UPDATE_GOLDENS=1 rewrites them; review the diff).
 // Each template must then pass the real cfn-lint with no errors and only the
-// warnings justified below, and the check of every resource type, property and
-// primitive type against npm @aws-cdk/cfnspec (tests/cfn-tools/check-spec.js).
+// warnings justified in CfnTools.cpp, and the check of every resource type,
+// property and primitive type against npm @aws-cdk/cfnspec
+// (tests/cfn-tools/check-spec.js).
 // scripts/setup-cfn-tools.sh installs node, the specification and cfn-lint.
 //
 //===----------------------------------------------------------------------===//
 
+#include "CfnTools.h"
 #include "Emit/CloudFormation.h"
 #include "TestSupport.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <map>
 #include <set>
 
 using namespace infrac;
@@ -31,15 +30,6 @@ using namespace infrac::test;
 namespace {
 
 const std::string bin = INFRAC_BINARY;
-
-/// cfn-lint warnings the templates may carry, each with the reason.
-const std::map<std::string, std::string> allowedCfnLintWarnings = {
-    // A design names its availability zones ("ap-northeast-2a"): subnets, the
-    // coordination servers' fixed addresses and the rules about zones (ALB
-    // subnets in two zones, a quorum across zones) depend on them, so the
-    // template keeps them rather than picking zones with Fn::GetAZs.
-    {"W3010", "availability zones are the design's own"},
-};
 
 /// A temporary directory removed at the end of the test.
 struct TempDir {
@@ -60,21 +50,6 @@ std::vector<std::string> designs() {
 std::string goldenBase(const std::string &design) {
   return sourceDir() + "/tests/golden/cfn/" + stem(design) + ".template";
 }
-
-/// A tool of the test set-up: $ENV, else PATH, else ~/.local/bin (pip --user
-/// and pipx). Empty when missing.
-std::string findTool(const char *name, const char *envVar) {
-  if (const char *fromEnv = std::getenv(envVar); fromEnv && *fromEnv)
-    return fromEnv;
-  if (auto p = llvm::sys::findProgramByName(name))
-    return *p;
-  if (const char *home = std::getenv("HOME"))
-    if (auto p = llvm::sys::findProgramByName(name, {std::string(home) + "/.local/bin"}))
-      return *p;
-  return "";
-}
-
-const char *setupHint = "; run 'bash scripts/setup-cfn-tools.sh'";
 
 /// Builds every design into `dir` (JSON and YAML); returns the file names.
 std::vector<std::string> buildAll(const std::string &dir) {
@@ -141,48 +116,8 @@ TEST(BuildTest, EveryDesignHasGoldens) {
 // cfn-lint
 //===----------------------------------------------------------------------===//
 
-struct LintFinding {
-  std::string file, rule, message;
-};
-
-/// Runs cfn-lint on `files` for `region`; findings of the parseable format
-/// ("file:line:col:line:col:RULE:message").
-std::vector<LintFinding> cfnLint(const std::string &cfnLintPath, const std::string &region,
-                                 const std::vector<std::string> &files, int *exitCode) {
-  std::vector<std::string> args = {cfnLintPath, "--format", "parseable",
-                                   "--regions", region,     "--template"};
-  args.insert(args.end(), files.begin(), files.end());
-  ProcessResult r = runProcess(args);
-  *exitCode = r.exitCode;
-  std::vector<LintFinding> out;
-  llvm::SmallVector<llvm::StringRef, 0> lines;
-  llvm::StringRef(r.out).split(lines, '\n', -1, false);
-  for (llvm::StringRef line : lines) {
-    llvm::SmallVector<llvm::StringRef, 7> parts;
-    line.split(parts, ':', 6);
-    if (parts.size() == 7)
-      out.push_back({parts[0].str(), parts[5].str(), parts[6].str()});
-    else
-      out.push_back({"?", "?", line.str()});
-  }
-  if (!r.err.empty() && out.empty() && r.exitCode != 0)
-    out.push_back({"?", "?", r.err});
-  return out;
-}
-
-/// The region a design is in: that of its first zone ("eu-west-2a").
-std::string regionOfDesign(const std::string &design) {
-  std::string text = readFile(design);
-  size_t at = 0;
-  while ((at = text.find("zone = \"", at)) != std::string::npos && at > 0 &&
-         llvm::isAlpha(text[at - 1]))
-    ++at; // "timezone = ..."
-  if (at == std::string::npos)
-    return "us-east-1";
-  at += 8;
-  size_t end = text.find('"', at);
-  return text.substr(at, end - at - 1);
-}
+/// The region a design is in.
+std::string regionOfDesign(const std::string &design) { return regionOfText(readFile(design)); }
 
 std::vector<std::string> regions() {
   std::set<std::string> out;
@@ -199,7 +134,7 @@ class CfnLintTest : public testing::TestWithParam<std::string> {};
 TEST_P(CfnLintTest, NoErrorsAndOnlyJustifiedWarnings) {
   const std::string region = GetParam();
   std::string cfnLintPath = findTool("cfn-lint", "INFRAC_CFN_LINT");
-  ASSERT_FALSE(cfnLintPath.empty()) << "cfn-lint is not installed" << setupHint;
+  ASSERT_FALSE(cfnLintPath.empty()) << "cfn-lint is not installed" << cfnSetupHint;
   TempDir out;
   std::vector<std::string> files;
   for (const std::string &design : designs()) {
@@ -237,7 +172,7 @@ TEST(BuildTest, CfnLintFindsErrors) {
   // The same runner on a broken template reports its errors: the test above
   // can fail.
   std::string cfnLintPath = findTool("cfn-lint", "INFRAC_CFN_LINT");
-  ASSERT_FALSE(cfnLintPath.empty()) << "cfn-lint is not installed" << setupHint;
+  ASSERT_FALSE(cfnLintPath.empty()) << "cfn-lint is not installed" << cfnSetupHint;
   TempDir out;
   std::string path = out.path + "/broken.template.json";
   writeFile(path, R"({
@@ -269,9 +204,9 @@ struct SpecRun {
 
 SpecRun checkSpec(const std::vector<std::string> &files) {
   std::string node = findTool("node", "INFRAC_NODE");
-  EXPECT_FALSE(node.empty()) << "node is not installed" << setupHint;
+  EXPECT_FALSE(node.empty()) << "node is not installed" << cfnSetupHint;
   std::string spec = sourceDir() + "/tests/cfn-tools/node_modules/@aws-cdk/cfnspec/package.json";
-  EXPECT_TRUE(llvm::sys::fs::exists(spec)) << "@aws-cdk/cfnspec is not installed" << setupHint;
+  EXPECT_TRUE(llvm::sys::fs::exists(spec)) << "@aws-cdk/cfnspec is not installed" << cfnSetupHint;
   if (node.empty())
     return {-1, ""};
   std::vector<std::string> args = {node, sourceDir() + "/tests/cfn-tools/check-spec.js"};
@@ -334,7 +269,7 @@ TEST(BuildTest, SpecificationCheckRejectsWhatAwsWouldNot) {
 
 TEST(BuildTest, YamlIsTheSameTreeAsJson) {
   std::string python = findTool("python3", "INFRAC_PYTHON");
-  ASSERT_FALSE(python.empty()) << "python3 is not installed" << setupHint;
+  ASSERT_FALSE(python.empty()) << "python3 is not installed" << cfnSetupHint;
   TempDir out;
   std::vector<std::string> files = buildAll(out.path);
   // Strings YAML would read as something else unless quoted, through a param.
@@ -571,7 +506,7 @@ TEST(BuildTest, OnlyUsedParamsBecomeParameters) {
             "param size = 4\n"
             "vpc main { cidr = cidr }\n"
             "subnet a { vpc = main; zone = \"us-east-1a\"; cidr = \"10.0.1.0/24\" }\n"
-            "launch_template lt { image = \"ami-1\"; instance_type = \"t3.micro\" }\n"
+            "launch_template lt { image = \"ami-12345678\"; instance_type = \"t3.micro\" }\n"
             "auto_scaling_group g { launch_template = lt; subnets = [a]; "
             "min = 1; max = size }\n");
   EXPECT_NE(json.find("\"Cidr\": {\n      \"Type\": \"String\",\n      \"Default\": "
@@ -593,7 +528,7 @@ TEST(BuildTest, RequestTrackingWithoutALoadBalancerFails) {
       build("vpc main { cidr = \"10.0.0.0/16\" }\n"
             "subnet a { vpc = main; zone = \"us-east-1a\"; cidr = \"10.0.1.0/24\" }\n"
             "target_group web { protocol = http; port = 80; vpc = main }\n"
-            "launch_template lt { image = \"ami-1\"; instance_type = \"t3.micro\" }\n"
+            "launch_template lt { image = \"ami-12345678\"; instance_type = \"t3.micro\" }\n"
             "auto_scaling_group g { launch_template = lt; subnets = [a]; min = 1; max = 2\n"
             "  target_groups = [web]\n"
             "  policy r { type = target_tracking; metric = alb_request_count_per_target; "

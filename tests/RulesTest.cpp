@@ -106,6 +106,23 @@ TEST(RulesTest, DocsAreGeneratedFromTheTable) {
   EXPECT_EQ(r.out, text);
 }
 
+TEST(RulesTest, AwsTablesAreCfnLintsData) {
+  // LT006's instance types and NET005's zones are generated from the
+  // installed cfn-lint's data (AWS's APIs) and must not drift from it.
+  auto python = llvm::sys::findProgramByName("python3");
+  ASSERT_TRUE(python) << "python3 is not installed";
+  for (auto [kind, table] : {std::pair<std::string, std::string>{"instance-types",
+                                                                 "InstanceTypes.def"},
+                             {"zones", "Zones.def"}}) {
+    std::string path = sourceDir() + "/compiler/Rules/" + table;
+    ProcessResult r = runProcess(
+        {*python, sourceDir() + "/tests/cfn-tools/gen-aws-data.py", kind, "--check", path});
+    EXPECT_EQ(r.exitCode, 0) << r.out << r.err << "regenerate it: python3 "
+                             << "tests/cfn-tools/gen-aws-data.py " << kind << " > " << path;
+    EXPECT_TRUE(contains(r.out, "matches cfn-lint's data")) << r.out << r.err;
+  }
+}
+
 TEST(RulesTest, ExplainPrintsEverySection) {
   ProcessResult r = runProcess({bin, "explain", "ELB004"});
   EXPECT_EQ(r.exitCode, 0) << r.err;
@@ -125,7 +142,8 @@ const char *failing =
     "vpc v { cidr = \"10.0.0.0/16\" }\n"
     "subnet a { vpc = v; zone = \"z-a\"; cidr = \"10.0.1.0/24\" }\n"
     "security_group sg { vpc = v\n"
-    "  ingress { protocol = tcp; port = 22; from = \"0.0.0.0/0\" } }\n"
+    "  ingress { protocol = tcp; port = 22; from = \"0.0.0.0/0\" }\n"
+    "  ingress { protocol = tcp; port = 80; from = \"0.0.0.0/0\" } }\n"
     "target_group t { protocol = tcp; port = 80; vpc = v }\n"
     "load_balancer nlb { type = network; subnets = [a]; security_groups = [sg]\n"
     "  deletion_protection = true\n"
@@ -200,7 +218,7 @@ TEST(RulesTest, SarifValidatorRejectsAnInvalidLog) {
 const char *nlbFile =
     "vpc v { cidr = \"10.0.0.0/16\" }\n"
     "subnet a { vpc = v; zone = \"z-a\"; cidr = \"10.0.1.0/24\" }\n"
-    "security_group sg { vpc = v }\n"
+    "security_group sg { vpc = v; ingress { protocol = tcp; port = 443; from = \"0.0.0.0/0\" } }\n"
     "target_group api { protocol = tcp; port = 8443; vpc = v }\n"
     "load_balancer nlb { type = network; subnets = [a]; security_groups = [sg]\n"
     "  deletion_protection = true\n"

@@ -4,6 +4,7 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Regex.h"
 
 #include <algorithm>
 
@@ -112,6 +113,35 @@ std::string rules::describe(const Resource &r) {
   if (r.name.empty() && r.parent)
     return kind + " of " + describe(*r.parent);
   return kind + " '" + r.path.str() + "'";
+}
+
+StringRef rules::regionOfZone(StringRef zone) {
+  // AREA-DIRECTION-N (us-east-1, ap-northeast-2, us-gov-west-1) and the
+  // zone's letter or Local Zone suffix after it.
+  static const llvm::Regex region("^([a-z]{2}(-[a-z]+)+-[0-9]+)([a-z]|-[a-z]+-[0-9]+[a-z])$");
+  llvm::SmallVector<StringRef, 3> m;
+  if (!region.match(zone, &m))
+    return {};
+  return m[1];
+}
+
+StringRef rules::regionOfSubnets(const Resource &r) {
+  if (const Value *subnets = r.get("subnets"))
+    for (const Value &s : subnets->items)
+      if (s.ref)
+        if (StringRef region = regionOfZone(s.ref->getString("zone")); !region.empty())
+          return region;
+  return {};
+}
+
+const Resource *rules::sessionStoreOf(const Resource &lt) {
+  const Value *app = lt.get("app");
+  if (!app)
+    return nullptr;
+  if (app->ref) // An app object: its resource holds the attributes.
+    return app->ref->getRef("session_store");
+  const NamedValue *f = app->field("session_store");
+  return f ? f->value.ref : nullptr;
 }
 
 //===----------------------------------------------------------------------===//

@@ -194,6 +194,15 @@ bool written(const sema::Resource &r, llvm::StringRef attr);
 std::optional<double> seconds(const sema::Resource &r, llvm::StringRef attr);
 /// Describes a resource for messages: "target group 'web'", "listener 'alb.http'".
 std::string describe(const sema::Resource &r);
+/// The region of an availability zone ("ap-northeast-2a" -> "ap-northeast-2",
+/// a Local Zone "us-west-2-lax-1a" -> "us-west-2"); empty when the name is not
+/// of that form.
+llvm::StringRef regionOfZone(llvm::StringRef zone);
+/// The region of a resource's subnets (the first zone that names one), or
+/// empty.
+llvm::StringRef regionOfSubnets(const sema::Resource &r);
+/// The session store a launch template's app keeps its sessions in, if any.
+const sema::Resource *sessionStoreOf(const sema::Resource &launchTemplate);
 
 // Each family adds its rules (Rules*.cpp).
 void addNetworkRules(std::vector<std::unique_ptr<Rule>> &out);

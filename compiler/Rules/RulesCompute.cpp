@@ -3,7 +3,9 @@
 #include "Rules/Rule.h"
 #include "Basic/Units.h"
 
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Regex.h"
 
 #include <algorithm>
 #include <cmath>
@@ -435,15 +437,89 @@ public:
                    "recurrence '{}' is not a 5-field cron expression (minute hour day month "
                    "weekday)",
                    r->str);
+      else
+        for (size_t i = 0; i < 5; ++i)
+          if (!cronFieldValid(fields[i], cronFields[i]))
+            ctx.report(*this, r->range,
+                       "recurrence '{}': '{}' is not a valid {} field ({}..{}{})", r->str,
+                       fields[i], cronFields[i].name, cronFields[i].lo, cronFields[i].hi,
+                       cronFields[i].names ? ", or names" : "");
     }
+    if (const Value *tz = s.get("timezone");
+        tz && tz->kind == Value::Kind::String && !isTimeZone(tz->str))
+      ctx.report(*this, tz->range,
+                 "'{}' is not an IANA time zone name; write e.g. \"Asia/Seoul\" or "
+                 "\"Etc/GMT+9\"",
+                 tz->str.size() > 40 ? (tz->str.take_front(37) + "...").str() : tz->str.str());
+  }
+  /// A cron field: its name, its range and its names (JAN, MON), if any.
+  struct CronField {
+    const char *name;
+    int lo, hi;
+    const char *const *names;
+  };
+  static constexpr const char *monthNames[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                               "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+                                               nullptr};
+  static constexpr const char *dayNames[] = {"SUN", "MON", "TUE", "WED", "THU",
+                                             "FRI", "SAT", nullptr};
+  static constexpr CronField cronFields[] = {{"minute", 0, 59, nullptr},
+                                             {"hour", 0, 23, nullptr},
+                                             {"day-of-month", 1, 31, nullptr},
+                                             {"month", 1, 12, monthNames},
+                                             {"day-of-week", 0, 7, dayNames}};
+  /// One value of a field: a number in range or a name (case-insensitive).
+  static std::optional<int> cronValue(StringRef v, const CronField &f) {
+    int n = 0;
+    if (!v.getAsInteger(10, n))
+      return n >= f.lo && n <= f.hi ? std::optional<int>(n) : std::nullopt;
+    for (int i = 0; f.names && f.names[i]; ++i)
+      if (v.equals_insensitive(f.names[i]))
+        return f.lo + i;
+    return std::nullopt;
+  }
+  /// Unix cron, as Auto Scaling takes it: '*' or a comma list of values and
+  /// ranges, each with an optional /step.
+  static bool cronFieldValid(StringRef field, const CronField &f) {
+    llvm::SmallVector<StringRef, 4> items;
+    field.split(items, ',');
+    for (StringRef item : items) {
+      auto [range, step] = item.split('/');
+      int stepValue = 0;
+      if (item.contains('/') && (step.getAsInteger(10, stepValue) || stepValue < 1))
+        return false;
+      if (range == "*")
+        continue;
+      auto [from, to] = range.split('-');
+      auto a = cronValue(from, f);
+      if (!a || (range.contains('-') && (!cronValue(to, f) || *cronValue(to, f) < *a)))
+        return false;
+    }
+    return !items.empty();
+  }
+  static bool isTimeZone(StringRef name) {
+    static const llvm::StringSet<> zones = {
+#define TIME_ZONE(NAME) NAME,
+#include "Rules/TimeZones.def"
+    };
+    return zones.contains(name);
   }
   RuleDoc doc() const override {
     return {"A scheduled action sets at least one of min, max and desired; with the group's "
             "other sizes the result keeps min <= desired <= max. Its recurrence is a 5-field "
             "cron expression (UTC unless `timezone` names an IANA zone); its end time is "
-            "after its start time.",
-            "The action fails when it runs, or is rejected when created.",
-            "EC2 Auto Scaling guide, scheduled scaling.",
+            "after its start time. Each cron field is '*' or a comma list of values and "
+            "ranges with an optional /step: minute 0..59, hour 0..23, day of month 1..31, "
+            "month 1..12 or JAN..DEC, day of week 0..7 or SUN..SAT. `timezone` is a name of "
+            "the IANA Time Zone Database (compiler/Rules/TimeZones.def, generated from "
+            "tzdata).",
+            "The action fails when it runs, or is rejected when created: PutScheduledUpdate"
+            "GroupAction refuses a malformed recurrence or an unknown time zone.",
+            "EC2 Auto Scaling guide, \"Scheduled scaling\" (recurrence in Unix cron format, "
+            "time zones) "
+            "(https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-scheduled-"
+            "scaling.html); EC2 Auto Scaling API PutScheduledUpdateGroupAction (TimeZone: the "
+            "canonical names of the IANA time zones).",
             "scheduled night { recurrence = \"0 1 * *\" }",
             "scheduled night { recurrence = \"0 1 * * *\"; desired = 2 }"};
   }
@@ -530,8 +606,7 @@ public:
         if (r.kind() != "auto_scaling_group")
           return;
         const Resource *lt = r.getRef("launch_template");
-        const Value *app = lt ? appOf(*lt) : nullptr;
-        if (app && storeOf(*app) == &s)
+        if (lt && sessionStoreOf(*lt) == &s)
           groups.push_back(&r);
       });
     for (const Resource *asg : groups) {
@@ -544,12 +619,6 @@ public:
                    *max, asg->name)
             .note(rangeOf(*asg, "max"), "the group can grow to {} here", *max);
     }
-  }
-  static const Resource *storeOf(const Value &app) {
-    if (app.ref)
-      return app.ref->getRef("session_store");
-    const NamedValue *f = app.field("session_store");
-    return f ? f->value.ref : nullptr;
   }
   RuleDoc doc() const override {
     return {"All-to-all session replication (Tomcat's DeltaManager style) is used with at most "
@@ -711,6 +780,11 @@ public:
                    "for the root and {} on another device such as '/dev/xvdb'",
                    type, device, type);
       auto iops = v->getInt("iops");
+      // Provisioned IOPS volumes are nothing without their IOPS.
+      if (!iops && (type == "io1" || type == "io2"))
+        ctx.report(*this, rangeOf(*v, "type"),
+                   "{} volumes need 'iops' ({}..{}, at most {} per GiB)", type, vt->minIops,
+                   vt->maxIops, vt->iopsPerGiB);
       if (!iops)
         continue;
       if (!vt->maxIops) {
@@ -734,8 +808,8 @@ public:
     return {"Each EBS volume of a launch template fits its type: size gp2 1..16,384 GiB, gp3 "
             "1..65,536, io1 4..16,384, io2 4..65,536, st1 and sc1 125..16,384, standard "
             "1..1,024; `iops` only on gp3 (3,000..80,000, at most 500 per GiB), io1 "
-            "(100..64,000, 50 per GiB) and io2 (100..256,000, 1,000 per GiB); st1 and sc1 are "
-            "never the root device (/dev/xvda or /dev/sda1); one volume per device name.",
+            "(100..64,000, 50 per GiB) and io2 (100..256,000, 1,000 per GiB), and io1 and io2 "
+            "require it; st1 and sc1 are never the root device (/dev/xvda or /dev/sda1); one volume per device name.",
             "EC2 refuses the launch: every instance the Auto Scaling group starts fails, and the "
             "group retries for ever.",
             "EBS User Guide, \"Amazon EBS volume types\" "
@@ -744,6 +818,73 @@ public:
             "(https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/block-device-mapping-concepts.html).",
             "volume { type = st1; size = 100GiB }",
             "volume { type = st1; size = 500GiB; device = \"/dev/xvdb\" }"};
+  }
+};
+
+/// What EC2 knows: AMI ids and instance types (EMR: the types EMR takes).
+class ImagesAndInstanceTypes final : public Rule {
+public:
+  ImagesAndInstanceTypes()
+      : Rule(RuleID::LT006, {"launch_template", "mixed_instances", "coordination",
+                             "instance_group"}) {}
+  void check(const Resource &r, RuleContext &ctx) const override {
+    // ami- and 8 or 17 lowercase hexadecimal digits.
+    static const llvm::Regex ami("^ami-([0-9a-f]{8}|[0-9a-f]{17})$");
+    if (const Value *image = r.get("image"); image && image->kind == Value::Kind::String &&
+                                             !ami.match(image->str))
+      ctx.report(*this, image->range,
+                 "'{}' is not an AMI id: 'ami-' and 8 or 17 lowercase hexadecimal digits, "
+                 "e.g. \"ami-0123456789abcdef0\"",
+                 shorten(image->str));
+    bool emr = r.kind() == "instance_group";
+    auto checkType = [&](const Value &t) {
+      if (t.kind != Value::Kind::String || known(t.str, emr))
+        return;
+      auto b = ctx.report(*this, t.range, "'{}' is not an {} instance type{}", shorten(t.str),
+                          emr ? "EMR" : "EC2",
+                          emr && known(t.str, false) ? " (EC2 has it; EMR clusters do not take it)"
+                                                     : "");
+      if (std::string lower = t.str.lower(); lower != t.str && known(lower, emr))
+        b.fixit(t.range, "\"" + lower + "\"");
+    };
+    if (const Value *t = r.get("instance_type"))
+      checkType(*t);
+    if (const Value *types = r.get("instance_types"))
+      for (const Value &t : types->items)
+        checkType(t);
+  }
+  static std::string shorten(StringRef s) {
+    return s.size() > 40 ? (s.take_front(37) + "...").str() : s.str();
+  }
+  static bool known(StringRef type, bool emr) {
+    static const llvm::StringMap<bool> types = [] {
+      llvm::StringMap<bool> m;
+#define INSTANCE_TYPE(NAME, EMR) m[NAME] = EMR;
+#include "Rules/InstanceTypes.def"
+      return m;
+    }();
+    auto it = types.find(type);
+    return it != types.end() && (!emr || it->second);
+  }
+  RuleDoc doc() const override {
+    return {"A launch template's and an ensemble's `image` is an AMI id ('ami-' and 8 or 17 "
+            "lowercase hexadecimal digits). Every `instance_type` and `instance_types` entry "
+            "(launch templates, mixed instances, ensembles, EMR groups and fleets) is an EC2 "
+            "instance type, and for EMR one that EMR clusters take. The types are "
+            "compiler/Rules/InstanceTypes.def, generated from cfn-lint's data (AWS's pricing "
+            "API) by tests/cfn-tools/gen-aws-data.py; a test keeps it equal to the "
+            "installed cfn-lint's. That data lists the same types in every region, so the "
+            "rule does not check a type's regional availability.",
+            "RunInstances and RunJobFlow reject a malformed AMI id (InvalidAMIID.Malformed) and "
+            "an unknown instance type; cfn-lint checks neither in a launch template.",
+            "Amazon EC2 User Guide, \"Amazon EC2 instance types\" "
+            "(https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-types.html) and "
+            "\"Find an AMI\" (AMI ids); Amazon EMR Management Guide, \"Supported instance "
+            "types\" (https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-supported-"
+            "instance-types.html); cfn-lint E3628, E3025.",
+            "launch_template web { image = \"ami-web\"; instance_type = \"t3.mega\" }",
+            "launch_template web { image = \"ami-0123456789abcdef0\"; instance_type = "
+            "\"t3.small\" }"};
   }
 };
 
@@ -769,8 +910,8 @@ public:
             "IMDSv1 lets an SSRF bug read the instance role's credentials; a larger hop limit "
             "lets them be fetched from containers or forwarded hosts.",
             "checkov CKV_AWS_79, CKV_AWS_341; trivy AVD-AWS-0130.",
-            "launch_template web { image = \"ami-1\"; instance_type = \"t3.small\" }",
-            "launch_template web { image = \"ami-1\"; instance_type = \"t3.small\"; "
+            "launch_template web { image = \"ami-12345678\"; instance_type = \"t3.small\" }",
+            "launch_template web { image = \"ami-12345678\"; instance_type = \"t3.small\"; "
             "metadata_tokens = required }"};
   }
 };
@@ -1048,6 +1189,7 @@ void rules::addComputeRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<HookNotifications>());
   out.push_back(std::make_unique<PublicIp>());
   out.push_back(std::make_unique<Imdsv2>());
+  out.push_back(std::make_unique<ImagesAndInstanceTypes>());
   out.push_back(std::make_unique<VolumesFitTheirType>());
   out.push_back(std::make_unique<EncryptedVolumes>());
 }

@@ -216,8 +216,20 @@ class AccessLogsWhereWritten final : public Rule {
 public:
   AccessLogsWhereWritten() : Rule(RuleID::ELB010, {"load_balancer"}) {}
   void check(const Resource &lb, RuleContext &ctx) const override {
-    if (lb.getString("access_logs").empty())
+    StringRef logs = lb.getString("access_logs");
+    if (logs.empty())
       return;
+    // s3://BUCKET[/PREFIX], the bucket named as S3 allows: 3..63 lowercase
+    // letters, digits, dots and hyphens, a letter or digit at each end, no
+    // two dots and no dot beside a hyphen.
+    static const llvm::Regex bucket("^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/.*)?$");
+    llvm::SmallVector<StringRef, 3> m;
+    if (!bucket.match(logs, &m) || m[1].contains("..") || m[1].contains(".-") ||
+        m[1].contains("-."))
+      ctx.report(*this, rangeOf(lb, "access_logs"),
+                 "'{}' is not an S3 location of the form s3://BUCKET/PREFIX with a valid bucket "
+                 "name (3..63 lowercase letters, digits, dots and hyphens)",
+                 logs.size() > 60 ? (logs.take_front(57) + "...").str() : logs.str());
     StringRef type = lb.getEnum("type");
     if (type == "gateway")
       ctx.report(*this, attrRange(lb, "access_logs"),
@@ -232,7 +244,11 @@ public:
   RuleDoc doc() const override {
     return {"`access_logs` is set only on a load balancer that writes them: never on a "
             "gateway load balancer, and on a network load balancer only when it has a TLS "
-            "listener (its logs record TLS requests only).",
+            "listener (its logs record TLS requests only). It is an S3 location, "
+            "s3://BUCKET[/PREFIX], whose bucket name S3 allows (3..63 characters of a-z, 0-9, "
+            "'.' and '-', a letter or digit at each end, no '..', '.-' or '-.'; Amazon S3 User "
+            "Guide, \"General purpose bucket naming rules\", "
+            "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).",
             "A GWLB has no access logs at all (the attribute is refused), and an NLB without a "
             "TLS listener creates no log files: the design promises a record that never "
             "exists.",
@@ -247,6 +263,68 @@ public:
             "listener l { protocol = tcp; port = 7777; default = forward(lobby) } }",
             "load_balancer game { type = network\n  "
             "listener l { protocol = tcp; port = 7777; default = forward(lobby) } }"};
+  }
+};
+
+class SchemeFitsSubnets final : public Rule {
+public:
+  SchemeFitsSubnets() : Rule(RuleID::ELB011, {}) {}
+  void checkModel(RuleContext &ctx) const override {
+    // Per VPC, whether it has public and private subnets: the rule applies
+    // to designs that tell the two apart.
+    llvm::DenseMap<const Resource *, std::pair<bool, bool>> kinds;
+    for (const Resource *r : ctx.model.resources)
+      if (r->kind() == "subnet")
+        if (const Resource *vpc = r->getRef("vpc"))
+          (r->getBool("public") == true ? kinds[vpc].first : kinds[vpc].second) = true;
+    for (const Resource *lb : ctx.model.resources)
+      if (lb->kind() == "load_balancer" && lb->getEnum("type") != "gateway")
+        checkOne(*lb, kinds, ctx);
+  }
+  void checkOne(const Resource &lb,
+                const llvm::DenseMap<const Resource *, std::pair<bool, bool>> &kinds,
+                RuleContext &ctx) const {
+    const Value *subnets = lb.get("subnets");
+    if (!subnets)
+      return;
+    bool internet = lb.getEnum("scheme") == "internet_facing";
+    for (const Value &s : subnets->items) {
+      if (!s.ref || (s.ref->getBool("public") == true) == internet)
+        continue;
+      auto k = kinds.find(s.ref->getRef("vpc"));
+      if (k == kinds.end() || !(internet ? k->second.first : k->second.second))
+        continue;
+      if (internet)
+        ctx.report(*this, s.range,
+                   "internet-facing '{}' has a node in private subnet '{}', which has no route "
+                   "to the internet: clients cannot reach it there. Use a public subnet, or "
+                   "'scheme = internal'",
+                   lb.name, s.ref->name)
+            .note(rangeOf(lb, "scheme"), "'{}' is internet-facing", lb.name);
+      else
+        ctx.report(*this, s.range,
+                   "internal '{}' is in public subnet '{}'; an internal load balancer belongs in "
+                   "private subnets (or did you mean 'scheme = internet_facing'?)",
+                   lb.name, s.ref->name)
+            .note(rangeOf(lb, "scheme"), "'{}' is internal", lb.name);
+      return;
+    }
+  }
+  RuleDoc doc() const override {
+    return {"An internet-facing load balancer's subnets are public (`public = true`: a route "
+            "to an internet gateway); an internal one's are private. The rule applies where "
+            "the VPC has subnets of the other kind: a design that tells them apart.",
+            "An internet-facing load balancer's nodes get public addresses in each of its "
+            "subnets, and a node in a subnet without a route to an internet gateway is "
+            "unreachable: clients resolving to it time out. An internal load balancer in "
+            "public subnets deploys, but is usually a scheme or subnet mix-up.",
+            "ALB guide, \"Application Load Balancers\" (subnets: \"for an internet-facing "
+            "load balancer, the subnets must be public\") "
+            "(https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
+            "application-load-balancers.html#subnets-load-balancer); NLB guide, "
+            "\"Network Load Balancers\".",
+            "load_balancer web { scheme = internet_facing; subnets = [private_a, private_c] }",
+            "load_balancer web { scheme = internet_facing; subnets = [public_a, public_c] }"};
   }
 };
 
@@ -444,22 +522,65 @@ public:
       ctx.report(*this, attrRange(l, "alpn_policy"),
                  "'alpn_policy' only applies to the TLS listeners of a network load balancer");
     // An ACM certificate or an IAM server certificate, by ARN.
-    static const llvm::Regex acm("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$");
+    static const llvm::Regex acm(
+        "^arn:aws[a-z-]*:acm:([a-z0-9-]+):[0-9]{12}:certificate/[A-Za-z0-9-]+$");
     static const llvm::Regex iam("^arn:aws[a-z-]*:iam::[0-9]{12}:server-certificate/.+$");
+    StringRef region = regionOfSubnets(*l.topLevel());
     if (certs)
-      for (const Value &c : certs->items)
-        if (c.kind == Value::Kind::String && !acm.match(c.str) && !iam.match(c.str))
+      for (const Value &c : certs->items) {
+        if (c.kind != Value::Kind::String)
+          continue;
+        llvm::SmallVector<StringRef, 2> m;
+        if (acm.match(c.str, &m)) {
+          // ACM certificates are regional: the load balancer's own region.
+          if (!region.empty() && m[1] != region)
+            ctx.report(*this, c.range,
+                       "ACM certificate of region '{}' on a load balancer in '{}'; a load "
+                       "balancer takes certificates from its own region only",
+                       m[1], region)
+                .note(rangeOf(*l.topLevel(), "subnets"), "'{}' is in {} by its subnets",
+                      l.topLevel()->name, region);
+        } else if (!iam.match(c.str)) {
           ctx.report(*this, c.range,
                      "'{}' is not a certificate ARN; expected "
                      "'arn:aws:acm:REGION:ACCOUNT:certificate/ID' or "
                      "'arn:aws:iam::ACCOUNT:server-certificate/NAME'",
                      c.str.size() > 60 ? (c.str.take_front(57) + "...").str() : c.str.str());
+        }
+      }
+    // The predefined policies' names (ELBv2 takes no custom policy): the
+    // year-month form of the oldest, TLS-1-x, FS and TLS13 families with
+    // their Res/Ext, FIPS and PQ variants.
+    static const llvm::Regex policy(
+        "^ELBSecurityPolicy-(20[0-9]{2}-[0-9]{2}|TLS-1-[0-2](-Ext)?-20[0-9]{2}-[0-9]{2}|"
+        "FS(-1-[12](-Res)?)?-20[0-9]{2}-[0-9]{2}|"
+        "TLS13-1-[0-3](-(Res|Ext[0-2]))?(-FIPS)?(-PQ)?-20[0-9]{2}-[0-9]{2})$");
+    if (const Value *p = l.get("ssl_policy");
+        p && p->kind == Value::Kind::String && tls && lbType(l) != "classic" &&
+        !policy.match(p->str))
+      ctx.report(*this, p->range,
+                 "'{}' is not a predefined ELB security policy; use e.g. "
+                 "\"ELBSecurityPolicy-TLS13-1-2-2021-06\" (aws elbv2 describe-ssl-policies "
+                 "lists them)",
+                 p->str.size() > 60 ? (p->str.take_front(57) + "...").str() : p->str.str());
   }
   RuleDoc doc() const override {
     return {"HTTPS and TLS listeners (and classic SSL) carry at least one certificate; "
-            "certificates and ssl_policy appear on no other listener.",
-            "CreateListener rejects an HTTPS or TLS listener without a certificate.",
-            "cfn-lint E3676, E3679; ALB guide \"HTTPS listeners\".",
+            "certificates and ssl_policy appear on no other listener. A certificate is an ACM "
+            "ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID) of the load balancer's own region "
+            "(that of its subnets' zones) or an IAM server certificate "
+            "(arn:aws:iam::ACCOUNT:server-certificate/NAME). `alpn_policy` is only on an NLB's "
+            "TLS listeners. An HTTPS or TLS listener's `ssl_policy` names a predefined ELB "
+            "security policy: ELBSecurityPolicy-YYYY-MM, -TLS-1-x[-Ext]-, -FS[-1-x[-Res]]- or "
+            "-TLS13-1-x[-Res|-ExtN][-FIPS][-PQ]- followed by its date (no custom policies).",
+            "CreateListener rejects an HTTPS or TLS listener without a certificate, a "
+            "certificate from another region (ACM certificates are regional) and an unknown "
+            "policy name.",
+            "cfn-lint E3676, E3679; ALB guide, \"HTTPS listeners\" and \"Security policies "
+            "for your Application Load Balancer\" "
+            "(https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
+            "describe-ssl-policies.html); ACM User Guide, \"Supported Regions\" "
+            "(https://docs.aws.amazon.com/acm/latest/userguide/acm-regions.html).",
             "listener https { protocol = https; port = 443; default = forward(web) }",
             "listener https { protocol = https; port = 443; default = forward(web)\n"
             "                 certificates = [\"arn:aws:acm:...\"] }"};
@@ -505,6 +626,17 @@ public:
       return;
     }
     if (weighted) {
+      llvm::DenseMap<const Resource *, const Value *> seen;
+      for (const Value &w : action->items)
+        if (!w.items.empty() && w.items[0].ref) {
+          auto [it, fresh] = seen.try_emplace(w.items[0].ref, &w);
+          if (!fresh)
+            ctx.report(*this, w.range,
+                       "target group '{}' is in this forward twice; a forward names each "
+                       "group once: add the weights",
+                       w.items[0].ref->name)
+                .note(it->second->range, "first named here");
+        }
       size_t limit = type == "gateway" ? 1 : 5;
       if (n > limit)
         ctx.report(*this, action->items[limit].range,
@@ -524,12 +656,15 @@ public:
     return {"Every listener (except classic) has a default action. A forward — a listener's "
             "default or a rule's action — names exactly one target group, unless it is an "
             "explicit weighted forward (`forward(a: 80, b: 20)`, at most 5 groups with weights "
-            "0..999; 1 on a gateway load balancer). A network or gateway load balancer's "
-            "default action is a forward.",
+            "0..999, each group once; 1 on a gateway load balancer). A network or gateway "
+            "load balancer's default action is a forward.",
             "This is one of the two headline rules: one target group behind each listener port "
             "and action. An unweighted list of groups is ambiguous: AWS needs the weights.",
             "ALB guide, \"Forward actions\"; ALB quotas (target groups per action: 5); NLB "
-            "blog \"weighted target groups\".",
+            "blog \"weighted target groups\"; ELBv2 API ForwardActionConfig (a target group "
+            "appears once: CreateListener fails with a duplicate) "
+            "(https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/"
+            "API_ForwardActionConfig.html).",
             "default = forward(web, api)",
             "default = forward(web: 90, api: 10)"};
   }
@@ -696,6 +831,21 @@ public:
       ctx.report(*this, q->value.range, "a redirect query has at most 128 characters; this one "
                                         "has {}",
                  q->value.str.size());
+    // Back to this load balancer (the host kept) on a port it has no
+    // listener for: the client's connection is refused.
+    const NamedValue *host = a.field("host");
+    const NamedValue *port = a.field("port");
+    if ((!host || host->value.str == "#{host}") && port && port->value.kind == Value::Kind::Int &&
+        port->value.i >= 1 && port->value.i <= 65535) {
+      auto listeners = listener.topLevel()->childrenOf("listener");
+      if (std::none_of(listeners.begin(), listeners.end(), [&](const Resource *other) {
+            return other->getInt("port") == port->value.i;
+          }))
+        ctx.report(*this, port->value.range,
+                   "this redirect sends clients back to '{}' on port {}, where it has no "
+                   "listener; add one or redirect to a port it listens on",
+                   listener.topLevel()->name, port->value.i);
+    }
     if (!changes)
       ctx.report(*this, a.range,
                  "this redirect changes neither protocol, host, port nor path: it sends the "
@@ -717,20 +867,33 @@ public:
     if (const NamedValue *b = a.field("body"); b && b->value.str.size() > 1024)
       ctx.report(*this, b->value.range, "fixed-response body is {} characters; at most 1024",
                  b->value.str.size());
-    if (const NamedValue *c = a.field("content_type"); c && c->value.str.size() > 32)
-      ctx.report(*this, c->value.range, "content type is {} characters; at most 32",
-                 c->value.str.size());
+    static const char *const contentTypes[] = {"text/plain", "text/css", "text/html",
+                                               "application/javascript", "application/json"};
+    if (const NamedValue *c = a.field("content_type");
+        c && c->value.kind == Value::Kind::String &&
+        std::find(std::begin(contentTypes), std::end(contentTypes), c->value.str) ==
+            std::end(contentTypes))
+      ctx.report(*this, c->value.range,
+                 "fixed-response content type '{}' is not one AWS takes: text/plain, text/css, "
+                 "text/html, application/javascript or application/json",
+                 c->value.str.size() > 40 ? (c->value.str.take_front(37) + "...").str()
+                                          : c->value.str.str());
   }
   RuleDoc doc() const override {
     return {"A redirect changes at least one of protocol, host, port or path (else it loops; "
             "a new query alone does not count, nor a port or protocol equal to the listener's), "
             "never goes from HTTPS to HTTP, and uses status 301 or 302; its host and path have "
             "1..128 characters (the path starting with '/'), its query at most 128 and its "
-            "port is 1..65535. A fixed response has a "
-            "2XX, 4XX or 5XX status, a body of at most 1024 characters and a content type of "
-            "at most 32.",
-            "The API rejects these actions.",
-            "ALB guide, \"Redirect actions\", \"Fixed-response actions\".",
+            "port is 1..65535; a redirect that keeps the host goes to a port the load balancer "
+            "has a listener on. A fixed response has a 2XX, 4XX or 5XX status, a body of at "
+            "most 1024 characters and a content type of text/plain, text/css, text/html, "
+            "application/javascript or application/json.",
+            "The API rejects these actions; a redirect to a port without a listener sends "
+            "every client to a refused connection.",
+            "ALB guide, \"Redirect actions\", \"Fixed-response actions\"; ELBv2 API "
+            "FixedResponseActionConfig (ContentType: valid values) "
+            "(https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/"
+            "API_FixedResponseActionConfig.html).",
             "default = redirect(status = 301)",
             "default = redirect(protocol = https, port = 443, status = 301)"};
   }
@@ -924,7 +1087,16 @@ public:
       return;
     std::vector<const Value *> calls;
     conditionCalls(*when, calls);
-    for (const Value *c : calls)
+    for (const Value *c : calls) {
+      if (c->str == "header" && !c->items.empty() && c->items[0].kind == Value::Kind::String) {
+        StringRef name = c->items[0].str;
+        if (name.empty() || name.size() > 40 ||
+            !std::all_of(name.begin(), name.end(), tokenChar))
+          ctx.report(*this, c->items[0].range,
+                     "header name '{}' is not an HTTP field name of 1..40 characters (letters, "
+                     "digits and !#$%&'+-.^_`|~; no wildcards)",
+                     name.size() > 40 ? name.take_front(40).str() + "..." : name.str());
+      }
       for (const Value *v : conditionValues(*c)) {
         if (v->kind != Value::Kind::String)
           continue;
@@ -944,20 +1116,42 @@ public:
                      "host pattern '{}' has '{}'; a host pattern takes only A-Z, a-z, 0-9, - . * "
                      "and ?",
                      shown, bad);
-        } else if (c->str == "method" && (s.contains('*') || s.contains('?')))
+        } else if (c->str == "method" && (s.contains('*') || s.contains('?'))) {
           ctx.report(*this, v->range,
                      "method '{}' has a wildcard; a method matches exactly: list the methods",
                      shown);
-        else if (c->str == "source_ip" && s == "255.255.255.255/32")
+        } else if (c->str == "method" &&
+                   (s.empty() || s.size() > 40 || !std::all_of(s.begin(), s.end(), methodChar))) {
+          ctx.report(*this, v->range,
+                     "method '{}' is not a method name: 1..40 characters from A-Z, '-' and "
+                     "'_' (methods are case-sensitive: \"{}\")",
+                     shown, s.upper());
+        } else if (c->str == "source_ip" && s == "255.255.255.255/32") {
           ctx.report(*this, v->range, "255.255.255.255/32 is not allowed as a source IP");
+        }
       }
+    }
   }
+  /// RFC 9110's token characters, which an HTTP field name is made of, less
+  /// the '*' that AWS refuses in a name (no wildcards).
+  static bool tokenChar(char c) {
+    return llvm::isAlnum(c) || StringRef("!#$%&'+-.^_`|~").contains(c);
+  }
+  static bool methodChar(char c) { return (c >= 'A' && c <= 'Z') || c == '-' || c == '_'; }
   RuleDoc doc() const override {
     return {"Condition values are well formed: a path starts with '/' and has at most 128 "
             "characters; a host has at most 128 characters from A-Z a-z 0-9 - . * ?; a method "
-            "has no wildcards; a source IP is not 255.255.255.255/32 (its CIDR syntax is "
-            "checked by the language); header and query values at most 128 characters.",
-            "CreateRule rejects malformed values.", "ALB guide, \"Rule condition types\".",
+            "has no wildcards and 1..40 characters from A-Z, '-' and '_' (case-sensitive); a "
+            "header condition's name is an HTTP field name (token characters) of 1..40 "
+            "characters without wildcards; a source IP is not 255.255.255.255/32 (its CIDR "
+            "syntax is checked by the language); header and query values at most 128 "
+            "characters.",
+            "CreateRule rejects malformed values.",
+            "ALB guide, \"Listener rules for your Application Load Balancer\" (HTTP header and "
+            "HTTP request method conditions) "
+            "(https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
+            "rule-condition-types.html); ELBv2 API HttpHeaderConditionConfig, "
+            "HttpRequestMethodConditionConfig.",
             "when = path(\"api/*\")", "when = path(\"/api/*\")"};
   }
 };
@@ -984,6 +1178,9 @@ public:
       bool catchAll = calls.size() == 1 && calls[0]->str == "path";
       for (const Value *c : calls) {
         std::string part = c->str.str() + "(";
+        // A header condition's name is part of it (conditionValues skips it).
+        if (c->str == "header" && !c->items.empty())
+          part += c->items[0].str.str() + ":";
         for (const Value *v : conditionValues(*c)) {
           part += v->str.str() + ",";
           if (c->str == "path" && v->str != "/*" && v->str != "*")
@@ -1135,6 +1332,7 @@ void rules::addLoadBalancingRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<ListenerQuota>());
   out.push_back(std::make_unique<AccessLogsWhereWritten>());
   out.push_back(std::make_unique<OneLoadBalancerPerTargetGroup>());
+  out.push_back(std::make_unique<SchemeFitsSubnets>());
   out.push_back(std::make_unique<ListenerProtocol>());
   out.push_back(std::make_unique<ListenerPort>());
   out.push_back(std::make_unique<ListenerCertificates>());

@@ -237,6 +237,95 @@ public:
   }
 };
 
+class ZonesOfTheRegion final : public Rule {
+public:
+  ZonesOfTheRegion() : Rule(RuleID::NET005, {}) {}
+  void checkModel(RuleContext &ctx) const override {
+    static const std::vector<StringRef> zones = {
+#define ZONE(NAME) NAME,
+#include "Rules/Zones.def"
+    };
+    // The design's region: that of its first subnet written in AWS's form.
+    const Resource *first = nullptr;
+    for (const Resource *sn : ctx.model.resources) {
+      if (sn->kind() != "subnet")
+        continue;
+      StringRef zone = sn->getString("zone"), region = regionOfZone(zone);
+      if (region.empty())
+        continue;
+      if (std::find(zones.begin(), zones.end(), zone) == zones.end()) {
+        std::string known;
+        for (StringRef z : zones)
+          if (regionOfZone(z) == region)
+            known += (known.empty() ? "" : ", ") + z.str();
+        ctx.report(*this, rangeOf(*sn, "zone"), "{} has no availability zone '{}'{}{}", region,
+                   zone, known.empty() ? "; it is not a region AWS has" : "; its zones are ",
+                   known);
+        continue;
+      }
+      if (!first) {
+        first = sn;
+        continue;
+      }
+      StringRef designRegion = regionOfZone(first->getString("zone"));
+      if (region != designRegion)
+        ctx.report(*this, rangeOf(*sn, "zone"),
+                   "subnet '{}' is in {} ({}), but the design is in {}: a template deploys to "
+                   "one region",
+                   sn->name, region, zone, designRegion)
+            .note(rangeOf(*first, "zone"), "subnet '{}' puts the design in {}", first->name,
+                  designRegion);
+    }
+  }
+  RuleDoc doc() const override {
+    return {"A subnet's zone, written in AWS's form (REGION + letter, e.g. ap-northeast-2a, or "
+            "a Local Zone), is one its region has, and all of a design's subnets are in one "
+            "region (a template, and the VPCs it makes, deploy to one). The zones are compiler/Rules/Zones.def, generated from cfn-lint's data by "
+            "tests/cfn-tools/gen-aws-data.py (a test keeps it equal to the installed "
+            "cfn-lint's). Zone names of another form (placeholders such as \"z-a\") are not "
+            "checked.",
+            "CreateSubnet rejects a zone its region does not have; a stack deploys to one "
+            "region, where another region's zones do not exist.",
+            "Amazon EC2 User Guide, \"Regions and Zones\" "
+            "(https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-regions-availability-"
+            "zones.html); Amazon VPC User Guide, \"Subnets for your VPC\" (a subnet is in one "
+            "zone of the VPC's region); cfn-lint's availability-zone list.",
+            "subnet a { vpc = v; zone = \"ap-northeast-2z\"; cidr = \"10.0.1.0/24\" }",
+            "subnet a { vpc = v; zone = \"ap-northeast-2a\"; cidr = \"10.0.1.0/24\" }"};
+  }
+};
+
+class SubnetListedOnce final : public Rule {
+public:
+  SubnetListedOnce() : Rule(RuleID::NET006, {}) {}
+  void checkModel(RuleContext &ctx) const override {
+    ctx.model.forEach([&](const Resource &r) {
+      const Value *subnets = r.get("subnets");
+      if (!subnets || subnets->kind != Value::Kind::List)
+        return;
+      llvm::DenseMap<const Resource *, const Value *> seen;
+      for (const Value &sn : subnets->items)
+        if (sn.ref)
+          if (auto [it, fresh] = seen.try_emplace(sn.ref, &sn); !fresh)
+            ctx.report(*this, sn.range, "subnet '{}' is listed twice in the subnets of {}",
+                       sn.ref->name, describe(r))
+                .note(it->second->range, "first listed here");
+    });
+  }
+  RuleDoc doc() const override {
+    return {"A list of subnets (a load balancer's, an Auto Scaling group's, an ensemble's, a "
+            "session store's) names each subnet once.",
+            "The APIs take a set: CreateLoadBalancer and CreateCacheSubnetGroup reject a "
+            "repeated subnet id, and CloudFormation's schemas declare the lists unique "
+            "(cfn-lint E3037).",
+            "CloudFormation schemas (uniqueItems on SubnetIds, Subnets, VPCZoneIdentifier); "
+            "ElastiCache API CreateCacheSubnetGroup "
+            "(https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/"
+            "API_CreateCacheSubnetGroup.html).",
+            "subnets = [a, b, a]", "subnets = [a, b]"};
+  }
+};
+
 class LoadBalancerSubnetSize final : public Rule {
 public:
   LoadBalancerSubnetSize() : Rule(RuleID::NET003, {"load_balancer"}) {}
@@ -348,25 +437,44 @@ public:
 
 class GroupDescription final : public Rule {
 public:
-  GroupDescription() : Rule(RuleID::SG003, {"security_group"}) {}
+  GroupDescription() : Rule(RuleID::SG003, {"security_group", "ingress_rule", "egress_rule"}) {}
   void check(const Resource &r, RuleContext &ctx) const override {
     const Value *d = r.get("description");
     if (!d || d->kind != Value::Kind::String)
       return;
-    if (d->str.empty())
+    bool group = r.kind() == "security_group";
+    if (d->str.empty() && group)
       ctx.report(*this, rangeOf(r, "description"),
                  "a security group's description is required; say what the group admits "
                  "(1..255 characters)");
     else if (d->str.size() > 255)
       ctx.report(*this, rangeOf(r, "description"),
                  "description is {} characters; AWS allows at most 255", d->str.size());
+    else if (auto bad = std::find_if_not(d->str.begin(), d->str.end(), allowed);
+             bad != d->str.end())
+      ctx.report(*this, rangeOf(r, "description"),
+                 "{} description has {}, which AWS refuses: use letters, digits, spaces and "
+                 "._-:/()#,@[]+=&;{{}}!$*",
+                 group ? "a security group's" : "a rule's",
+                 static_cast<unsigned char>(*bad) < 0x80 ? "'" + std::string(1, *bad) + "'"
+                                                         : std::string("a non-ASCII character"));
+  }
+  static bool allowed(char c) {
+    return llvm::isAlnum(c) || StringRef(" ._-:/()#,@[]+=&;{}!$*").contains(c);
   }
   RuleDoc doc() const override {
-    return {"A security group's description (GroupDescription) is 1..255 characters. It "
-            "cannot be changed later without replacing the group.",
-            "CreateSecurityGroup rejects an empty or longer description.",
-            "CloudFormation schema AWS::EC2::SecurityGroup.",
-            "security_group web { vpc = v; description = \"\" }",
+    return {"A security group's description (GroupDescription) is 1..255 characters, and a "
+            "rule's at most 255, from a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$* (no "
+            "other punctuation, no non-ASCII letters). A group's description cannot be changed "
+            "later without replacing the group.",
+            "CreateSecurityGroup and AuthorizeSecurityGroupIngress/Egress reject an empty or "
+            "longer description and other characters.",
+            "EC2 API CreateSecurityGroup (GroupDescription: \"Valid characters: a-z, A-Z, 0-9, "
+            "spaces, and ._-:/()#,@[]+=&;{}!$*\") "
+            "(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/"
+            "API_CreateSecurityGroup.html), IpRange and UserIdGroupPair (Description); "
+            "cfn-lint E3031.",
+            "security_group web { vpc = v; description = \"caf\u00e9's web servers\" }",
             "security_group web { vpc = v; description = \"web servers\" }"};
   }
 };
@@ -403,24 +511,31 @@ std::vector<StringRef> trafficProtocols(const Resource &tg) {
   return {"tcp"};
 }
 
+/// Does one of the rules (ingress or egress) cover `protocol` on `port` for a
+/// peer `peerMatches` accepts? A rule of protocol all covers every protocol
+/// and port.
+bool anyRuleAllows(const std::vector<const Resource *> &rules, StringRef protocol, int64_t port,
+                   llvm::function_ref<bool(const Value &)> peerMatches) {
+  for (const Resource *rule : rules) {
+    StringRef p = rule->getEnum("protocol");
+    auto [lo, hi] = portRange(*rule);
+    if ((p != "all" && p != protocol) || port < lo || port > hi)
+      continue;
+    bool ok = false;
+    forEachPeer(*rule, [&](const Value &peer) { ok |= peerMatches(peer); });
+    if (ok)
+      return true;
+  }
+  return false;
+}
+
 /// Does one of the groups admit a peer (as `peerMatches` decides) over
-/// `protocol` on `port`? A rule of protocol all admits every protocol and port.
+/// `protocol` on `port`?
 bool admits(const std::vector<const Resource *> &groups, StringRef protocol, int64_t port,
             llvm::function_ref<bool(const Value &)> peerMatches) {
-  for (const Resource *sg : groups)
-    for (const Resource *in : sg->childrenOf("ingress")) {
-      StringRef p = in->getEnum("protocol");
-      if (p != "all" && p != protocol)
-        continue;
-      auto [lo, hi] = portRange(*in);
-      if (port < lo || port > hi)
-        continue;
-      bool ok = false;
-      forEachPeer(*in, [&](const Value &peer) { ok |= peerMatches(peer); });
-      if (ok)
-        return true;
-    }
-  return false;
+  return std::any_of(groups.begin(), groups.end(), [&](const Resource *sg) {
+    return anyRuleAllows(sg->childrenOf("ingress"), protocol, port, peerMatches);
+  });
 }
 
 std::vector<const Resource *> refsOf(const Resource &r, StringRef attr) {
@@ -449,6 +564,39 @@ void forEachPath(RuleContext &ctx,
   });
 }
 
+/// The blocks of a resource's subnets (a load balancer's: where its nodes'
+/// addresses are).
+std::vector<Cidr4> subnetBlocks(const Resource &r) {
+  std::vector<Cidr4> out;
+  if (const Value *subnets = r.get("subnets"))
+    for (const Value &sn : subnets->items)
+      if (auto c = sn.ref ? parseCidr4(sn.ref->getString("cidr")) : std::nullopt)
+        out.push_back(*c);
+  return out;
+}
+
+/// Whether a check of the rules (admits or egressAllows, bound to groups,
+/// protocol and port, asked with a peer predicate) lets traffic through for
+/// the whole other side: one of `peerGroups`, or every one of `peerBlocks`,
+/// each by some rule (a block that holds it, or the world).
+using PeerCheck = llvm::function_ref<bool(llvm::function_ref<bool(const Value &)>)>;
+bool coversPeers(PeerCheck allows, const std::vector<const Resource *> &peerGroups,
+                 const std::vector<Cidr4> &peerBlocks) {
+  if (allows([&](const Value &p) {
+        return (p.kind == Value::Kind::Ref &&
+                std::find(peerGroups.begin(), peerGroups.end(), p.ref) != peerGroups.end()) ||
+               (p.kind == Value::Kind::String && isWorld(p.str));
+      }))
+    return true;
+  return !peerBlocks.empty() &&
+         std::all_of(peerBlocks.begin(), peerBlocks.end(), [&](const Cidr4 &b) {
+           return allows([&](const Value &p) {
+             auto c = p.kind == Value::Kind::String ? parseCidr4(p.str) : std::nullopt;
+             return c && c->contains(b);
+           });
+         });
+}
+
 class LoadBalancerToTargets final : public Rule {
 public:
   LoadBalancerToTargets() : Rule(RuleID::SG005, {}) {}
@@ -460,68 +608,94 @@ public:
       std::vector<const Resource *> lbGroups = refsOf(lb, "security_groups");
       std::vector<const Resource *> ltGroups = refsOf(lt, "security_groups");
       auto port = tg.getInt("port");
-      if (lbGroups.empty() || ltGroups.empty() || !port || !seen.insert({&lt, &lb, &tg}).second)
+      // An NLB without security groups sends from its nodes' addresses.
+      bool viaGroups = !lbGroups.empty();
+      if ((!viaGroups && lb.getEnum("type") != "network") || ltGroups.empty() || !port ||
+          !seen.insert({&lt, &lb, &tg}).second)
         return;
       // The load balancer's nodes sit in its subnets: a block holding every one
       // of them admits it as well as its security group does.
-      std::vector<Cidr4> lbSubnets;
-      if (const Value *subnets = lb.get("subnets"))
-        for (const Value &sn : subnets->items)
-          if (auto c = sn.ref ? parseCidr4(sn.ref->getString("cidr")) : std::nullopt)
-            lbSubnets.push_back(*c);
-      auto fromLoadBalancer = [&](const Value &p) {
-        if (p.kind == Value::Kind::Ref)
-          return std::find(lbGroups.begin(), lbGroups.end(), p.ref) != lbGroups.end();
-        if (p.kind != Value::Kind::String)
-          return false;
-        auto c = parseCidr4(p.str);
-        return isWorld(p.str) ||
-               (c && !lbSubnets.empty() &&
-                std::all_of(lbSubnets.begin(), lbSubnets.end(),
-                            [&](const Cidr4 &sn) { return c->contains(sn); }));
+      std::vector<Cidr4> lbSubnets = subnetBlocks(lb);
+      auto admitted = [&](StringRef proto, int64_t p) {
+        return coversPeers(
+            [&](auto peer) { return admits(ltGroups, proto, p, peer); }, lbGroups, lbSubnets);
       };
-      for (StringRef proto : trafficProtocols(tg))
-        if (!admits(ltGroups, proto, *port, fromLoadBalancer)) {
-          ctx.report(*this, rangeOf(lt, "security_groups"),
-                     "the security groups of launch template '{}' do not admit load balancer "
-                     "'{}' on {} port {}; its instances (in '{}') get no traffic from it. Add "
-                     "e.g. 'ingress {{ protocol = {}; port = {}; from = {} }}'",
-                     lt.name, lb.name, upper(proto), *port, asg.name, proto, *port,
-                     lbGroups.front()->name)
-              .note(rangeOf(lb, "security_groups"), "'{}' sends from these security groups",
-                    lb.name)
-              .note(rangeOf(tg, "port"), "target group '{}' uses port {}", tg.name, *port);
-          return;
-        }
-      // Health checks (HTTP, HTTPS or TCP) on a port of their own.
+      std::string peer = viaGroups ? lbGroups.front()->name.str()
+                                   : "\"" + (vpcOf(tg) ? vpcOf(tg)->getString("cidr").str()
+                                                        : std::string("10.0.0.0/16")) +
+                                         "\"";
+      auto sendsFrom = [&](DiagnosticBuilder &b) {
+        if (viaGroups)
+          b.note(rangeOf(lb, "security_groups"), "'{}' sends from these security groups",
+                 lb.name);
+        else
+          b.note(rangeOf(lb, "subnets"),
+                 "'{}' has no security groups: it sends from its addresses in these subnets",
+                 lb.name);
+      };
+      // Requests come from the load balancer unless an NLB keeps the client's
+      // address (then SG006 asks for the clients).
+      bool trafficFromLb = viaGroups || tg.getBool("preserve_client_ip") != true;
+      std::vector<StringRef> protos = trafficProtocols(tg);
+      if (trafficFromLb)
+        for (StringRef proto : protos)
+          if (!admitted(proto, *port)) {
+            auto b = ctx.report(*this, rangeOf(lt, "security_groups"),
+                                "the security groups of launch template '{}' do not admit load "
+                                "balancer '{}' on {} port {}; its instances (in '{}') get no "
+                                "traffic from it. Add e.g. 'ingress {{ protocol = {}; port = {}; "
+                                "from = {} }}'",
+                                lt.name, lb.name, upper(proto), *port, asg.name, proto, *port,
+                                peer);
+            sendsFrom(b);
+            b.note(rangeOf(tg, "port"), "target group '{}' uses port {}", tg.name, *port);
+            return;
+          }
+      // Health checks (HTTP, HTTPS or TCP: over TCP) from the load balancer's
+      // addresses, on their own port or the traffic port.
       const Resource *hc = tg.child("health_check");
-      auto hcPort = hc ? hc->getInt("port") : std::nullopt;
-      if (!hc || hc->getBool("enabled") == false || !hcPort || *hcPort == *port)
+      if (hc && hc->getBool("enabled") == false)
         return;
-      if (!admits(ltGroups, "tcp", *hcPort, fromLoadBalancer))
-        ctx.report(*this, rangeOf(lt, "security_groups"),
-                   "the security groups of launch template '{}' do not admit load balancer "
-                   "'{}' on health-check port {}; its instances (in '{}') never become "
-                   "healthy. Add e.g. 'ingress {{ protocol = tcp; port = {}; from = {} }}'",
-                   lt.name, lb.name, *hcPort, asg.name, *hcPort, lbGroups.front()->name)
-            .note(rangeOf(lb, "security_groups"), "'{}' sends from these security groups",
-                  lb.name)
-            .note(rangeOf(*hc, "port"), "target group '{}' checks health on port {}",
-                  tg.name, *hcPort);
+      int64_t hcPort = (hc ? hc->getInt("port") : std::nullopt).value_or(*port);
+      bool checked = trafficFromLb && hcPort == *port &&
+                     std::find(protos.begin(), protos.end(), "tcp") != protos.end();
+      if (!checked && !admitted("tcp", hcPort)) {
+        auto b = ctx.report(*this, rangeOf(lt, "security_groups"),
+                            "the security groups of launch template '{}' do not admit load "
+                            "balancer '{}' on health-check port {}; its instances (in '{}') "
+                            "never become healthy. Add e.g. 'ingress {{ protocol = tcp; port = "
+                            "{}; from = {} }}'",
+                            lt.name, lb.name, hcPort, asg.name, hcPort, peer);
+        sendsFrom(b);
+        if (hc && written(*hc, "port"))
+          b.note(rangeOf(*hc, "port"), "target group '{}' checks health on port {}", tg.name,
+                 hcPort);
+        else
+          b.note(tg.nameRange, "target group '{}' checks health over TCP on its port {}",
+                 tg.name, hcPort);
+      }
     });
   }
+  static const Resource *vpcOf(const Resource &tg) { return tg.getRef("vpc"); }
   static std::string upper(StringRef s) { return s.upper(); }
   RuleDoc doc() const override {
-    return {"When a load balancer with security groups forwards to a target group that an Auto "
-            "Scaling group fills, the instances' security groups (from the launch template) "
-            "admit one of the load balancer's groups (or a CIDR block holding all of its "
-            "subnets, or the world) on the target group's port "
-            "and protocol (TCP; UDP for UDP groups; both for TCP_UDP), and on the health-check "
-            "port when the check has a port of its own.",
+    return {"When a load balancer forwards to a target group that an Auto Scaling group "
+            "fills, the instances' security groups (from the launch template) admit one of the "
+            "load balancer's groups (or a CIDR block holding all of its subnets, or the world) "
+            "on the target group's port and protocol (TCP; UDP for UDP groups; both for "
+            "TCP_UDP), and over TCP on the health-check port (its own, else the traffic port: "
+            "a UDP group is health-checked over TCP on its UDP port unless the check names "
+            "another). A network load balancer without security groups sends its health "
+            "checks (and, without client IP preservation, its traffic) from its addresses in "
+            "its subnets: a block holding them must be admitted.",
             "Otherwise every health check and request from the load balancer is dropped: the "
             "targets never become healthy.",
             "ALB guide, \"Security groups for your Application Load Balancer\" (recommended "
-            "rules); NLB guide, security groups.",
+            "rules); NLB guide, \"Health checks for Network Load Balancer target groups\" "
+            "(health checks of UDP groups use TCP; \"the security groups for your targets "
+            "must allow health check traffic from the load balancer\") "
+            "(https://docs.aws.amazon.com/elasticloadbalancing/latest/network/"
+            "target-group-health-checks.html).",
             "security_group web_sg { vpc = v; ingress { port = 22; from = \"10.0.0.0/8\" } }",
             "security_group web_sg { vpc = v; ingress { port = 3000; from = alb_sg } }"};
   }
@@ -601,6 +775,203 @@ public:
             "load-balancer-security-groups.html).",
             "ingress { protocol = tcp; port = 7000; from = \"10.0.1.0/24\" }  # the NLB subnet",
             "ingress { protocol = tcp; port = 7000; from = \"0.0.0.0/0\" }"};
+  }
+};
+
+/// The listener protocols' IP protocols: UDP for UDP and QUIC, both for
+/// TCP_UDP and TCP_QUIC, else TCP.
+std::vector<StringRef> listenerProtocols(const Resource &listener) {
+  StringRef p = listener.getEnum("protocol");
+  if (p == "udp" || p == "quic")
+    return {"udp"};
+  if (p == "tcp_udp" || p == "tcp_quic")
+    return {"tcp", "udp"};
+  return {"tcp"};
+}
+
+class LoadBalancerIngress final : public Rule {
+public:
+  LoadBalancerIngress() : Rule(RuleID::SG008, {"load_balancer"}) {}
+  void check(const Resource &lb, RuleContext &ctx) const override {
+    std::vector<const Resource *> groups = refsOf(lb, "security_groups");
+    if (groups.empty() || lb.getEnum("type") == "gateway")
+      return;
+    for (const Resource *l : lb.childrenOf("listener")) {
+      auto port = l->getInt("port");
+      if (!port)
+        continue;
+      for (StringRef proto : listenerProtocols(*l))
+        if (!admits(groups, proto, *port, [](const Value &) { return true; })) {
+          ctx.report(*this, rangeOf(lb, "security_groups"),
+                     "the security groups of '{}' admit nobody on {} port {}, where listener "
+                     "'{}' listens; add e.g. 'ingress {{ protocol = {}; port = {}; from = "
+                     "\"0.0.0.0/0\" }}' to '{}'",
+                     lb.name, proto.upper(), *port, l->name, proto, *port,
+                     groups.front()->name)
+              .note(rangeOf(*l, "port"), "listener '{}' is on port {}", l->name, *port);
+          break;
+        }
+    }
+  }
+  RuleDoc doc() const override {
+    return {"A load balancer with security groups admits some client on each listener's "
+            "port and protocol (TCP; UDP for UDP and QUIC listeners; both for TCP_UDP): an "
+            "ingress rule of one of its groups covers the port.",
+            "The security groups filter the traffic to the load balancer's nodes: a listener "
+            "whose port no group admits receives nothing.",
+            "ALB guide, \"Security groups for your Application Load Balancer\" (recommended "
+            "rules: inbound on the listener port) "
+            "(https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
+            "load-balancer-update-security-groups.html); NLB guide, \"Security groups\".",
+            "security_group alb_sg { vpc = v; ingress { protocol = tcp; port = 80; from = "
+            "\"0.0.0.0/0\" } }  # and an HTTPS listener on 443",
+            "ingress { protocol = tcp; port = 443; from = \"0.0.0.0/0\" }"};
+  }
+};
+
+/// Does one of the groups let traffic out to a peer (as `peerMatches`
+/// decides) over `protocol` on `port`? A group without egress rules lets
+/// everything out (AWS's default rule); with some, only what they name.
+bool egressAllows(const std::vector<const Resource *> &groups, StringRef protocol, int64_t port,
+                  llvm::function_ref<bool(const Value &)> peerMatches) {
+  return std::any_of(groups.begin(), groups.end(), [&](const Resource *sg) {
+    auto rules = sg->childrenOf("egress");
+    return rules.empty() || anyRuleAllows(rules, protocol, port, peerMatches);
+  });
+}
+
+class LoadBalancerEgress final : public Rule {
+public:
+  LoadBalancerEgress() : Rule(RuleID::SG009, {}) {}
+  void checkModel(RuleContext &ctx) const override {
+    std::set<std::tuple<const Resource *, const Resource *, const Resource *>> seen;
+    forEachPath(ctx, [&](const Resource &lb, const ForwardTarget &f, const Resource &asg,
+                         const Resource &lt) {
+      const Resource &tg = *f.targetGroup;
+      std::vector<const Resource *> lbGroups = refsOf(lb, "security_groups");
+      std::vector<const Resource *> ltGroups = refsOf(lt, "security_groups");
+      auto port = tg.getInt("port");
+      if (lbGroups.empty() || !port || !seen.insert({&lb, &tg, &lt}).second)
+        return;
+      // The instances are in the group's subnets: a block holding all of
+      // them reaches them as well as their security group does.
+      std::vector<Cidr4> targets = subnetBlocks(asg);
+      std::vector<std::pair<StringRef, int64_t>> needed;
+      for (StringRef proto : trafficProtocols(tg))
+        needed.push_back({proto, *port});
+      const Resource *hc = tg.child("health_check");
+      if (hc && hc->getBool("enabled") != false)
+        if (auto hcPort = hc->getInt("port"); hcPort && *hcPort != *port)
+          needed.push_back({"tcp", *hcPort});
+      for (auto [proto, p] : needed)
+        if (!coversPeers([&](auto peer) { return egressAllows(lbGroups, proto, p, peer); },
+                         ltGroups, targets)) {
+          ctx.report(*this, rangeOf(lb, "security_groups"),
+                     "the security groups of '{}' let nothing out to the instances of '{}' on {} "
+                     "port {}{}; add e.g. 'egress {{ protocol = {}; port = {}; to = {} }}'",
+                     lb.name, asg.name, proto.upper(), p,
+                     p == *port ? "" : " (the health check's)", proto, p,
+                     ltGroups.empty() ? std::string("\"0.0.0.0/0\"")
+                                      : ltGroups.front()->name.str())
+              .note(tg.nameRange, "target group '{}' sends to port {}", tg.name, *port);
+          return;
+        }
+    });
+  }
+  RuleDoc doc() const override {
+    return {"When a load balancer's security groups have egress rules (a group without any "
+            "keeps AWS's allow-all rule), one of them lets traffic out to the targets on the "
+            "target group's port and protocol, and on the health check's own port: to the "
+            "instances' security group, or a block holding all of their subnets, or the world.",
+            "Security groups are stateful only for the connections they let through: with no "
+            "matching outbound rule the load balancer can neither forward requests nor run "
+            "health checks, and every target stays unhealthy.",
+            "ALB guide, \"Security groups for your Application Load Balancer\" (recommended "
+            "rules: outbound to the instance security group on the instance listener and "
+            "health-check ports) "
+            "(https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
+            "load-balancer-update-security-groups.html).",
+            "egress { protocol = tcp; port = 80; to = web_sg }  # targets on 3000",
+            "egress { protocol = tcp; port = 3000; to = web_sg }"};
+  }
+};
+
+class ClientPorts final : public Rule {
+public:
+  ClientPorts() : Rule(RuleID::SG010, {}) {}
+  void checkModel(RuleContext &ctx) const override {
+    for (const Resource *r : ctx.model.resources) {
+      std::vector<const Resource *> clients;
+      std::optional<int64_t> port;
+      if (r->kind() == "coordination") {
+        port = r->getInt("client_port");
+        for (const Resource *c : r->children)
+          if (const Resource *m = c->getRef("members"); m && m->kind() == "auto_scaling_group")
+            clients.push_back(m);
+      } else if (r->kind() == "session_store" && r->getEnum("type") == "external") {
+        port = r->getInt("port");
+        for (const Resource *asg : ctx.model.resources)
+          if (asg->kind() == "auto_scaling_group")
+            if (const Resource *lt = asg->getRef("launch_template"); lt && sessionStoreOf(*lt) == r)
+              clients.push_back(asg);
+      }
+      std::vector<const Resource *> serverGroups = refsOf(*r, "security_groups");
+      if (!port || serverGroups.empty())
+        continue;
+      std::set<const Resource *> seen;
+      for (const Resource *asg : clients)
+        if (seen.insert(asg).second)
+          checkClient(*r, *port, serverGroups, *asg, ctx);
+    }
+  }
+  void checkClient(const Resource &server, int64_t port,
+                   const std::vector<const Resource *> &serverGroups, const Resource &asg,
+                   RuleContext &ctx) const {
+    const Resource *lt = asg.getRef("launch_template");
+    if (!lt)
+      return;
+    std::vector<const Resource *> clientGroups = refsOf(*lt, "security_groups");
+    std::vector<Cidr4> clientBlocks = subnetBlocks(asg), serverBlocks = subnetBlocks(server);
+    std::string clientPeer = clientGroups.empty() ? std::string("\"0.0.0.0/0\"")
+                                                  : clientGroups.front()->name.str();
+    if (!coversPeers([&](auto peer) { return admits(serverGroups, "tcp", port, peer); },
+                     clientGroups, clientBlocks)) {
+      ctx.report(*this, rangeOf(server, "security_groups"),
+                 "the security groups of {} do not admit its clients, the instances of '{}', on "
+                 "TCP port {}; add e.g. 'ingress {{ protocol = tcp; port = {}; from = {} }}'",
+                 describe(server), asg.name, port, port, clientPeer)
+          .note(asg.nameRange, "'{}' is a client of '{}'", asg.name, server.name);
+      return;
+    }
+    if (!clientGroups.empty() &&
+        !coversPeers([&](auto peer) { return egressAllows(clientGroups, "tcp", port, peer); },
+                     serverGroups, serverBlocks))
+      ctx.report(*this, rangeOf(*lt, "security_groups"),
+                 "the security groups of launch template '{}' let nothing out to {} on TCP port "
+                 "{}: the instances of '{}' cannot reach it. Add e.g. 'egress {{ protocol = tcp; "
+                 "port = {}; to = {} }}'",
+                 lt->name, describe(server), port, asg.name, port, serverGroups.front()->name)
+          .note(rangeOf(server, "security_groups"), "'{}' has these security groups",
+                server.name);
+  }
+  RuleDoc doc() const override {
+    return {"An ensemble's clients (the Auto Scaling groups of its elections and services) and "
+            "an external session store's clients (the groups whose app names it as its "
+            "`session_store`) can reach its client port (2181; redis 6379, memcached 11211) "
+            "over TCP, on both sides: the server's security groups admit the clients' group, a "
+            "block holding their subnets, or the world; the clients' groups, when they have "
+            "egress rules, let traffic out to the server's group, a block holding its subnets, "
+            "or the world.",
+            "Connections time out: ZooKeeper clients never get a session, the app loses every "
+            "session it stores.",
+            "Amazon VPC User Guide, \"Security group rules\" (inbound and outbound rules "
+            "filter each direction) "
+            "(https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html); "
+            "ElastiCache User Guide, \"Access patterns for accessing an ElastiCache cache in "
+            "an Amazon VPC\"; ZooKeeper Administrator's Guide (clientPort).",
+            "security_group zk_sg { vpc = v; ingress { protocol = tcp; port = 2888; from = "
+            "zk_sg } }",
+            "ingress { protocol = tcp; port = 2181; from = app_sg }"};
   }
 };
 
@@ -721,6 +1092,8 @@ void rules::addNetworkRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<CidrBlocks>());
   out.push_back(std::make_unique<SecurityGroupList>());
   out.push_back(std::make_unique<SubnetPlacement>());
+  out.push_back(std::make_unique<ZonesOfTheRegion>());
+  out.push_back(std::make_unique<SubnetListedOnce>());
   out.push_back(std::make_unique<LoadBalancerSubnetSize>());
   out.push_back(std::make_unique<PortRange>());
   out.push_back(std::make_unique<ProtocolPorts>());
@@ -728,6 +1101,9 @@ void rules::addNetworkRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<RuleQuota>());
   out.push_back(std::make_unique<LoadBalancerToTargets>());
   out.push_back(std::make_unique<NetworkLoadBalancerClients>());
+  out.push_back(std::make_unique<LoadBalancerIngress>());
+  out.push_back(std::make_unique<LoadBalancerEgress>());
+  out.push_back(std::make_unique<ClientPorts>());
   out.push_back(std::make_unique<OpenToWorld>(
       RuleID::SEC001, std::vector<int64_t>{22}, /*udpToo=*/false, /*allPorts=*/false,
       "SSH (port 22)",

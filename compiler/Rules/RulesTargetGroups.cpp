@@ -784,6 +784,40 @@ public:
   }
 };
 
+class UdpHealthCheckPort final : public Rule {
+public:
+  UdpHealthCheckPort() : Rule(RuleID::TG023, {"target_group"}) {}
+  void check(const Resource &tg, RuleContext &ctx) const override {
+    if (tg.getEnum("protocol") != "udp")
+      return;
+    const Resource *hc = tg.child("health_check");
+    auto port = tg.getInt("port");
+    auto hcPort = hc ? hc->getInt("port") : std::nullopt;
+    if (!port || (hc && hc->getBool("enabled") == false) || (hcPort && *hcPort != *port))
+      return;
+    ctx.report(*this, hc ? hc->nameRange : tg.nameRange,
+               "UDP target group '{}' is health-checked over TCP on its UDP port {}, where a "
+               "UDP service does not answer; give the check the TCP port the targets answer "
+               "on, e.g. 'health_check {{ port = {} }}'",
+               tg.name, *port, *port == 8080 ? 8081 : 8080)
+        .note(rangeOf(tg, "port"), "the group's port");
+  }
+  RuleDoc doc() const override {
+    return {"A UDP target group's health check names its port: UDP groups are health-checked "
+            "over TCP (or HTTP/HTTPS), by default on the traffic port, where a UDP-only "
+            "service refuses the connection.",
+            "Every target fails its health checks and the NLB fails open or drops the traffic: "
+            "the design deploys but never serves.",
+            "NLB guide, \"Health checks for Network Load Balancer target groups\" (\"If the "
+            "target group protocol is UDP, the health check protocol must be TCP, HTTP or "
+            "HTTPS\"; the port defaults to the traffic port) "
+            "(https://docs.aws.amazon.com/elasticloadbalancing/latest/network/"
+            "target-group-health-checks.html).",
+            "target_group dns { protocol = udp; port = 53 }",
+            "target_group dns { protocol = udp; port = 53; health_check { port = 8080 } }"};
+  }
+};
+
 } // namespace
 
 void rules::addTargetGroupRules(std::vector<std::unique_ptr<Rule>> &out) {
@@ -832,4 +866,5 @@ void rules::addTargetGroupRules(std::vector<std::unique_ptr<Rule>> &out) {
   out.push_back(std::make_unique<StickinessDuration>());
   out.push_back(std::make_unique<StickyNeedsCrossZone>());
   out.push_back(std::make_unique<ClientIpForUdp>());
+  out.push_back(std::make_unique<UdpHealthCheckPort>());
 }
