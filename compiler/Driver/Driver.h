@@ -15,6 +15,7 @@
 #include "Sema/Model.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Error.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -127,6 +128,11 @@ const CommandInfo *findCommand(llvm::StringRef name);
 /// Prints `infrac COMMAND --help`: its usage line, what it does and its
 /// options, nothing of the others.
 void printCommandHelp(const CommandInfo &cmd, llvm::raw_ostream &os);
+
+/// Runs Graphviz's `dot -T<type>` (svg, png) over DOT source and returns
+/// what it drew (GraphCommand.cpp; `infrac sim --report` embeds the SVG).
+/// Fails with an actionable message when dot is missing or fails.
+llvm::Expected<std::string> renderWithGraphviz(llvm::StringRef dotText, llvm::StringRef type);
 
 /// infrac sim --list: the scenario names, one a line.
 int listScenarios(const sema::Model &model, llvm::raw_ostream &os);

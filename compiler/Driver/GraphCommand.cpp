@@ -65,12 +65,15 @@ int fail(const llvm::Twine &message) {
   return 2;
 }
 
-/// Runs Graphviz's dot over `dotText`; returns the rendered bytes. Its
-/// warnings are passed on (the tests require there are none). The DOT source
-/// goes to dot's standard input and the picture comes back on its standard
-/// output, so there is no temporary file to leave behind; dot is told to die
-/// with infrac (PR_SET_PDEATHSIG), so SIGTERM or SIGINT stops it too.
-llvm::Expected<std::string> renderWithGraphviz(llvm::StringRef dotText, llvm::StringRef type) {
+} // namespace
+
+/// Its warnings are passed on (the tests require there are none). The DOT
+/// source goes to dot's standard input and the picture comes back on its
+/// standard output, so there is no temporary file to leave behind; dot is
+/// told to die with infrac (PR_SET_PDEATHSIG), so SIGTERM or SIGINT stops it
+/// too.
+llvm::Expected<std::string> driver::renderWithGraphviz(llvm::StringRef dotText,
+                                                       llvm::StringRef type) {
   llvm::ErrorOr<std::string> dot = llvm::sys::findProgramByName("dot");
   if (!dot)
     return llvm::createStringError(
@@ -176,6 +179,8 @@ llvm::Expected<std::string> renderWithGraphviz(llvm::StringRef dotText, llvm::St
     llvm::errs() << "infrac: warning: graphviz: " << shown << "\n";
   return bytes;
 }
+
+namespace {
 
 /// The diagram in the chosen format.
 llvm::Expected<std::string> render(const graph::Graph &g) {

@@ -39,6 +39,13 @@ struct SimOptions {
   std::optional<int64_t> instances;
   /// Overrides every target group's fail-open (tests: AWS always fails open).
   std::optional<bool> failOpen;
+  /// Adds to the trace a `series` record every second (what each load
+  /// balancer answered since the last one, every target group's healthy
+  /// targets, every group's capacity, every EMR group's running nodes, every
+  /// election's leader) and a `decided` record at the instant each
+  /// expectation's verdict is decided: what `infrac sim --report` draws.
+  /// Off, the trace is as it always was.
+  bool series = false;
 
   /// The overrides that shape the plan.
   PlanOptions planOptions() const {
@@ -57,6 +64,9 @@ struct Verdict {
   enum Kind { Pass, Fail, Unsupported } kind = Pass;
   std::string detail; ///< Why it failed, or what was observed.
 };
+
+/// "pass", "fail", "unsupported": the trace's word for a verdict.
+const char *verdictName(Verdict::Kind kind);
 
 struct SimResult {
   std::vector<Verdict> verdicts;

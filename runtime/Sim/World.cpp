@@ -132,6 +132,8 @@ void World::onSample() {
   if (now + SampleEvery <= end)
     sched.runAt(now + SampleEvery, {EvSample, 0, 0});
   checkExpectations(false);
+  if (opts.series)
+    traceSeries();
   if (opts.statsEvery > 0 && now > 0 && now % opts.statsEvery == 0) {
     for (const LoadBalancerRt &b : fabric->loadBalancers()) {
       if (!b.requests)
@@ -157,6 +159,7 @@ void World::onSample() {
 }
 
 SimResult World::run() {
+  assert((!opts.series || opts.trace) && "the series records go to the trace");
   SimResult res;
   rng.reseed(scenario.seed);
   res.seed = scenario.seed;
@@ -185,6 +188,8 @@ SimResult World::run() {
       }
     loads.push_back(std::move(ld));
   }
+  if (opts.series)
+    windows.resize(plan.loadBalancers.size());
   for (const ExpectationPlan &e : scenario.expectations) {
     ExpState s;
     s.e = &e;
@@ -211,17 +216,10 @@ SimResult World::run() {
   for (ExpState &s : exps) {
     Verdict v;
     v.expectation = s.e->text;
-    v.kind = s.unsupported                   ? Verdict::Unsupported
-             : s.failed                      ? Verdict::Fail
-             : (s.e->within && !s.satisfied) ? Verdict::Fail
-                                             : Verdict::Pass;
+    v.kind = verdictOf(s);
     v.detail = s.detail;
     if (trace.tracing())
-      trace.verdict(v.expectation,
-                    v.kind == Verdict::Pass   ? "pass"
-                    : v.kind == Verdict::Fail ? "fail"
-                                              : "unsupported",
-                    v.detail);
+      trace.verdict(v.expectation, verdictName(v.kind), v.detail);
     res.verdicts.push_back(std::move(v));
   }
   res.events = sched.deliveredCount();
@@ -231,6 +229,15 @@ SimResult World::run() {
 }
 
 } // namespace sim
+
+const char *verdictName(Verdict::Kind kind) {
+  switch (kind) {
+  case Verdict::Pass: return "pass";
+  case Verdict::Fail: return "fail";
+  case Verdict::Unsupported: return "unsupported";
+  }
+  return "unsupported";
+}
 
 SimResult simulate(const Plan &plan, const SimOptions &opts) {
   assert(plan.scenario && "simulating a plan without a scenario");

@@ -58,6 +58,12 @@ struct Instance {
   bool stopWhenIdle = false;
 };
 
+/// What a load balancer answered since the last series record.
+struct ResponseWindow {
+  uint64_t responses = 0, errors4xx = 0, errors5xx = 0;
+  LatencyHistogram latency;
+};
+
 struct Client {
   ClientCookies cookies;
   llvm::SmallVector<SessionHome, 1> sessions;
@@ -102,6 +108,8 @@ public:
 private:
   void dispatch(const Timer &t);
   void onSample();
+  /// The `series` record of this instant (WorldSeries.cpp).
+  void traceSeries();
 
   // Requests (WorldTraffic.cpp).
   void onArrival(uint32_t load);
@@ -114,8 +122,13 @@ private:
   struct ExpState {
     const ExpectationPlan *e;
     bool satisfied = false, failed = false, unsupported = false;
+    bool decidedTraced = false; ///< Its `decided` record is written.
     std::string detail;
   };
+  /// The verdict an expectation has, or will have at the end.
+  static Verdict::Kind verdictOf(const ExpState &s);
+  /// `decided` records for the expectations decided now (WorldSeries.cpp).
+  void traceDecided(bool atEnd);
   std::optional<double> value(const Operand &o, std::string &shown, bool &unsupported);
   std::optional<bool> evaluate(const ConditionPlan &cond, std::string &shown, bool &unsupported);
   void checkExpectations(bool atEnd);
@@ -135,6 +148,8 @@ private:
   std::vector<uint32_t> freeSlots;
   std::vector<ExpState> exps;
   uint64_t requests = 0;
+  /// Per load balancer, when SimOptions::series is on.
+  std::vector<ResponseWindow> windows;
 };
 
 } // namespace infrac::runtime::sim

@@ -162,6 +162,15 @@ void World::checkExpectations(bool atEnd) {
       s.detail = shown;
     }
   }
+  if (opts.series)
+    traceDecided(atEnd);
+}
+
+Verdict::Kind World::verdictOf(const ExpState &s) {
+  return s.unsupported                   ? Verdict::Unsupported
+         : s.failed                      ? Verdict::Fail
+         : (s.e->within && !s.satisfied) ? Verdict::Fail
+                                         : Verdict::Pass;
 }
 
 } // namespace infrac::runtime::sim
