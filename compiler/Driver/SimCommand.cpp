@@ -237,8 +237,8 @@ int runSim() {
 }
 
 CommandRegistration reg({&simCmd,
-                         "sim FILE [--scenario NAME|--list|--all] [--seed N] [--trace FILE] [--report FILE] "
-                         "[--emit=plan]",
+                         "sim FILE [--scenario NAME|--list|--all] [--seed N] [--trace FILE] "
+                         "[--report FILE] [--emit=plan]",
                          "run a scenario on a virtual clock; exit 1 if an expectation fails",
                          runSim, 40});
 

@@ -28,8 +28,8 @@ namespace infrac::runtime {
 
 /// What the page says besides the trace.
 struct ReportHeader {
-  std::string source;  ///< The design's file, as given on the command line.
-  std::string diagram; ///< The design as an SVG document, or empty.
+  std::string source;      ///< The design's file, as given on the command line.
+  std::string diagram;     ///< The design as an SVG document, or empty.
   std::string diagramNote; ///< Why there is no diagram, when there is none.
 };
 

@@ -44,7 +44,7 @@ struct ReportCollector::Data {
   std::string error; ///< The first line that is not a record.
 
   std::vector<Note> notes;
-  std::vector<int64_t> times; ///< The instants of the series records.
+  std::vector<int64_t> times;  ///< The instants of the series records.
   std::vector<Column> columns; ///< In order of first appearance.
   std::map<std::tuple<std::string, std::string, std::string>, size_t> columnIndex;
   std::vector<Verdict> verdicts;

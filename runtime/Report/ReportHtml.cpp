@@ -40,10 +40,12 @@ std::string html(StringRef s) {
   return out;
 }
 
-/// One line of a chart.
+/// One line of a chart. Lines of one object (p50 and p99 of a load
+/// balancer, a group's capacity and desired) share a colour, one dashed.
 struct Line {
   std::string label;
   const std::vector<json::Value> *values;
+  unsigned colour = 0;
   bool dashed = false;
 };
 
@@ -64,45 +66,52 @@ std::vector<Chart> chartsOf(const ReportCollector::Data &d,
     if (!c.lines.empty())
       charts.push_back(std::move(c));
   };
-  auto each = [&](Chart &c, StringRef family, StringRef member, StringRef suffix,
-                  bool dashed = false) {
+  auto each = [&](Chart &c, StringRef family, StringRef member) {
+    unsigned colour = 0;
     for (const ReportCollector::Data::Column *col : d.columnsOf(family, member))
-      c.lines.push_back({col->object + suffix.str(), &col->values, dashed});
+      c.lines.push_back({col->object, &col->values, colour++});
   };
   Chart requests{"requests", "Requests per second, per load balancer", "requests/s", {}, {}};
-  each(requests, "lb", "responses", "");
+  each(requests, "lb", "responses");
   add(std::move(requests));
   Chart errors{"errors", "4xx and 5xx responses per second", "responses/s", {}, {}};
+  unsigned colour = 0;
   for (const ReportCollector::Data::Column *col : d.columnsOf("lb", "4xx")) {
-    errors.lines.push_back({col->object + " 4xx", &col->values, true});
-    errors.lines.push_back(
-        {col->object + " 5xx", &d.columns[d.columnIndex.at({"lb", col->object, "5xx"})].values});
+    errors.lines.push_back({col->object + " 4xx", &col->values, colour, true});
+    errors.lines.push_back({col->object + " 5xx",
+                            &d.columns[d.columnIndex.at({"lb", col->object, "5xx"})].values,
+                            colour++});
   }
   add(std::move(errors));
   Chart latency{"latency", "Latency p50 and p99, per load balancer", "ms", {}, {}};
+  colour = 0;
   for (const ReportCollector::Data::Column *col : d.columnsOf("lb", "responses")) {
     for (StringRef p : {"p50", "p99"}) {
       auto it = d.columnIndex.find({"lb", col->object, (p + "_us").str()});
       if (it != d.columnIndex.end())
         latency.lines.push_back({col->object + " " + p.str(), &d.columns[it->second].values,
-                                 p == "p50"});
+                                 colour, p == "p50"});
     }
+    ++colour;
   }
   add(std::move(latency));
   Chart healthy{"healthy", "Healthy targets, per target group", "targets", {}, {}};
-  each(healthy, "tg", "healthy", "");
+  each(healthy, "tg", "healthy");
   add(std::move(healthy));
   Chart capacity{"capacity", "Capacity in service (desired dashed), per Auto Scaling group",
                  "instances", {}, {}};
+  colour = 0;
   for (const ReportCollector::Data::Column *col : d.columnsOf("asg", "capacity")) {
-    capacity.lines.push_back({col->object, &col->values});
+    capacity.lines.push_back({col->object, &col->values, colour});
     auto it = d.columnIndex.find({"asg", col->object, "desired"});
     if (it != d.columnIndex.end())
-      capacity.lines.push_back({col->object + " desired", &d.columns[it->second].values, true});
+      capacity.lines.push_back(
+          {col->object + " desired", &d.columns[it->second].values, colour, true});
+    ++colour;
   }
   add(std::move(capacity));
   Chart emr{"emr", "Running nodes, per EMR node group", "nodes", {}, {}};
-  each(emr, "emr", "running", "");
+  each(emr, "emr", "running");
   add(std::move(emr));
   // Leaders as indexes into the names seen, "none" first.
   Chart leader{"leader", "Leader, per election", "", {}, {"none"}};
@@ -119,11 +128,11 @@ std::vector<Chart> chartsOf(const ReportCollector::Data &d,
       if (at == leader.categories.end())
         leader.categories.push_back(who);
     }
-    leader.lines.push_back({col->object, &idx});
+    leader.lines.push_back({col->object, &idx, unsigned(leader.lines.size())});
   }
   add(std::move(leader));
   Chart lost{"sessions", "Sessions lost so far, per load balancer", "sessions", {}, {}};
-  each(lost, "lb", "sessions_lost", "");
+  each(lost, "lb", "sessions_lost");
   add(std::move(lost));
   return charts;
 }
@@ -181,6 +190,7 @@ std::string chartData(const ReportCollector::Data &d) {
             for (const Line &l : c.lines)
               j.object([&] {
                 j.attribute("label", l.label);
+                j.attribute("colour", int64_t(l.colour));
                 if (l.dashed)
                   j.attribute("dashed", true);
                 j.attributeArray("values", [&] {
@@ -304,7 +314,8 @@ llvm::Error ReportCollector::writeHtml(const ReportHeader &h, llvm::raw_ostream 
   os << "</tbody>\n</table>\n</section>\n";
 
   os << "<script type=\"application/json\" id=\"report-data\">" << chartData(d) << "</script>\n"
-     << "<script>\n/* uPlot's licence:\n" << UplotLicense << "*/\n" << UplotJs << "\n</script>\n<script>\n" << ReportJs << "</script>\n"
+     << "<script>\n/* uPlot's licence:\n" << UplotLicense << "*/\n" << UplotJs << "\n</script>\n"
+     << "<script>\n" << ReportJs << "</script>\n"
      << "</body>\n</html>\n";
   return llvm::Error::success();
 }

@@ -51,9 +51,9 @@
     const names = c.categories;
     const show = v => v == null ? '\u2014' : names ? names[v] : String(v);
     const series = [{ label: 'time', value: (u, v) => seconds(v) }];
-    c.lines.forEach((l, i) => series.push({
+    c.lines.forEach(l => series.push({
       label: l.label,
-      stroke: palette[i % palette.length],
+      stroke: palette[l.colour % palette.length],
       width: 2,
       dash: l.dashed ? [6, 4] : undefined,
       paths: stepped.has(c.id) ? uPlot.paths.stepped({ align: 1 }) : undefined,
