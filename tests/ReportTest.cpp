@@ -113,4 +113,14 @@ TEST(Report, BadPathIsALocatedErrorAndLeavesNothing) {
   EXPECT_EQ(files, 0u) << "no page, no trace, no temporary";
 }
 
+TEST(Report, OnlyOfOneScenario) {
+  std::string dir = makeTempDir();
+  ProcessResult all =
+      runProcess({bin, "sim", example("webshop.infra"), "--all", "--report", dir + "/r.html"});
+  EXPECT_EQ(all.exitCode, 2);
+  EXPECT_EQ(all.err,
+            "infrac sim: --report writes the run of one scenario; it cannot go with --all\n");
+  EXPECT_FALSE(llvm::sys::fs::exists(dir + "/r.html"));
+}
+
 } // namespace

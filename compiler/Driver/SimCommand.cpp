@@ -144,6 +144,11 @@ int runSim() {
     return 2;
   }
   const sema::Model &model = *fe->units[0].model;
+  if (!reportFile.empty() && (listOnly || runAll || !emitPlan.empty())) {
+    llvm::errs() << "infrac sim: --report writes the run of one scenario; it cannot go with "
+                 << (listOnly ? "--list" : runAll ? "--all" : "--emit") << "\n";
+    return 2;
+  }
   if (listOnly)
     return listScenarios(model, llvm::outs());
   if (runAll)
