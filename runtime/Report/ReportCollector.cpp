@@ -83,13 +83,9 @@ void ReportCollector::line(StringRef text) {
   } else if (*ev == "note") {
     d.notes.push_back({*t, str("who"), str("text")});
   } else if (*ev == "decided") {
-    d.decided.emplace(str("expect"), *t);
+    d.decided.emplace(str("expect"), o->getInteger("at").getValueOr(*t));
   } else if (*ev == "verdict") {
-    Data::Verdict v{str("expect"), str("result"), str("detail")};
-    auto when = d.decided.find(v.expect);
-    if (when != d.decided.end())
-      v.decided = when->second;
-    d.verdicts.push_back(std::move(v));
+    d.verdicts.push_back({str("expect"), str("result"), str("detail")});
   } else if (*ev == "series") {
     d.times.push_back(*t);
     for (StringRef family : {"lb", "tg", "asg", "emr", "election"}) {

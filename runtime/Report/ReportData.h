@@ -29,7 +29,6 @@ struct ReportCollector::Data {
   };
   struct Verdict {
     std::string expect, result, detail;
-    int64_t decided = -1; ///< When its `decided` record came; -1: none.
   };
   /// One sampled quantity of one object, a value (or null) per sample.
   struct Column {
@@ -48,7 +47,7 @@ struct ReportCollector::Data {
   std::vector<Column> columns; ///< In order of first appearance.
   std::map<std::tuple<std::string, std::string, std::string>, size_t> columnIndex;
   std::vector<Verdict> verdicts;
-  /// Expectation text -> when it was decided (before its verdict came).
+  /// Expectation text -> when its verdict was settled (`decided` records).
   std::map<std::string, int64_t> decided;
 
   /// The column of (family, object, member), made on first use.

@@ -261,11 +261,13 @@ llvm::Error ReportCollector::writeHtml(const ReportHeader &h, llvm::raw_ostream 
   else {
     os << "<table>\n<thead><tr><th>verdict</th><th>expectation</th><th>decided at</th>"
           "<th>why</th></tr></thead>\n<tbody>\n";
-    for (const Data::Verdict &v : d.verdicts)
+    for (const Data::Verdict &v : d.verdicts) {
+      auto decided = d.decided.find(v.expect);
       os << "<tr class=\"verdict " << html(v.result) << "\"><td class=\"tag\">"
          << verdictTag(v.result) << "</td><td><code>" << html(v.expect) << "</code></td><td>"
-         << (v.decided < 0 ? std::string("\xe2\x80\x94") : fmtTime(v.decided)) << "</td><td>"
-         << html(v.detail) << "</td></tr>\n";
+         << (decided == d.decided.end() ? std::string("\xe2\x80\x94") : fmtTime(decided->second))
+         << "</td><td>" << html(v.detail) << "</td></tr>\n";
+    }
     os << "</tbody>\n</table>\n";
   }
   os << "</section>\n";

@@ -42,9 +42,9 @@ struct SimOptions {
   /// Adds to the trace a `series` record every second (what each load
   /// balancer answered since the last one, every target group's healthy
   /// targets, every group's capacity, every EMR group's running nodes, every
-  /// election's leader) and a `decided` record at the instant each
-  /// expectation's verdict is decided: what `infrac sim --report` draws.
-  /// Off, the trace is as it always was.
+  /// election's leader) and, before the verdicts, a `decided` record per
+  /// expectation with the instant (`at`) its verdict was settled: what
+  /// `infrac sim --report` draws. Off, the trace is as it always was.
   bool series = false;
 
   /// The overrides that shape the plan.
@@ -63,6 +63,9 @@ struct Verdict {
   std::string expectation; ///< As written: "expect healthy(web) >= 2 after 45s".
   enum Kind { Pass, Fail, Unsupported } kind = Pass;
   std::string detail; ///< Why it failed, or what was observed.
+  /// When it was settled: when it failed, when a `within` held, else at
+  /// the end.
+  Instant decided = 0;
 };
 
 /// "pass", "fail", "unsupported": the trace's word for a verdict.

@@ -216,12 +216,19 @@ SimResult World::run() {
   for (ExpState &s : exps) {
     Verdict v;
     v.expectation = s.e->text;
-    v.kind = verdictOf(s);
+    v.kind = s.unsupported                   ? Verdict::Unsupported
+             : s.failed                      ? Verdict::Fail
+             : (s.e->within && !s.satisfied) ? Verdict::Fail
+                                             : Verdict::Pass;
     v.detail = s.detail;
-    if (trace.tracing())
-      trace.verdict(v.expectation, verdictName(v.kind), v.detail);
+    v.decided = s.decided;
     res.verdicts.push_back(std::move(v));
   }
+  if (opts.series)
+    traceDecided(res.verdicts);
+  if (trace.tracing())
+    for (const Verdict &v : res.verdicts)
+      trace.verdict(v.expectation, verdictName(v.kind), v.detail);
   res.events = sched.deliveredCount();
   res.requests = requests;
   res.end = end;

@@ -122,13 +122,11 @@ private:
   struct ExpState {
     const ExpectationPlan *e;
     bool satisfied = false, failed = false, unsupported = false;
-    bool decidedTraced = false; ///< Its `decided` record is written.
+    Instant decided = Never; ///< When its verdict was settled.
     std::string detail;
   };
-  /// The verdict an expectation has, or will have at the end.
-  static Verdict::Kind verdictOf(const ExpState &s);
-  /// `decided` records for the expectations decided now (WorldSeries.cpp).
-  void traceDecided(bool atEnd);
+  /// The `decided` records of the verdicts (WorldSeries.cpp).
+  void traceDecided(const std::vector<Verdict> &verdicts);
   std::optional<double> value(const Operand &o, std::string &shown, bool &unsupported);
   std::optional<bool> evaluate(const ConditionPlan &cond, std::string &shown, bool &unsupported);
   void checkExpectations(bool atEnd);

@@ -162,15 +162,9 @@ void World::checkExpectations(bool atEnd) {
       s.detail = shown;
     }
   }
-  if (opts.series)
-    traceDecided(atEnd);
-}
-
-Verdict::Kind World::verdictOf(const ExpState &s) {
-  return s.unsupported                   ? Verdict::Unsupported
-         : s.failed                      ? Verdict::Fail
-         : (s.e->within && !s.satisfied) ? Verdict::Fail
-                                         : Verdict::Pass;
+  for (ExpState &s : exps)
+    if (s.decided == Never && (atEnd || s.failed || s.unsupported || (s.e->within && s.satisfied)))
+      s.decided = now;
 }
 
 } // namespace infrac::runtime::sim

@@ -1,8 +1,8 @@
 //===- WorldSeries.cpp - The sampled series and decision instants ---------===//
 //
 // With SimOptions::series the trace also carries what a report draws: every
-// SampleEvery a `series` record, and a `decided` record at the instant each
-// expectation's verdict is known. The series reads the Fabric through the
+// SampleEvery a `series` record, and at the end a `decided` record per
+// expectation with the instant its verdict was settled. The series reads the Fabric through the
 // same metrics the expectations do, so a chart and a verdict never disagree.
 //
 //===----------------------------------------------------------------------===//
@@ -100,14 +100,11 @@ void World::traceSeries() {
   trace.record(body);
 }
 
-void World::traceDecided(bool atEnd) {
-  for (ExpState &s : exps) {
-    if (s.decidedTraced || !(atEnd || s.failed || s.unsupported || (s.e->within && s.satisfied)))
-      continue;
-    s.decidedTraced = true;
-    trace.record("\"ev\":\"decided\",\"expect\":\"" + jsonEscape(s.e->text) +
-                 "\",\"result\":\"" + verdictName(verdictOf(s)) + "\"");
-  }
+void World::traceDecided(const std::vector<Verdict> &verdicts) {
+  for (const Verdict &v : verdicts)
+    trace.record("\"ev\":\"decided\",\"expect\":\"" + jsonEscape(v.expectation) +
+                 "\",\"result\":\"" + verdictName(v.kind) +
+                 "\",\"at\":" + std::to_string(v.decided));
 }
 
 } // namespace infrac::runtime::sim
