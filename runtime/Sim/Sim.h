@@ -42,9 +42,9 @@ struct SimOptions {
   /// Adds to the trace a `series` record every second (what each load
   /// balancer answered since the last one, every target group's healthy
   /// targets, every group's capacity, every EMR group's running nodes, every
-  /// election's leader) and, before the verdicts, a `decided` record per
-  /// expectation with the instant (`at`) its verdict was settled: what
-  /// `infrac sim --report` draws. Off, the trace is as it always was.
+  /// election's leader) and, at the end, a `decided` record per expectation
+  /// with the instant (`at`) its verdict was settled: what `infrac sim
+  /// --report` draws. Off, the trace is as it always was.
   bool series = false;
 
   /// The overrides that shape the plan.

@@ -224,11 +224,11 @@ SimResult World::run() {
     v.decided = s.decided;
     res.verdicts.push_back(std::move(v));
   }
-  if (opts.series)
-    traceDecided(res.verdicts);
   if (trace.tracing())
     for (const Verdict &v : res.verdicts)
       trace.verdict(v.expectation, verdictName(v.kind), v.detail);
+  if (opts.series)
+    traceDecided(res.verdicts);
   res.events = sched.deliveredCount();
   res.requests = requests;
   res.end = end;
