@@ -10,6 +10,7 @@ packages=(
   libfmt-dev
   googletest libgtest-dev
   graphviz                                             # infrac graph --format=svg|png, its tests
+  fonts-liberation                                     # the diagrams' font (Helvetica's metrics): docs/webshop.svg is byte-exact
   libmimalloc-dev                                      # the allocator infrac links (optional)
   libboost-dev libssl-dev                              # runtime/Live: Asio, Beast, TLS
   zookeeper libzookeeper-mt-dev python3-kazoo          # ZooKeeper: the real ensemble, the C client, kazoo (tests/zk)

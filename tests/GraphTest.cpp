@@ -7,8 +7,10 @@
 // real Mermaid parser (npm `mermaid` under jsdom, tests/graph-tools, set up
 // by scripts/setup-graph-tools.sh) must accept every diagram. Both checks
 // are shown to reject broken input. Then the command line: SVG and PNG,
-// a missing Graphviz, atomic output, --focus, --with-diagnostics,
-// determinism, and the README's diagram.
+// --dpi, a missing Graphviz, atomic output, --focus, --with-diagnostics,
+// determinism, and the README's diagram. Then what the library places where:
+// load balancer nodes, instances per zone, ensemble servers, the internet
+// gateway and routes, and the annotations.
 //
 //===----------------------------------------------------------------------===//
 
@@ -283,6 +285,50 @@ TEST(GraphCli, SvgAndPngForEveryExample) {
   llvm::sys::fs::remove_directories(dir);
 }
 
+/// A PNG's width and height, from its IHDR chunk.
+std::pair<unsigned, unsigned> pngSize(llvm::StringRef png) {
+  auto word = [&](size_t at) {
+    unsigned v = 0;
+    for (size_t i = at; i < at + 4 && i < png.size(); ++i)
+      v = v << 8 | static_cast<unsigned char>(png[i]);
+    return v;
+  };
+  return {word(16), word(20)};
+}
+
+TEST(GraphCli, DpiScalesThePng) {
+  ASSERT_FALSE(findDot().empty()) << NoGraphviz;
+  std::string dir = makeTempDir();
+  std::string input = sourceDir() + "/examples/webshop.infra";
+  ProcessResult plain = runProcess({bin, "graph", input, "--format=png", "-o", dir + "/96.png"});
+  ProcessResult print =
+      runProcess({bin, "graph", input, "--format=png", "--dpi=300", "-o", dir + "/300.png"});
+  ASSERT_EQ(plain.exitCode, 0) << plain.err;
+  ASSERT_EQ(print.exitCode, 0) << print.err;
+  EXPECT_EQ(print.err, "");
+  auto [w96, h96] = pngSize(readFile(dir + "/96.png"));
+  auto [w300, h300] = pngSize(readFile(dir + "/300.png"));
+  ASSERT_GT(w96, 100u);
+  ASSERT_GT(h96, 100u);
+  // Graphviz draws a PNG at 96 dpi by default: 300 dpi is 3.125 times as wide.
+  EXPECT_NEAR(double(w300) / w96, 300.0 / 96, 0.1) << w96 << " -> " << w300;
+  EXPECT_NEAR(double(h300) / h96, 300.0 / 96, 0.1) << h96 << " -> " << h300;
+  EXPECT_EQ(readFile(dir + "/300.png"),
+            runProcess({bin, "graph", input, "--format=png", "--dpi=300"}).out)
+      << "the same picture to standard output, byte for byte";
+
+  ProcessResult svg = runProcess({bin, "graph", input, "--format=svg", "--dpi=300"});
+  EXPECT_EQ(svg.exitCode, 2);
+  EXPECT_NE(svg.err.find("--dpi sets the resolution of a PNG; add --format=png"),
+            std::string::npos)
+      << svg.err;
+  ProcessResult tiny = runProcess({bin, "graph", input, "--format=png", "--dpi=5", "-o", "-"});
+  EXPECT_EQ(tiny.exitCode, 2);
+  EXPECT_NE(tiny.err.find("--dpi=5 is out of range; give 36..1200"), std::string::npos)
+      << tiny.err;
+  llvm::sys::fs::remove_directories(dir);
+}
+
 TEST(GraphCli, MissingGraphvizIsAClearErrorAndWritesNothing) {
   std::string dir = makeTempDir();
   std::string out = dir + "/webshop.svg";
@@ -360,6 +406,17 @@ TEST(GraphCli, ErrorsAreDrawnOnlyWhenAsked) {
   EXPECT_NE(marked.out.find("(!) 1 error, 2 warnings"), std::string::npos) << marked.out;
   EXPECT_NE(marked.out.find("(!) 1 error\""), std::string::npos) << marked.out;
   EXPECT_NE(marked.out.find("classDef error"), std::string::npos) << marked.out;
+  // The group's instances in each zone take its colour; the counts are said
+  // once, on the group.
+  size_t errorClass = marked.out.find("\n  class ", marked.out.find("classDef error"));
+  ASSERT_NE(errorClass, std::string::npos);
+  llvm::StringRef errorIds = llvm::StringRef(marked.out).substr(errorClass + 1).split('\n').first;
+  EXPECT_TRUE(errorIds.contains("part_web_asg_a,") && errorIds.endswith(" error"))
+      << errorIds.str();
+  EXPECT_EQ(llvm::StringRef(marked.out).count("(!) 1 error, 2 warnings"), 1u) << marked.out;
+  EXPECT_EQ(llvm::StringRef(marked.out).count("(!) 1 error\""), 1u)
+      << "the target group's error, and no count on the group's parts\n"
+      << marked.out;
 
   // A clean design with a warning is drawn, exit 0, the warning on stderr.
   ProcessResult warned = runProcess(
@@ -371,7 +428,7 @@ TEST(GraphCli, ErrorsAreDrawnOnlyWhenAsked) {
 
 TEST(GraphCli, OutputIsByteIdenticalRunToRun) {
   for (const std::string &path : examples())
-    for (const char *format : {"mermaid", "dot", "svg"}) {
+    for (const char *format : {"mermaid", "dot", "svg", "png"}) {
       std::vector<std::string> args = {bin, "graph", path, std::string("--format=") + format};
       ProcessResult a = runProcess(args), b = runProcess(args);
       EXPECT_EQ(a.exitCode, 0) << a.err;
@@ -400,13 +457,43 @@ const graph::Node *findNode(const graph::Graph &g, llvm::StringRef id) {
   return nullptr;
 }
 
+const graph::Cluster *findCluster(const graph::Graph &g, llvm::StringRef id) {
+  for (const graph::Cluster &c : g.clusters)
+    if (c.id == id)
+      return &c;
+  return nullptr;
+}
+
+/// The id of the cluster a node is drawn in ("" outside any).
+std::string clusterOf(const graph::Graph &g, llvm::StringRef node) {
+  const graph::Node *n = findNode(g, node);
+  return n && n->cluster >= 0 ? g.clusters[n->cluster].id : std::string();
+}
+
+bool hasLine(const std::vector<std::string> &lines, llvm::StringRef line) {
+  return std::find(lines.begin(), lines.end(), line) != lines.end();
+}
+
+const graph::Edge *findEdge(const graph::Graph &g, llvm::StringRef from, llvm::StringRef to,
+                            graph::EdgeKind kind) {
+  for (const graph::Edge &e : g.edges)
+    if (e.from == from && e.to == to && e.kind == kind)
+      return &e;
+  return nullptr;
+}
+
 TEST(GraphLibrary, FocusOnASubnetKeepsWhatRunsInIt) {
   graph::Graph g = build("examples/webshop.infra");
   ASSERT_TRUE(graph::focusGraph(g, "private_a"));
-  EXPECT_TRUE(findNode(g, "subnet_private_a"));
+  EXPECT_TRUE(findCluster(g, "subnet_private_a"));
+  EXPECT_EQ(clusterOf(g, "part_web_asg_private_a"), "subnet_private_a")
+      << "the group's instances in the zone";
   EXPECT_TRUE(findNode(g, "asg_web_asg")) << "the group runs in private_a";
+  EXPECT_FALSE(findNode(g, "part_web_asg_private_c")) << "its instances in the other zone";
   EXPECT_FALSE(findNode(g, "lb_shop_alb")) << "the ALB runs in the public subnets";
-  EXPECT_FALSE(findNode(g, "subnet_public_a"));
+  EXPECT_FALSE(findCluster(g, "subnet_public_a"));
+  EXPECT_EQ(findNode(g, "asg_web_asg")->subnets, std::vector<std::string>{"subnet_private_a"})
+      << "a subnet no longer drawn is no longer named";
   for (const graph::Edge &e : g.edges) {
     EXPECT_TRUE(findNode(g, e.from)) << e.from;
     EXPECT_TRUE(findNode(g, e.to)) << e.to;
@@ -452,6 +539,102 @@ TEST(GraphLibrary, WhatIsDrawn) {
   ASSERT_TRUE(findNode(overview, "emr_analytics"));
   EXPECT_TRUE(findNode(overview, "emr_analytics")->spot);
   EXPECT_TRUE(overview.clusters.size() == 1 && overview.clusters[0].kind == graph::ClusterKind::Vpc);
+}
+
+TEST(GraphLibrary, WhatRunsInSubnetsIsDrawnInThem) {
+  using graph::EdgeKind;
+  graph::Graph g = build("examples/webshop.infra");
+  // The subnets are boxes in their zones, with their route to the internet.
+  ASSERT_TRUE(findCluster(g, "subnet_public_a"));
+  EXPECT_EQ(findCluster(g, "subnet_public_a")->kind, graph::ClusterKind::PublicSubnet);
+  EXPECT_EQ(g.clusters[findCluster(g, "subnet_public_a")->parent].id,
+            "az_vpc_shop_ap_northeast_2a");
+  EXPECT_EQ(findCluster(g, "subnet_public_a")->lines,
+            (std::vector<std::string>{"public_a", "10.0.1.0/24", "public · 0.0.0.0/0 → IGW"}));
+  EXPECT_EQ(findCluster(g, "subnet_private_a")->lines,
+            (std::vector<std::string>{"private_a", "10.0.11.0/24", "private · local route only"}));
+  // The internet gateway `build` creates, in the VPC, between the clients
+  // and a node of the ALB in each public subnet it spans.
+  EXPECT_EQ(clusterOf(g, "igw_shop"), "vpc_shop");
+  EXPECT_TRUE(findEdge(g, "clients_internet", "igw_shop", EdgeKind::Traffic));
+  for (const char *subnet : {"public_a", "public_c"}) {
+    std::string node = std::string("part_shop_alb_") + subnet;
+    EXPECT_EQ(clusterOf(g, node), std::string("subnet_") + subnet);
+    EXPECT_TRUE(findEdge(g, "igw_shop", node, EdgeKind::Traffic)) << node;
+    EXPECT_TRUE(findEdge(g, node, "lb_shop_alb", EdgeKind::Traffic)) << node;
+  }
+  EXPECT_FALSE(findEdge(g, "clients_internet", "lb_shop_alb", EdgeKind::Traffic));
+  // Desired 3 over two zones: 2 and 1, as AZ balancing launches them.
+  EXPECT_EQ(clusterOf(g, "part_web_asg_private_a"), "subnet_private_a");
+  EXPECT_EQ(findNode(g, "part_web_asg_private_a")->lines[1], "2 instances · t3.small");
+  EXPECT_EQ(findNode(g, "part_web_asg_private_c")->lines[1], "1 instance · t3.small");
+  EXPECT_TRUE(findEdge(g, "asg_web_asg", "part_web_asg_private_c", EdgeKind::Membership));
+  // No resource names its subnets as text any more.
+  for (const graph::Node &n : g.nodes)
+    for (const std::string &line : n.lines)
+      EXPECT_FALSE(llvm::StringRef(line).startswith("in ")) << n.id << ": " << line;
+
+  // EMR runs in one subnet: the cluster's box is inside it.
+  graph::Graph emr = build("examples/emr_analytics.infra");
+  ASSERT_TRUE(findCluster(emr, "emr_analytics"));
+  EXPECT_EQ(emr.clusters[findCluster(emr, "emr_analytics")->parent].id, "subnet_data_a");
+
+  // Ensemble servers round-robin over the subnets: one per zone here.
+  graph::Graph zk = build("examples/zk_election.infra");
+  EXPECT_EQ(clusterOf(zk, "part_zk_coord_b"), "subnet_coord_b");
+  EXPECT_EQ(findNode(zk, "part_zk_coord_b")->lines,
+            (std::vector<std::string>{"zk server 2", "1 voter"}));
+  EXPECT_TRUE(findEdge(zk, "zk_zk_ensemble", "part_zk_coord_b", EdgeKind::Membership));
+
+  // Five voters and two observers over two zones: 3 voters in the first, a
+  // quorum, which the diagram says (ZK004 warns about it).
+  graph::Graph all = build("tests/graph/every_kind.infra");
+  EXPECT_EQ(findNode(all, "part_locks_priv_a")->lines,
+            (std::vector<std::string>{"locks servers 1, 3, 5, 7", "3 voters + 1 observer",
+                                      "(!) 3 of 5 voters in this zone: a quorum"}));
+  EXPECT_EQ(findNode(all, "part_locks_priv_b")->lines,
+            (std::vector<std::string>{"locks servers 2, 4, 6", "2 voters + 1 observer"}));
+  // Targets by address in the subnet that holds the address; a range that
+  // is a subnet's, inside it.
+  EXPECT_EQ(clusterOf(all, "target_legacy_10_0_11_5"), "subnet_priv_a");
+  EXPECT_EQ(clusterOf(all, "target_legacy_10_0_12_7_8080"), "subnet_priv_b");
+  EXPECT_EQ(clusterOf(all, "cidr_10_0_12_0_24"), "subnet_priv_b");
+  // An external store's nodes in its subnets: 3 over two, 2 and 1.
+  EXPECT_EQ(findNode(all, "part_sessions_priv_a")->lines[1], "2 × cache.t3.micro");
+  EXPECT_EQ(findNode(all, "part_sessions_priv_b")->lines[1], "1 × cache.t3.micro");
+  // An internal load balancer's nodes take traffic from inside the VPC.
+  EXPECT_TRUE(findEdge(all, "clients_vpc", "part_inner_priv_a", EdgeKind::Traffic));
+  // A subnet nothing runs in is still drawn (with a placeholder in it).
+  ASSERT_TRUE(findCluster(all, "subnet_spare"));
+  std::string dot = graph(Case{"", "tests/graph/every_kind.infra", {}}, "dot").out;
+  EXPECT_NE(dot.find("\"subnet_spare_empty\" [label=\"\""), std::string::npos);
+}
+
+TEST(GraphLibrary, ConfigurationIsAnnotated) {
+  graph::Graph g = build("examples/webshop.infra");
+  const graph::Node *https = findNode(g, "listener_shop_alb_https");
+  ASSERT_TRUE(https);
+  EXPECT_TRUE(hasLine(https->lines, "certificate 0f1e2d3c…")) << https->lines.size();
+  EXPECT_TRUE(hasLine(https->lines, "TLS policy TLS13-1-2-2021-06"));
+  EXPECT_TRUE(hasLine(findNode(g, "tg_web")->lines, "least outstanding requests · drain 30s"));
+  EXPECT_TRUE(hasLine(findNode(g, "tg_canary")->lines, "drain 5m · slow start 1m"));
+  const graph::Node *asg = findNode(g, "asg_web_asg");
+  EXPECT_TRUE(hasLine(asg->lines, "scale: track requests/target at 1000"));
+  EXPECT_TRUE(hasLine(asg->lines, "schedule night 0 1 * * *: min 2 · desired 2"));
+  EXPECT_TRUE(hasLine(asg->lines, "hook drain_logs: terminating 1m, then continue"));
+
+  graph::Graph game = build("examples/nlb_game.infra");
+  EXPECT_TRUE(hasLine(findNode(game, "tg_lobby")->lines, "drain 2m, then close connections"));
+  EXPECT_TRUE(hasLine(findNode(game, "asg_game_asg")->lines, "scale: track CPU at 60%"));
+  EXPECT_TRUE(hasLine(findNode(game, "lb_game_nlb")->lines, "cross-zone"));
+
+  // The overview keeps to the resources: no parts, no gateway, no subnets.
+  graph::Graph overview = build("examples/webshop.infra", graph::Level::Overview);
+  EXPECT_FALSE(findNode(overview, "igw_shop"));
+  EXPECT_FALSE(findNode(overview, "part_web_asg_private_a"));
+  EXPECT_FALSE(findCluster(overview, "subnet_public_a"));
+  EXPECT_FALSE(hasLine(findNode(overview, "asg_web_asg")->lines,
+                       "scale: track requests/target at 1000"));
 }
 
 //===----------------------------------------------------------------------===//

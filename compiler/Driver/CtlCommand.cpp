@@ -2,6 +2,7 @@
 //
 // The command-line client of a running `infrac run`'s admin API:
 //   infrac ctl [--ready-file F | --admin URL] status
+//   infrac ctl [--ready-file F | --admin URL] events [--follow]
 //   infrac ctl [--ready-file F | --admin URL] EVENT TARGET [--desired N] [--latency D]
 // EVENT is one of the scenario language's actions (kill, stop, recover,
 // fail_health, restore_health, slow, deregister, interrupt, scale,
@@ -13,6 +14,7 @@
 #include "Driver/Driver.h"
 #include "Live/Live.h"
 
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -25,13 +27,16 @@ namespace cl = llvm::cl;
 namespace {
 
 cl::SubCommand ctlCmd("ctl", "Control a running `infrac run`: its status, or an action");
-cl::list<std::string> words(cl::Positional, cl::desc("status | EVENT TARGET"),
+cl::list<std::string> words(cl::Positional, cl::desc("status | events | EVENT TARGET"),
                             cl::sub(ctlCmd));
 cl::opt<std::string> readyFile("ready-file",
                                cl::desc("The ready file `infrac run --ready-file` wrote"),
                                cl::value_desc("F"), cl::sub(ctlCmd), cl::cat(optionCategory()));
 cl::opt<std::string> adminUrl("admin", cl::desc("The admin API's URL (http://127.0.0.1:PORT)"),
                               cl::value_desc("URL"), cl::sub(ctlCmd), cl::cat(optionCategory()));
+cl::opt<bool> follow("follow",
+                     cl::desc("events: keep printing them as they happen, until the run stops"),
+                     cl::sub(ctlCmd), cl::cat(optionCategory()));
 cl::opt<int64_t> desired("desired", cl::desc("scale: the new desired capacity"),
                          cl::value_desc("N"), cl::sub(ctlCmd), cl::cat(optionCategory()));
 cl::opt<int64_t> latencyMs("latency-ms", cl::desc("slow: the added latency per request"),
@@ -40,6 +45,40 @@ cl::opt<int64_t> latencyMs("latency-ms", cl::desc("slow: the added latency per r
 int fail(const llvm::Twine &why) {
   llvm::errs() << "infrac ctl: " << why << "\n";
   return 2;
+}
+
+/// An event of GET /v1/events as the run's timeline prints it.
+void printEvent(const llvm::json::Object &e, llvm::raw_ostream &os) {
+  os << llvm::format("%10s", e.getString("time").getValueOr("").str().c_str()) << "  "
+     << llvm::left_justify(e.getString("who").getValueOr(""), 10) << "  "
+     << e.getString("text").getValueOr("") << "\n";
+}
+
+int events(const std::string &url) {
+  if (follow) {
+    llvm::Error e = live::followEvents(url, 0, [](const llvm::json::Object &ev) {
+      printEvent(ev, llvm::outs());
+      llvm::outs().flush();
+      return !llvm::outs().has_error();
+    });
+    if (e)
+      return fail(llvm::toString(std::move(e)));
+    return 0;
+  }
+  auto r = live::adminRequest(url, "GET", "/v1/events");
+  if (!r)
+    return fail(llvm::toString(r.takeError()));
+  auto v = llvm::json::parse(r->body);
+  const llvm::json::Object *o = v ? v->getAsObject() : nullptr;
+  const llvm::json::Array *all = o ? o->getArray("events") : nullptr;
+  if (!v)
+    llvm::consumeError(v.takeError());
+  if (r->status != 200 || !all)
+    return fail("the admin API at " + url + " did not give its events");
+  for (const llvm::json::Value &e : *all)
+    if (const llvm::json::Object *eo = e.getAsObject())
+      printEvent(*eo, llvm::outs());
+  return 0;
 }
 
 int runCtl() {
@@ -61,7 +100,12 @@ int runCtl() {
     url = admin->str();
   }
   if (words.empty())
-    return fail("say what to do: status, or EVENT TARGET (e.g. kill web_asg.instances[0])");
+    return fail("say what to do: status, events, or EVENT TARGET (e.g. kill "
+                "web_asg.instances[0])");
+  if (words[0] == "events" && words.size() == 1)
+    return events(url);
+  if (follow)
+    return fail("--follow goes with events");
   if (words[0] == "status") {
     auto r = live::adminRequest(url, "GET", "/v1/status");
     if (!r)
@@ -101,8 +145,8 @@ int runCtl() {
 }
 
 CommandRegistration reg({&ctlCmd,
-                         "ctl [--ready-file F | --admin URL] status | EVENT TARGET [--desired N] "
-                         "[--latency-ms MS]",
+                         "ctl [--ready-file F | --admin URL] status | events [--follow] | EVENT TARGET "
+                         "[--desired N] [--latency-ms MS]",
                          "control a running infrac run: its status, or an action", runCtl, 46});
 
 } // namespace

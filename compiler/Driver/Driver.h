@@ -15,7 +15,6 @@
 #include "Sema/Model.h"
 
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/Error.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -24,6 +23,10 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace infrac::runtime {
+struct Verdict;
+}
 
 namespace infrac {
 
@@ -129,16 +132,18 @@ const CommandInfo *findCommand(llvm::StringRef name);
 /// options, nothing of the others.
 void printCommandHelp(const CommandInfo &cmd, llvm::raw_ostream &os);
 
-/// Runs Graphviz's `dot -T<type>` (svg, png) over DOT source and returns
-/// what it drew (GraphCommand.cpp; `infrac sim --report` embeds the SVG).
-/// Fails with an actionable message when dot is missing or fails.
-llvm::Expected<std::string> renderWithGraphviz(llvm::StringRef dotText, llvm::StringRef type);
-
 /// infrac sim --list: the scenario names, one a line.
 int listScenarios(const sema::Model &model, llvm::raw_ostream &os);
 /// infrac sim --all: every scenario, then a table of verdicts; 1 if any failed.
 int runAllScenarios(const sema::Model &model, std::optional<uint64_t> seed,
                     llvm::raw_ostream &os);
+/// The scenario `name` of the design (or its only one when `name` is
+/// empty); null after saying on stderr, as `command`, which there are.
+const sema::Resource *findScenario(const sema::Model &model, llvm::StringRef name,
+                                   llvm::StringRef file, llvm::StringRef command);
+/// The "expectations:" block of `sim` and `run --scenario` and its counts
+/// line ("2 passed, 1 failed"), without the final newline.
+void printVerdicts(const std::vector<runtime::Verdict> &verdicts, llvm::raw_ostream &os);
 
 } // namespace driver
 } // namespace infrac

@@ -1,6 +1,6 @@
 //===- GraphCommand.cpp - infrac graph ------------------------------------===//
 //
-//   front end -> buildGraph -> [focusGraph] -> Mermaid | DOT [-> Graphviz dot]
+//   front end -> buildGraph -> [focusGraph] -> Mermaid | DOT [-> renderDot]
 //
 // A file with errors is not drawn unless --with-diagnostics asks to see them
 // on the diagram; the exit code is 1 either way. The output goes to stdout or
@@ -13,17 +13,7 @@
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
-
-#include <algorithm>
-#include <cerrno>
-#include <csignal>
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 using namespace infrac;
 using namespace infrac::driver;
@@ -59,128 +49,16 @@ cl::opt<bool> withDiagnostics("with-diagnostics",
                               cl::sub(graphCmd), cl::cat(optionCategory()));
 cl::opt<bool> legend("legend", cl::desc("Draw the legend (default: true)"), cl::init(true),
                      cl::sub(graphCmd), cl::cat(optionCategory()));
+cl::opt<unsigned> dpi("dpi",
+                     cl::desc("Resolution of --format=png in dots per inch (Graphviz's default "
+                              "is 96; 300 prints sharply)"),
+                     cl::value_desc("N"), cl::init(0), cl::sub(graphCmd),
+                     cl::cat(optionCategory()));
 
 int fail(const llvm::Twine &message) {
   llvm::errs() << "infrac: error: " << message << "\n";
   return 2;
 }
-
-} // namespace
-
-/// Its warnings are passed on (the tests require there are none). The DOT
-/// source goes to dot's standard input and the picture comes back on its
-/// standard output, so there is no temporary file to leave behind; dot is
-/// told to die with infrac (PR_SET_PDEATHSIG), so SIGTERM or SIGINT stops it
-/// too.
-llvm::Expected<std::string> driver::renderWithGraphviz(llvm::StringRef dotText,
-                                                       llvm::StringRef type) {
-  llvm::ErrorOr<std::string> dot = llvm::sys::findProgramByName("dot");
-  if (!dot)
-    return llvm::createStringError(
-        dot.getError(), "--format=%s needs Graphviz's 'dot' on PATH (Debian: apt-get install "
-                        "graphviz); --format=dot writes the DOT source instead",
-        type.str().c_str());
-  std::string typeArg = ("-T" + type).str();
-  int in[2], out[2], err[2];
-  if (pipe2(in, O_CLOEXEC) != 0)
-    return llvm::errorCodeToError(std::error_code(errno, std::generic_category()));
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
-    return llvm::errorCodeToError(std::error_code(errno, std::generic_category()));
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0)
-    return llvm::errorCodeToError(std::error_code(errno, std::generic_category()));
-  if (pid == 0) {
-    // The child: only async-signal-safe calls until exec.
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent)
-      _exit(127); // infrac is already gone.
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    const char *argv[] = {dot->c_str(), typeArg.c_str(), nullptr};
-    execv(dot->c_str(), const_cast<char *const *>(argv));
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  close(err[1]);
-  // A dot that exits early must not kill infrac with SIGPIPE: the write fails
-  // with EPIPE instead, and dot's own message says why.
-  struct sigaction ignore = {}, previous = {};
-  ignore.sa_handler = SIG_IGN;
-  sigaction(SIGPIPE, &ignore, &previous);
-  // Feed stdin while draining stdout and stderr: either may fill its pipe.
-  std::string bytes, messages;
-  size_t written = 0;
-  int inFd = in[1];
-  if (dotText.empty()) {
-    close(inFd);
-    inFd = -1;
-  }
-  bool outOpen = true, errOpen = true;
-  while (outOpen || errOpen) {
-    struct pollfd fds[3];
-    nfds_t n = 0;
-    if (inFd >= 0)
-      fds[n++] = {inFd, POLLOUT, 0};
-    if (outOpen)
-      fds[n++] = {out[0], POLLIN, 0};
-    if (errOpen)
-      fds[n++] = {err[0], POLLIN, 0};
-    if (poll(fds, n, -1) < 0) {
-      if (errno == EINTR)
-        continue;
-      break;
-    }
-    for (nfds_t i = 0; i < n; ++i) {
-      if (!fds[i].revents)
-        continue;
-      if (fds[i].fd == inFd) {
-        ssize_t w = write(inFd, dotText.data() + written,
-                          std::min<size_t>(dotText.size() - written, 65536));
-        if (w > 0)
-          written += static_cast<size_t>(w);
-        if ((w < 0 && errno != EINTR && errno != EAGAIN) || written == dotText.size()) {
-          close(inFd);
-          inFd = -1;
-        }
-        continue;
-      }
-      char buf[65536];
-      ssize_t r = read(fds[i].fd, buf, sizeof buf);
-      if (r < 0 && errno == EINTR)
-        continue;
-      bool isOut = fds[i].fd == out[0];
-      if (r <= 0) {
-        (isOut ? outOpen : errOpen) = false;
-        continue;
-      }
-      (isOut ? bytes : messages).append(buf, static_cast<size_t>(r));
-    }
-  }
-  if (inFd >= 0)
-    close(inFd);
-  close(out[0]);
-  close(err[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  sigaction(SIGPIPE, &previous, nullptr);
-  llvm::StringRef shown = llvm::StringRef(messages).trim();
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return llvm::createStringError(
-        std::errc::io_error, "graphviz failed: %s",
-        shown.empty() ? (WIFEXITED(status) && WEXITSTATUS(status) == 127
-                             ? "cannot run dot"
-                             : "dot exited with an error")
-                      : shown.str().c_str());
-  if (!shown.empty())
-    llvm::errs() << "infrac: warning: graphviz: " << shown << "\n";
-  return bytes;
-}
-
-namespace {
 
 /// The diagram in the chosen format.
 llvm::Expected<std::string> render(const graph::Graph &g) {
@@ -193,7 +71,12 @@ llvm::Expected<std::string> render(const graph::Graph &g) {
   graph::writeDot(g, os);
   if (format == Format::Dot)
     return os.str();
-  return renderWithGraphviz(os.str(), format == Format::Svg ? "svg" : "png");
+  std::string warnings;
+  llvm::Expected<std::string> picture =
+      graph::renderDot(os.str(), format == Format::Svg ? "svg" : "png", dpi, warnings);
+  if (!warnings.empty()) // The tests require there are none.
+    llvm::errs() << "infrac: warning: graphviz: " << warnings << "\n";
+  return picture;
 }
 
 int emit(llvm::StringRef bytes) {
@@ -230,6 +113,11 @@ int runGraph() {
   if (options.files.size() != 1)
     return fail("graph draws one file (with what it imports); " +
                 llvm::Twine(static_cast<unsigned>(options.files.size())) + " were given");
+  if (dpi.getNumOccurrences() && format != Format::Png)
+    return fail("--dpi sets the resolution of a PNG; add --format=png");
+  if (dpi.getNumOccurrences() && (dpi < 36 || dpi > 1200))
+    return fail("--dpi=" + llvm::Twine(dpi) +
+                " is out of range; give 36..1200 (300 prints sharply)");
   auto fe = runFrontEnd(options);
   if (fe->status)
     return fe->status;

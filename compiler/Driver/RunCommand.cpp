@@ -2,7 +2,8 @@
 //
 // Check the file, then bring the design up on 127.0.0.1 (runtime/Live): the
 // listeners' URLs and the admin API's on stdout, then the timestamped event
-// lines, until SIGINT or SIGTERM.
+// lines, until SIGINT or SIGTERM; with --scenario, until the scenario ends,
+// then its verdicts.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,7 +11,9 @@
 #include "Live/Live.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -40,6 +43,18 @@ cl::opt<double> timeScale("time-scale",
                                    "delays, cooldowns, the spot notice)"),
                           cl::value_desc("X"), cl::init(1.0), cl::sub(runCmd),
                           cl::cat(optionCategory()));
+cl::opt<std::string> scenarioName("scenario",
+                                  cl::desc("Play a scenario in real time (time-scaled): its loads "
+                                           "sent for real, its events, then its verdicts; exit 1 "
+                                           "when one fails"),
+                                  cl::value_desc("NAME"), cl::sub(runCmd),
+                                  cl::cat(optionCategory()));
+cl::opt<uint64_t> seed("seed", cl::desc("The scenario's random seed (default: its own, else 1)"),
+                       cl::value_desc("N"), cl::sub(runCmd), cl::cat(optionCategory()));
+cl::opt<bool> plain("plain",
+                    cl::desc("Print the event lines even on a terminal, instead of the status "
+                             "view"),
+                    cl::sub(runCmd), cl::cat(optionCategory()));
 cl::opt<std::string> duration("duration", cl::desc("Stop after this long (e.g. 90s, 10m)"),
                               cl::value_desc("D"), cl::sub(runCmd), cl::cat(optionCategory()));
 
@@ -102,7 +117,20 @@ int runRun() {
     llvm::errs() << "infrac run: give exactly one file\n";
     return 2;
   }
-  runtime::Plan plan = runtime::buildPlan(*fe->units[0].model, nullptr);
+  const sema::Model &model = *fe->units[0].model;
+  const sema::Resource *scenario = nullptr;
+  if (scenarioName.getNumOccurrences()) {
+    scenario = findScenario(model, scenarioName, fe->units[0].root, "run");
+    if (!scenario)
+      return 2;
+  } else if (seed.getNumOccurrences()) {
+    llvm::errs() << "infrac run: --seed is the seed of a --scenario\n";
+    return 2;
+  }
+  runtime::PlanOptions po;
+  if (seed.getNumOccurrences())
+    po.seed = seed;
+  runtime::Plan plan = runtime::buildPlan(model, scenario, po);
   for (const auto &[name, port] : opts.portMap) {
     bool known = false;
     for (const runtime::LoadBalancerPlan &lb : plan.loadBalancers)
@@ -128,12 +156,27 @@ int runRun() {
   llvm::sys::fs::make_absolute(dir);
   opts.workDir = std::string(llvm::sys::path::parent_path(dir));
   opts.log = &llvm::outs();
-  return live::run(plan, opts);
+  opts.statusView = !plain && llvm::sys::Process::StandardOutIsDisplayed();
+  std::vector<runtime::Verdict> verdicts;
+  if (scenario)
+    opts.verdicts = &verdicts;
+  int status = live::run(plan, opts);
+  if (!scenario || status != 0)
+    return status;
+  printVerdicts(verdicts, llvm::outs());
+  llvm::outs() << " (in real time, scaled " << llvm::format("%g", double(timeScale)) << "x, seed "
+               << plan.scenario->seed
+               << ")\n";
+  for (const runtime::Verdict &v : verdicts)
+    if (v.kind != runtime::Verdict::Pass)
+      return 1;
+  return 0;
 }
 
 CommandRegistration reg({&runCmd,
                          "run FILE [--time-scale X] [--ready-file PATH] [--admin-port N] "
-                         "[--port-map LB.LISTENER=PORT]... [--duration D]",
+                         "[--port-map LB.LISTENER=PORT]... [--duration D] [--plain] "
+                         "[--scenario NAME [--seed N]]",
                          "bring the design up on 127.0.0.1; Ctrl-C stops it", runRun, 45});
 
 } // namespace

@@ -120,7 +120,10 @@ runtime::ReportHeader reportHeader(const sema::Model &model, llvm::StringRef sou
   std::string dot;
   llvm::raw_string_ostream os(dot);
   graph::writeDot(graph::buildGraph(model, go), os);
-  llvm::Expected<std::string> svg = renderWithGraphviz(os.str(), "svg");
+  std::string warnings;
+  llvm::Expected<std::string> svg = graph::renderDot(os.str(), "svg", /*dpi=*/0, warnings);
+  if (!warnings.empty())
+    llvm::errs() << "infrac sim: warning: --report: graphviz: " << warnings << "\n";
   if (svg) {
     h.diagram = std::move(*svg);
   } else {
@@ -155,25 +158,9 @@ int runSim() {
     return runAllScenarios(model, seed.getNumOccurrences() ? std::optional<uint64_t>(seed)
                                                            : std::nullopt,
                            llvm::outs());
-  auto all = runtime::scenarios(model);
-  const sema::Resource *sc = nullptr;
-  for (const sema::Resource *r : all)
-    if (scenarioName.empty() ? all.size() == 1 : r->name == scenarioName)
-      sc = r;
-  if (!sc) {
-    llvm::errs() << "infrac sim: ";
-    if (all.empty())
-      llvm::errs() << "'" << fe->units[0].root << "' has no scenario\n";
-    else if (scenarioName.empty())
-      llvm::errs() << "several scenarios; choose one with --scenario:";
-    else
-      llvm::errs() << "no scenario named '" << scenarioName << "'; the scenarios are:";
-    for (const sema::Resource *r : all)
-      llvm::errs() << " " << r->name;
-    if (!all.empty())
-      llvm::errs() << "\n";
+  const sema::Resource *sc = findScenario(model, scenarioName, fe->units[0].root, "sim");
+  if (!sc)
     return 2;
-  }
 
   runtime::SimOptions opts;
   if (seed.getNumOccurrences())
@@ -219,23 +206,7 @@ int runSim() {
     return 2;
 
   llvm::raw_ostream &os = llvm::outs();
-  os << "\nexpectations:\n";
-  unsigned pass = 0, fail = 0, unsupported = 0;
-  for (const runtime::Verdict &v : res.verdicts) {
-    const char *tag = v.kind == runtime::Verdict::Pass   ? "PASS"
-                      : v.kind == runtime::Verdict::Fail ? "FAIL"
-                                                         : "SKIP";
-    (v.kind == runtime::Verdict::Pass   ? pass
-     : v.kind == runtime::Verdict::Fail ? fail
-                                        : unsupported)++;
-    os << "  " << tag << "  " << v.expectation;
-    if (!v.detail.empty())
-      os << "\n        " << v.detail;
-    os << "\n";
-  }
-  os << "\n" << pass << " passed, " << fail << " failed";
-  if (unsupported)
-    os << ", " << unsupported << " could not be evaluated";
+  printVerdicts(res.verdicts, os);
   os << " (" << res.requests << " requests, " << res.events << " events, seed " << res.seed
      << ")\n";
   return res.passed() ? 0 : 1;

@@ -1,7 +1,8 @@
-//===- SimSummary.cpp - infrac sim --list and --all -----------------------===//
+//===- SimSummary.cpp - Scenarios and verdicts, for sim and run -----------===//
 //
-// The scenarios of a design, and every one of them run in turn with a table
-// of their verdicts (SimCommand.cpp calls these).
+// The scenarios of a design (one by name, or all of them run in turn with a
+// table of their verdicts) and how verdicts are printed: SimCommand.cpp and
+// RunCommand.cpp call these.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +21,46 @@ int driver::listScenarios(const sema::Model &model, llvm::raw_ostream &os) {
   for (const sema::Resource *r : runtime::scenarios(model))
     os << r->name << "\n";
   return 0;
+}
+
+const sema::Resource *driver::findScenario(const sema::Model &model, llvm::StringRef name,
+                                           llvm::StringRef file, llvm::StringRef command) {
+  std::vector<const sema::Resource *> all = runtime::scenarios(model);
+  for (const sema::Resource *r : all)
+    if (name.empty() ? all.size() == 1 : r->name == name)
+      return r;
+  llvm::errs() << "infrac " << command << ": ";
+  if (all.empty())
+    llvm::errs() << "'" << file << "' has no scenario\n";
+  else if (name.empty())
+    llvm::errs() << "several scenarios; choose one with --scenario:";
+  else
+    llvm::errs() << "no scenario named '" << name << "'; the scenarios are:";
+  for (const sema::Resource *r : all)
+    llvm::errs() << " " << r->name;
+  if (!all.empty())
+    llvm::errs() << "\n";
+  return nullptr;
+}
+
+void driver::printVerdicts(const std::vector<runtime::Verdict> &verdicts, llvm::raw_ostream &os) {
+  os << "\nexpectations:\n";
+  unsigned pass = 0, fail = 0, unsupported = 0;
+  for (const runtime::Verdict &v : verdicts) {
+    const char *tag = v.kind == runtime::Verdict::Pass   ? "PASS"
+                      : v.kind == runtime::Verdict::Fail ? "FAIL"
+                                                         : "SKIP";
+    (v.kind == runtime::Verdict::Pass   ? pass
+     : v.kind == runtime::Verdict::Fail ? fail
+                                        : unsupported)++;
+    os << "  " << tag << "  " << v.expectation;
+    if (!v.detail.empty())
+      os << "\n        " << v.detail;
+    os << "\n";
+  }
+  os << "\n" << pass << " passed, " << fail << " failed";
+  if (unsupported)
+    os << ", " << unsupported << " could not be evaluated";
 }
 
 int driver::runAllScenarios(const sema::Model &model, std::optional<uint64_t> seed,

@@ -2,9 +2,10 @@
 //
 // Top to bottom, clusters nested as in the graph, HTML-like labels with the
 // title in bold. Security edges do not constrain the ranks, so the traffic
-// path (clients → load balancer → ... → instances) sets the layout; the
-// zones with their subnets sit in a row under the clients, beside the load
-// balancers that face them. The legend is one table node.
+// path (clients → internet gateway → load balancer nodes in the public
+// subnets → listeners → target groups → groups → their instances in the
+// private subnets) sets the layout: the zones stand side by side as columns,
+// and the resources' own nodes beside them. The legend is one table node.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +13,7 @@
 #include "Graph/Layout.h"
 #include "Graph/Style.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 
 #include <algorithm>
@@ -105,6 +107,7 @@ public:
   DotWriter(const Graph &g, llvm::raw_ostream &os) : g(g), os(os) {}
 
   void write() {
+    hints = layout::hints(g);
     os << "digraph " << quoted(g.title.empty() ? "infrac" : g.title) << " {\n";
     os << "  graph [rankdir=TB, newrank=true, fontname=" << quoted(Font)
        << ", fontsize=12, nodesep=0.3, ranksep=0.55, pad=0.3";
@@ -158,14 +161,21 @@ private:
       const char *stroke = cl.mark == Mark::Error     ? style::ErrorStroke
                            : cl.mark == Mark::Warning ? style::WarningStroke
                                                       : s.stroke;
+      const char *boxStyle = cl.kind == ClusterKind::Zone ? "rounded,dashed"
+                             : layout::isSubnet(cl.kind) ? "filled"
+                                                         : "rounded,filled";
       indent(depth);
       os << "subgraph " << quoted("cluster_" + cl.id) << " {\n";
       indent(depth + 1);
-      os << "label=" << label(cl.lines) << "; labeljust=l; style=\"rounded,filled\"; fillcolor="
-         << quoted(s.fill) << "; color=" << quoted(stroke)
-         << (cl.kind == ClusterKind::Zone ? "; style=\"rounded,dashed\"" : "")
+      os << "label=" << label(cl.lines) << "; labeljust=l; style=" << quoted(boxStyle)
+         << "; fillcolor=" << quoted(s.fill) << "; color=" << quoted(stroke)
          << (cl.mark != Mark::None ? "; penwidth=2.5" : "") << ";\n";
       writeClusterContents(static_cast<int>(c), depth + 1);
+      if (llvm::is_contained(hints.empty, c)) {
+        indent(depth + 1);
+        os << quoted(layout::placeholder(cl))
+           << " [label=\"\", shape=none, style=invis, width=1.4, height=0.3];\n";
+      }
       indent(depth);
       os << "}\n";
     }
@@ -174,31 +184,10 @@ private:
         writeNode(n.id, n.kind, n.lines, n.spot, n.mark, depth);
   }
 
-  /// The invisible edges of Layout.h. Without clients an invisible anchor
-  /// heads the subnets; they share one rank and are chained in zone order
-  /// (dot otherwise tends to reverse the zones).
+  /// The invisible edges of Layout.h.
   void writeLayoutHints() {
-    layout::Hints h = layout::hints(g);
-    if (h.subnets.empty())
-      return;
-    auto invisible = [&](llvm::StringRef from, llvm::StringRef to, const char *extra) {
-      os << "  " << quoted(from) << " -> " << quoted(to) << " [style=invis" << extra << "];\n";
-    };
-    if (h.tops.empty()) {
-      h.tops.push_back("layout_top");
-      os << "  \"layout_top\" [style=invis, shape=point, width=0, height=0];\n";
-    }
-    for (const std::string &top : h.tops)
-      for (const std::string &s : h.subnets)
-        invisible(top, s, "");
-    os << "  { rank=same;";
-    for (const std::string &s : h.subnets)
-      os << " " << quoted(s) << ";";
-    os << " }\n";
-    for (size_t i = 1; i < h.subnets.size(); ++i)
-      invisible(h.subnets[i - 1], h.subnets[i], ", weight=10");
-    for (const auto &[subnet, node] : h.placements)
-      invisible(subnet, node, ", weight=0");
+    for (const auto &[from, to] : hints.links)
+      os << "  " << quoted(from) << " -> " << quoted(to) << " [style=invis, weight=0];\n";
   }
 
   /// One node, an HTML table: a cell in each kind's colours, the flags, and
@@ -214,6 +203,9 @@ private:
     std::vector<Entry> entries;
     for (NodeKind k : g.kindsUsed())
       entries.push_back({legendName(k).str(), style::of(k).fill, style::of(k).stroke, false});
+    for (ClusterKind k : style::LegendClusterKinds)
+      if (g.hasCluster(k))
+        entries.push_back({style::of(k).legend, style::of(k).fill, style::of(k).stroke, false});
     if (g.hasSpot())
       entries.push_back({"spot capacity", "#ffffff", style::SpotStroke, true});
     if (g.hasMark(Mark::Error))
@@ -265,6 +257,7 @@ private:
 
   const Graph &g;
   llvm::raw_ostream &os;
+  layout::Hints hints;
 };
 
 } // namespace

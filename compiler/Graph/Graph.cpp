@@ -28,6 +28,10 @@ std::vector<NodeKind> Graph::kindsUsed() const {
   return kinds;
 }
 
+bool Graph::hasCluster(ClusterKind kind) const {
+  return llvm::any_of(clusters, [&](const Cluster &c) { return c.kind == kind; });
+}
+
 bool Graph::hasSpot() const {
   return llvm::any_of(nodes, [](const Node &n) { return n.spot; });
 }
@@ -87,7 +91,7 @@ bool graph::focusGraph(Graph &g, llvm::StringRef name) {
   if (llvm::none_of(focused, [](bool b) { return b; }))
     return false;
 
-  // And what one edge, or one placement in a subnet, leads to or comes from.
+  // And what one edge leads to or comes from.
   std::vector<bool> keep = focused;
   auto mark = [&](const std::string &id) {
     auto it = index.find(id);
@@ -104,13 +108,15 @@ bool graph::focusGraph(Graph &g, llvm::StringRef name) {
     if (isFocused(e.to))
       mark(e.from);
   }
+  // And what runs in a focused subnet, drawn beside the zones.
+  std::set<std::string> focusedClusters;
+  for (const Cluster &c : g.clusters)
+    if (drawsAny(c.origins, name))
+      focusedClusters.insert(c.id);
   for (size_t i = 0; i < n; ++i)
-    for (const std::string &subnet : subnetsOf(g, g.nodes[i])) {
-      if (focused[i])
-        mark(subnet);
-      if (isFocused(subnet))
+    for (const std::string &subnet : subnetsOf(g, g.nodes[i]))
+      if (focusedClusters.count(subnet))
         keep[i] = true;
-    }
 
   std::vector<Node> nodes;
   for (size_t i = 0; i < n; ++i)
@@ -121,11 +127,6 @@ bool graph::focusGraph(Graph &g, llvm::StringRef name) {
   for (const Node &node : g.nodes)
     kept.insert(node.id);
   llvm::erase_if(g.edges, [&](const Edge &e) { return !kept.count(e.from) || !kept.count(e.to); });
-  auto gone = [&](const std::string &id) { return !kept.count(id); };
-  for (Node &node : g.nodes)
-    llvm::erase_if(node.subnets, gone);
-  for (Cluster &c : g.clusters)
-    llvm::erase_if(c.subnets, gone);
 
   // Clusters that still hold a node; indices are remapped, order kept.
   std::vector<bool> used(g.clusters.size());
@@ -144,6 +145,15 @@ bool graph::focusGraph(Graph &g, llvm::StringRef name) {
   for (Node &node : g.nodes)
     node.cluster = node.cluster >= 0 ? remap[node.cluster] : -1;
   g.clusters = std::move(clusters);
+  // Subnets that are no longer drawn are no longer named.
+  std::set<std::string> drawnClusters;
+  for (const Cluster &c : g.clusters)
+    drawnClusters.insert(c.id);
+  auto gone = [&](const std::string &id) { return !drawnClusters.count(id); };
+  for (Node &node : g.nodes)
+    llvm::erase_if(node.subnets, gone);
+  for (Cluster &c : g.clusters)
+    llvm::erase_if(c.subnets, gone);
   return true;
 }
 

@@ -3,8 +3,14 @@
 // `infrac graph` in three steps: buildGraph() turns the resolved model into a
 // neutral graph (nodes of a kind, nested clusters, edges of a kind, in a
 // stable order), focusGraph() keeps a resource and its neighbours, and a
-// writer prints the graph as Mermaid or Graphviz DOT. SVG and PNG are DOT run
-// through Graphviz by the driver. No step prints on its own.
+// writer prints the graph as Mermaid or Graphviz DOT; renderDot() turns the
+// DOT into SVG or PNG through Graphviz. No step prints on its own.
+//
+// The detailed drawing places what runs in subnets inside them: the VPC holds
+// its zones, a zone its subnets, and a subnet the load balancer nodes, the
+// instances of each Auto Scaling group in that zone, EMR clusters, ensemble
+// servers and store nodes in it. The resources themselves (their
+// configuration, as compact annotations) sit in the VPC beside the zones.
 //
 //===----------------------------------------------------------------------===//
 #ifndef INFRAC_GRAPH_GRAPH_H
@@ -15,6 +21,7 @@
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
@@ -31,7 +38,14 @@ enum class NodeKind : unsigned char {
 /// The legend's words for a kind ("load balancer").
 llvm::StringRef legendName(NodeKind kind);
 
-enum class ClusterKind : unsigned char { Vpc, Zone, Emr, Coordination };
+enum class ClusterKind : unsigned char {
+  Vpc,
+  Zone,
+  PublicSubnet,
+  PrivateSubnet,
+  Emr,
+  Coordination
+};
 
 /// What an edge means, which fixes its line style.
 enum class EdgeKind : unsigned char {
@@ -54,9 +68,9 @@ struct Node {
   /// Resource paths this node draws ("shop_alb.https"); --focus and the
   /// diagnostics overlay find nodes through them.
   std::vector<std::string> origins;
-  /// Ids of the subnet nodes it runs in. Not drawn as lines (they would
-  /// cross the whole diagram): the label names the subnets, and --focus
-  /// follows them like edges.
+  /// Ids of the subnet clusters it runs in, for a resource drawn beside the
+  /// zones whose parts are drawn inside them (a load balancer, a group, an
+  /// ensemble): --focus on a subnet keeps it.
   std::vector<std::string> subnets;
 };
 
@@ -85,6 +99,7 @@ struct Graph {
 
   /// The kinds that occur, in NodeKind order (what the legend shows).
   std::vector<NodeKind> kindsUsed() const;
+  bool hasCluster(ClusterKind kind) const;
   bool hasSpot() const;
   bool hasEdge(EdgeKind kind) const;
   bool hasMark(Mark mark) const;
@@ -92,8 +107,9 @@ struct Graph {
 
 /// Overview: load balancers, target groups, Auto Scaling groups, EMR
 /// clusters and ensembles as single nodes, session stores. Detail adds
-/// listeners, rules, actions, subnets in their zones, EMR node groups,
-/// elections and registries, and security-group edges.
+/// listeners, rules, actions, the internet gateway, subnets in their zones
+/// with what runs in each, EMR node groups, elections and registries, and
+/// security-group edges.
 enum class Level { Overview, Detail };
 
 struct GraphOptions {
@@ -109,9 +125,10 @@ struct GraphOptions {
 /// model with errors can be drawn with its diagnostics overlaid.
 Graph buildGraph(const sema::Model &model, const GraphOptions &opts);
 
-/// Keeps the nodes that draw `name` (a resource, or a path inside one), the
-/// nodes one edge (or one placement in a subnet) away from them, the edges
-/// among those, and the clusters that hold them. Returns false, leaving the graph alone, when nothing
+/// Keeps the nodes that draw `name` (a resource, or a path inside one) or sit
+/// in a cluster that does, the nodes one edge away from them, the resources
+/// that run in a subnet it names, the edges among those, and the clusters
+/// that hold them. Returns false, leaving the graph alone, when nothing
 /// draws `name`.
 bool focusGraph(Graph &graph, llvm::StringRef name);
 
@@ -122,6 +139,13 @@ std::vector<std::string> drawnNames(const Graph &graph);
 void writeMermaid(const Graph &graph, llvm::raw_ostream &os);
 /// A Graphviz `digraph`.
 void writeDot(const Graph &graph, llvm::raw_ostream &os);
+
+/// Runs Graphviz's `dot` over DOT text: `format` is "svg" or "png"; `dpi`,
+/// when not 0, sets the resolution (a PNG at 300 dpi is fit to print; an SVG
+/// is sized in points either way). Fails, saying how to install Graphviz,
+/// when `dot` is not on PATH; Graphviz's warnings go to `warnings`.
+llvm::Expected<std::string> renderDot(llvm::StringRef dot, llvm::StringRef format,
+                                      unsigned dpi, std::string &warnings);
 
 } // namespace infrac::graph
 

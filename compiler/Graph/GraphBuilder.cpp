@@ -5,6 +5,14 @@
 // Then the diagnostics overlay. Nothing here iterates an unordered container,
 // so the graph, and every output written from it, is the same run to run.
 //
+// In the detailed drawing a resource that runs in subnets is drawn twice
+// over: once beside the zones with its configuration (a load balancer with
+// its listeners, a group with its capacity, policies and hooks, an ensemble
+// with its quorum), and once in each subnet or zone it runs in, where its
+// parts are (a load balancer node per subnet, a group's instances per zone as
+// AZ balancing spreads them, ensemble servers round-robin over the subnets as
+// `build` and the runtime place them, store nodes).
+//
 //===----------------------------------------------------------------------===//
 
 #include "Graph/Graph.h"
@@ -18,6 +26,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <tuple>
 
 using namespace infrac;
 using namespace infrac::graph;
@@ -182,6 +191,105 @@ std::string portText(const Resource &rule) {
 
 bool isWorld(llvm::StringRef cidr) { return cidr == "0.0.0.0/0" || cidr == "::/0"; }
 
+/// An IPv4 address ("10.0.1.5", a ":port" allowed after it) as a number.
+std::optional<uint32_t> parseIpv4(llvm::StringRef s) {
+  s = s.take_until([](char c) { return c == ':' || c == '/'; });
+  uint32_t addr = 0;
+  for (int i = 0; i < 4; ++i) {
+    auto [part, rest] = s.split('.');
+    unsigned byte;
+    if (part.getAsInteger(10, byte) || byte > 255 || (i < 3) == rest.empty())
+      return std::nullopt;
+    addr = addr << 8 | byte;
+    s = rest;
+  }
+  return addr;
+}
+
+/// `ip` lies in the IPv4 block `cidr` ("10.0.1.0/24").
+bool inCidr(llvm::StringRef ip, llvm::StringRef cidr) {
+  auto [base, bits] = cidr.split('/');
+  unsigned len;
+  std::optional<uint32_t> a = parseIpv4(ip), b = parseIpv4(base);
+  if (!a || !b || bits.getAsInteger(10, len) || len > 32)
+    return false;
+  uint32_t mask = len ? ~uint32_t(0) << (32 - len) : 0;
+  return (*a & mask) == (*b & mask);
+}
+
+/// The `j`th of `parts` shares of `total` spread evenly, the first ones
+/// taking the remainder: 3 over 2 zones is 2 and 1.
+int64_t shareOf(int64_t total, size_t parts, size_t j) {
+  int64_t k = static_cast<int64_t>(parts);
+  return total / k + (static_cast<int64_t>(j) < total % k ? 1 : 0);
+}
+
+/// "1 instance", "3 instances".
+std::string count(int64_t n, llvm::StringRef one, llvm::StringRef many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many).str();
+}
+
+/// The end of an ARN, shortened: "…/0f1e2d3c" for an ACM certificate.
+std::string arnTail(llvm::StringRef arn) {
+  llvm::StringRef tail = arn.rsplit('/').second;
+  if (tail.empty())
+    tail = arn.rsplit(':').second;
+  if (tail.empty())
+    tail = arn;
+  return tail.size() > 8 ? tail.take_front(8).str() + "…" : tail.str();
+}
+
+/// A scaling policy in a few words: "track CPU at 60%", "step on CPU > 70".
+std::string policyText(const Resource &p) {
+  llvm::StringRef metric = p.getEnum("metric");
+  std::string what = llvm::StringSwitch<std::string>(metric)
+                         .Case("cpu_utilization", "CPU")
+                         .Case("alb_request_count_per_target", "requests/target")
+                         .Case("network_in", "network in")
+                         .Case("network_out", "network out")
+                         .Default(metric.str());
+  llvm::StringRef type = p.getEnum("type");
+  if (type == "target_tracking") {
+    const Value *target = p.get("target");
+    std::string at = target ? valueText(*target) : std::string("?");
+    if (metric == "cpu_utilization" && target && target->kind != VK::Percent)
+      at += "%";
+    return "scale: track " + what + " at " + at +
+           (p.getBool("disable_scale_in").value_or(false) ? ", never in" : "");
+  }
+  std::string text = type.str() + " scaling on " + what;
+  if (const Value *t = p.get("threshold"))
+    text += " " +
+            llvm::StringSwitch<std::string>(p.getEnum("comparison"))
+                .Case("ge", ">=")
+                .Case("lt", "<")
+                .Case("le", "<=")
+                .Default(">") +
+            " " + valueText(*t);
+  if (std::optional<int64_t> adj = p.getInt("adjustment"))
+    text += ": " + std::string(*adj >= 0 ? "+" : "") + std::to_string(*adj);
+  return text;
+}
+
+/// A target group's traffic settings: algorithm, deregistration delay, slow start.
+std::string trafficText(const Resource &tg) {
+  std::vector<std::string> parts;
+  if (llvm::StringRef algorithm = tg.getEnum("algorithm");
+      !algorithm.empty() && algorithm != "round_robin") {
+    std::string words = algorithm.str();
+    std::replace(words.begin(), words.end(), '_', ' ');
+    parts.push_back(words);
+  }
+  if (const Value *d = tg.get("deregistration_delay"))
+    parts.push_back("drain " + valueText(*d) +
+                    (tg.getBool("connection_termination").value_or(false)
+                         ? ", then close connections"
+                         : ""));
+  if (const Value *s = tg.get("slow_start"); s && s->kind == VK::Duration && s->i > 0)
+    parts.push_back("slow start " + valueText(*s));
+  return join(parts, " · ");
+}
+
 /// The deepest resource whose block holds `loc` (resources are visited
 /// parents first, so the last hit is the innermost).
 const Resource *resourceAt(const Model &model, llvm::SMLoc loc) {
@@ -281,22 +389,23 @@ private:
     if (from.empty() || to.empty())
       return;
     std::string text = oneLine(label.str());
-    for (const Edge &e : g.edges)
-      if (e.from == from && e.to == to && e.kind == kind && e.label == text)
+    std::vector<size_t> &same = edgesBetween[{from.str(), to.str(), kind}];
+    for (size_t i : same)
+      if (g.edges[i].label == text)
         return;
+    same.push_back(g.edges.size());
     g.edges.push_back({from.str(), to.str(), kind, std::move(text)});
   }
 
   /// Adds to an existing edge's label (overview edges merge listeners).
   void addOrMergeEdge(llvm::StringRef from, llvm::StringRef to, EdgeKind kind,
                       llvm::StringRef label) {
-    for (Edge &e : g.edges)
-      if (e.from == from && e.to == to && e.kind == kind) {
-        if (!label.empty() && !llvm::StringRef(e.label).contains(label))
-          e.label += (e.label.empty() ? "" : ", ") + label.str();
-        return;
-      }
-    addEdge(from, to, kind, label);
+    auto it = edgesBetween.find({from.str(), to.str(), kind});
+    if (it == edgesBetween.end() || it->second.empty())
+      return addEdge(from, to, kind, label);
+    Edge &e = g.edges[it->second.front()];
+    if (!label.empty() && !llvm::StringRef(e.label).contains(label))
+      e.label += (e.label.empty() ? "" : ", ") + label.str();
   }
 
   // Placement ---------------------------------------------------------------
@@ -321,30 +430,61 @@ private:
     return out;
   }
 
-  /// Names the subnets `r` runs in on the node or cluster `id` and records
-  /// them for --focus (detail only: the overview draws no subnets). Runs in
-  /// the second pass, when every subnet has its node.
-  void addPlacement(llvm::StringRef id, const Resource &r) {
-    if (!detail() || id.empty())
-      return;
-    std::vector<std::string> names, ids;
-    for (const Resource *s : subnetsOf(r)) {
-      names.push_back(s->name.str());
-      if (std::string sid = idOf(s); !sid.empty())
-        ids.push_back(sid);
-    }
-    if (names.empty())
-      return;
-    auto place = [&](std::vector<std::string> &lines, std::vector<std::string> &subnets) {
-      lines.push_back("in " + join(names, ", "));
-      subnets = ids;
-    };
-    for (Node &n : g.nodes)
-      if (n.id == id)
-        return place(n.lines, n.subnets);
-    for (Cluster &c : g.clusters)
-      if (c.id == id)
-        return place(c.lines, c.subnets);
+  /// The cluster that draws a subnet (detail only), or -1.
+  int subnetCluster(const Resource *subnet) const {
+    auto it = clusterOf.find(subnet);
+    return it != clusterOf.end() && subnet->kind() == "subnet" ? static_cast<int>(it->second)
+                                                              : -1;
+  }
+
+  /// The ids of the drawn subnets among `subnets`, for Node::subnets.
+  std::vector<std::string> subnetIds(llvm::ArrayRef<const Resource *> subnets) const {
+    std::vector<std::string> ids;
+    for (const Resource *s : subnets)
+      if (int c = subnetCluster(s); c >= 0 && !llvm::is_contained(ids, g.clusters[c].id))
+        ids.push_back(g.clusters[c].id);
+    return ids;
+  }
+
+  /// The drawn subnets among `subnets`, the first of each zone, in order:
+  /// where a group's instances go (AZ balancing spreads them over zones).
+  std::vector<const Resource *> firstPerZone(llvm::ArrayRef<const Resource *> subnets) const {
+    std::vector<const Resource *> out;
+    std::vector<int> zones;
+    for (const Resource *s : subnets)
+      if (int c = subnetCluster(s); c >= 0 && !llvm::is_contained(zones, g.clusters[c].parent)) {
+        zones.push_back(g.clusters[c].parent);
+        out.push_back(s);
+      }
+    return out;
+  }
+
+  /// Draws a part of `r` in the subnet `subnet`: its node there, an edge to
+  /// it from `r`'s own node (in the second pass), and `r` in its origins.
+  void addPart(const Resource &r, NodeKind kind, const Resource &subnet,
+               std::vector<std::string> lines) {
+    std::string id = addNode(kind, "part", (r.path + "_" + subnet.name).str(), std::move(lines),
+                             subnetCluster(&subnet), nullptr)
+                         .id;
+    g.nodes.back().origins.push_back(r.path.str());
+    partOwner.emplace(g.nodes.size() - 1, &r);
+    partsOf[&r].push_back(std::move(id));
+  }
+
+  const std::vector<std::string> &parts(const Resource &r) {
+    static const std::vector<std::string> none;
+    auto it = partsOf.find(&r);
+    return it == partsOf.end() ? none : it->second;
+  }
+
+  /// The clients that reach the internet-facing load balancers, made on
+  /// first use.
+  const std::string &internetClients() {
+    if (clientsId.empty())
+      clientsId = addNode(NodeKind::Clients, "clients", "internet", {"clients", "the internet"},
+                          -1, nullptr)
+                      .id;
+    return clientsId;
   }
 
   // Nodes -------------------------------------------------------------------
@@ -355,8 +495,7 @@ private:
       if (r->kind() == "load_balancer")
         (r->getEnum("scheme") == "internal" ? internal : internet) = true;
     if (internet)
-      clientsId = addNode(NodeKind::Clients, "clients", "internet",
-                          {"clients", "the internet"}, -1, nullptr).id;
+      internetClients();
     if (internal)
       internalClientsId = addNode(NodeKind::Clients, "clients", "vpc",
                                   {"clients", "inside the VPC"}, -1, nullptr).id;
@@ -386,7 +525,27 @@ private:
     std::vector<std::string> lines = {"VPC " + r.name.str()};
     if (llvm::StringRef cidr = r.getString("cidr"); !cidr.empty())
       lines.push_back(cidr.str());
-    addCluster(ClusterKind::Vpc, "vpc", r.path, std::move(lines), -1, &r);
+    int c = addCluster(ClusterKind::Vpc, "vpc", r.path, std::move(lines), -1, &r);
+    if (detail() && reachesInternet(r))
+      gatewayOf[&r] = addNode(NodeKind::InternetGateway, "igw", r.path,
+                              {"internet gateway (IGW)"}, c, nullptr)
+                          .id;
+  }
+
+  /// `build` gives a VPC an internet gateway, and its public subnets a route
+  /// to it, when it has public subnets or an internet-facing load balancer.
+  bool reachesInternet(const Resource &vpc) {
+    for (const Resource *r : model.resources) {
+      if (r->kind() == "subnet" && r->getRef("vpc") == &vpc && r->getBool("public").value_or(false))
+        return true;
+      if (r->kind() == "load_balancer" && r->getEnum("type") != "gateway" &&
+          r->getEnum("scheme") != "internal") {
+        std::vector<const Resource *> subnets = subnetsOf(*r);
+        if (!subnets.empty() && subnets.front()->getRef("vpc") == &vpc)
+          return true;
+      }
+    }
+    return false;
   }
 
   /// The zone cluster inside the subnet's VPC cluster, made on first use.
@@ -405,29 +564,48 @@ private:
     return c;
   }
 
+  /// A subnet is a box in its zone, labelled with its range and its route
+  /// to the internet (the route table `build` associates with it).
   void addSubnet(const Resource &r) {
     if (!detail())
       return;
     bool pub = r.getBool("public").value_or(false);
-    std::vector<std::string> lines = {r.name.str()};
-    if (llvm::StringRef cidr = r.getString("cidr"); !cidr.empty())
-      lines.push_back(cidr.str());
-    lines.push_back(pub ? "public" : "private");
-    addNode(pub ? NodeKind::PublicSubnet : NodeKind::PrivateSubnet, "subnet", r.path,
-            std::move(lines), zoneCluster(r), &r);
+    const Resource *vpc = r.getRef("vpc");
+    std::string route = pub && vpc && gatewayOf.count(vpc) ? "0.0.0.0/0 → IGW" : "local route only";
+    std::vector<std::string> lines = {r.name.str(), r.getString("cidr").str(),
+                                      (pub ? "public · " : "private · ") + route};
+    addCluster(pub ? ClusterKind::PublicSubnet : ClusterKind::PrivateSubnet, "subnet", r.path,
+               std::move(lines), zoneCluster(r), &r);
   }
 
   void addLoadBalancer(const Resource &r) {
     std::string scheme = r.getEnum("scheme") == "internal" ? "internal" : "internet-facing";
-    int vpc = vpcClusterOf(subnetsOf(r));
-    addNode(NodeKind::LoadBalancer, "lb", r.path,
-            {r.name.str(), lbTypeName(r.getEnum("type")).str() + " · " + scheme}, vpc, &r);
+    std::vector<const Resource *> subnets = subnetsOf(r);
+    int vpc = vpcClusterOf(subnets);
+    llvm::StringRef type = lbTypeName(r.getEnum("type"));
+    std::vector<std::string> lines = {r.name.str(), type.str() + " · " + scheme};
+    if (detail() && r.getBool("cross_zone").value_or(false) && r.getEnum("type") != "application")
+      lines.push_back("cross-zone");
+    addNode(NodeKind::LoadBalancer, "lb", r.path, std::move(lines), vpc, &r).subnets =
+        subnetIds(subnets);
     if (!detail())
       return;
+    // A load balancer node in each subnet it spans (one per zone).
+    for (const Resource *s : subnets)
+      if (subnetCluster(s) >= 0)
+        addPart(r, NodeKind::LoadBalancerNode, *s, {r.name.str(), type.str() + " node"});
     for (const Resource *l : r.childrenOf("listener")) {
       std::vector<std::string> lines = {protocolPort(*l)};
       if (!llvm::StringRef(lines[0]).equals_insensitive(l->name))
         lines.push_back("listener " + l->name.str());
+      std::vector<const Value *> certs = listOf(l->get("certificates"));
+      if (!certs.empty() && certs[0]->kind == VK::String)
+        lines.push_back("certificate " + arnTail(certs[0]->str) +
+                        (certs.size() > 1 ? " +" + std::to_string(certs.size() - 1) : ""));
+      if (llvm::StringRef policy = l->getString("ssl_policy"); !policy.empty()) {
+        policy.consume_front("ELBSecurityPolicy-");
+        lines.push_back("TLS policy " + policy.str());
+      }
       addNode(NodeKind::Listener, "listener", l->path, std::move(lines), vpc, l);
       for (const Resource *rule : l->childrenOf("rule")) {
         std::vector<std::string> ruleLines = {"rule " + rule->name.str()};
@@ -459,18 +637,28 @@ private:
           check += " every " + valueText(*i);
         lines.push_back(check);
       }
+      lines.push_back(trafficText(r));
     }
     const Resource *vpc = r.getRef("vpc");
-    addNode(NodeKind::TargetGroup, "tg", r.path, std::move(lines),
-            vpc ? vpcClusterOf({}, vpc) : -1, &r);
+    int vpcCluster = vpc ? vpcClusterOf({}, vpc) : -1;
+    addNode(NodeKind::TargetGroup, "tg", r.path, std::move(lines), vpcCluster, &r);
     if (!detail())
       return;
-    // Registered targets given by address (a load balancer target is an edge).
+    // Registered targets given by address (a load balancer target is an
+    // edge), in the subnet whose range holds the address.
     for (const Value *t : listOf(r.get("targets")))
-      if (t->kind == VK::String)
+      if (t->kind == VK::String) {
+        int cluster = vpcCluster;
+        for (const Resource *s : model.resources)
+          if (s->kind() == "subnet" && s->getRef("vpc") == vpc && subnetCluster(s) >= 0 &&
+              inCidr(t->str, s->getString("cidr"))) {
+            cluster = subnetCluster(s);
+            break;
+          }
         addNode(NodeKind::Target, "target", (r.path + "_" + t->str).str(), {t->str.str()},
-                vpc ? vpcClusterOf({}, vpc) : -1, nullptr)
+                cluster, nullptr)
             .origins.push_back(r.path.str());
+      }
   }
 
   void addAutoScalingGroup(const Resource &r) {
@@ -513,11 +701,53 @@ private:
                         share.str() + " SPOT");
       }
     }
+    if (detail())
+      addGroupAnnotations(r, lines);
+    std::vector<const Resource *> subnets = subnetsOf(r);
     Node &n = addNode(NodeKind::AutoScalingGroup, "asg", r.path, std::move(lines),
-                      vpcClusterOf(subnetsOf(r)), &r);
+                      vpcClusterOf(subnets), &r);
     n.spot = spot;
+    n.subnets = subnetIds(subnets);
     if (lt)
       n.origins.push_back(lt->path.str());
+    if (!detail())
+      return;
+    // The desired capacity spread over the zones, as AZ balancing launches
+    // it: each new instance goes to the zone with the fewest, the first of
+    // them on a tie (the runtime's AutoScaler does the same).
+    std::vector<const Resource *> zones = firstPerZone(subnets);
+    int64_t running = desired.value_or(min.value_or(0));
+    std::string type = lt ? lt->getString("instance_type").str() : std::string();
+    for (size_t z = 0; z < zones.size(); ++z) {
+      int64_t here = shareOf(running, zones.size(), z);
+      addPart(r, NodeKind::Instances, *zones[z],
+              {r.name.str(), count(here, "instance", "instances") +
+                                 (type.empty() ? "" : " · " + type)});
+    }
+  }
+
+  /// Scaling policies, scheduled actions and lifecycle hooks, a line each.
+  void addGroupAnnotations(const Resource &r, std::vector<std::string> &lines) {
+    for (const Resource *p : r.childrenOf("policy"))
+      lines.push_back(policyText(*p));
+    for (const Resource *a : r.childrenOf("scheduled")) {
+      std::vector<std::string> sets;
+      for (const char *k : {"min", "desired", "max"})
+        if (std::optional<int64_t> v = a->getInt(k))
+          sets.push_back(std::string(k) + " " + std::to_string(*v));
+      std::string when = a->getString("recurrence").str();
+      if (when.empty())
+        when = a->getString("start").str();
+      lines.push_back("schedule " + a->name.str() + (when.empty() ? "" : " " + when) + ": " +
+                      join(sets, " · "));
+    }
+    for (const Resource *h : r.childrenOf("lifecycle_hook")) {
+      std::string hold;
+      if (const Value *t = h->get("heartbeat_timeout"))
+        hold = " " + valueText(*t);
+      lines.push_back("hook " + h->name.str() + ": " + h->getEnum("transition").str() + hold +
+                      ", then " + h->getEnum("default_result").str());
+    }
   }
 
   static std::string groupCount(const Resource &group) {
@@ -556,8 +786,12 @@ private:
       addNode(NodeKind::EmrCluster, "emr", r.path, std::move(lines), vpc, &r).spot = spotCount;
       return;
     }
+    // An EMR cluster runs in one subnet (so one zone): drawn inside it.
+    std::vector<const Resource *> subnets = subnetsOf(r);
+    int parent =
+        !subnets.empty() && subnetCluster(subnets[0]) >= 0 ? subnetCluster(subnets[0]) : vpc;
     int c = addCluster(ClusterKind::Emr, "emr", r.path,
-                       {"EMR " + r.name.str() + " · " + release, apps}, vpc, &r);
+                       {"EMR " + r.name.str() + " · " + release, apps}, parent, &r);
     for (const Resource *gr : groups) {
       std::string title = gr->keyword.str();
       if (!gr->name.empty())
@@ -590,8 +824,10 @@ private:
       addNode(NodeKind::Ensemble, "zk", r.path, std::move(lines), vpc, &r);
       return;
     }
+    std::vector<const Resource *> subnets = subnetsOf(r);
     int c = addCluster(ClusterKind::Coordination, "zk", r.path, {"coordination " + r.name.str()},
                        vpc, &r);
+    g.clusters[c].subnets = subnetIds(subnets);
     std::string timing;
     if (const Value *tick = r.get("tick"))
       timing = "tick " + valueText(*tick);
@@ -616,6 +852,44 @@ private:
         path += " :" + std::to_string(*port);
       addNode(NodeKind::Service, "service", s->path, {"service " + s->name.str(), path}, c, s);
     }
+    addServers(r, subnets, voters, observers);
+  }
+
+  /// The ensemble's servers in their subnets: server n (from 1) in subnet
+  /// (n - 1) mod k, voters first, as `build` and the runtime place them. A
+  /// zone holding a quorum of the voters says so (what ZK004 warns about).
+  void addServers(const Resource &r, llvm::ArrayRef<const Resource *> subnets, int64_t voters,
+                  int64_t observers) {
+    if (subnets.empty())
+      return;
+    size_t k = subnets.size();
+    std::map<std::string, int64_t> votersPerZone;
+    for (int64_t n = 0; n < voters; ++n)
+      ++votersPerZone[subnets[static_cast<size_t>(n) % k]->getString("zone").str()];
+    for (size_t j = 0; j < k; ++j) {
+      if (subnetCluster(subnets[j]) < 0)
+        continue;
+      std::vector<std::string> numbers;
+      int64_t v = 0, o = 0;
+      for (int64_t n = static_cast<int64_t>(j); n < voters + observers;
+           n += static_cast<int64_t>(k)) {
+        numbers.push_back(std::to_string(n + 1));
+        (n < voters ? v : o)++;
+      }
+      if (numbers.empty())
+        continue;
+      std::string roles = count(v, "voter", "voters");
+      if (o)
+        roles += " + " + count(o, "observer", "observers");
+      std::vector<std::string> lines = {
+          r.name.str() + " " + (numbers.size() == 1 ? "server " : "servers ") + join(numbers, ", "),
+          roles};
+      int64_t inZone = votersPerZone[subnets[j]->getString("zone").str()];
+      if (inZone >= voters / 2 + 1)
+        lines.push_back("(!) " + std::to_string(inZone) + " of " + std::to_string(voters) +
+                        " voters in this zone: a quorum");
+      addPart(r, NodeKind::Servers, *subnets[j], std::move(lines));
+    }
   }
 
   void addSessionStore(const Resource &r) {
@@ -631,17 +905,31 @@ private:
       lines.push_back("ttl " + valueText(*ttl));
     const Resource *members = r.getRef("members");
     std::vector<const Resource *> subnets = subnetsOf(r);
-    if (subnets.empty() && members)
-      subnets = subnetsOf(*members);
+    std::vector<const Resource *> placement = subnets;
+    if (placement.empty() && members)
+      placement = subnetsOf(*members);
     addNode(NodeKind::SessionStore, "sessions", r.path, std::move(lines),
-            vpcClusterOf(subnets), &r);
+            vpcClusterOf(placement), &r)
+        .subnets = subnetIds(subnets);
+    if (!detail() || subnets.empty() || r.getString("node_type").empty())
+      return;
+    // An external store's nodes, spread over its subnets.
+    int64_t nodes = r.getInt("nodes").value_or(1);
+    for (size_t j = 0; j < subnets.size(); ++j) {
+      int64_t here = shareOf(nodes, subnets.size(), j);
+      if (here && subnetCluster(subnets[j]) >= 0)
+        addPart(r, NodeKind::StoreNodes, *subnets[j],
+                {r.name.str(), std::to_string(here) + " × " + r.getString("node_type").str()});
+    }
   }
 
   // Edges -------------------------------------------------------------------
 
   void addEdges(const Resource &r) {
     llvm::StringRef kind = r.kind();
-    if (kind == "load_balancer")
+    if (kind == "vpc" && gatewayOf.count(&r))
+      addEdge(internetClients(), gatewayOf.find(&r)->second, EdgeKind::Traffic);
+    else if (kind == "load_balancer")
       addLoadBalancerEdges(r);
     else if (kind == "target_group")
       addTargetGroupEdges(r);
@@ -653,6 +941,11 @@ private:
       addCoordinationEdges(r);
     else if (kind == "session_store")
       addSessionStoreEdges(r);
+    // A group, an ensemble, a store manage their parts in the subnets (a
+    // load balancer's nodes carry its traffic instead).
+    if (kind != "load_balancer")
+      for (const std::string &part : parts(r))
+        addEdge(idOf(&r), part, EdgeKind::Membership);
   }
 
   /// Edges for an action (`then` or `default`) from `from`; `owner` names
@@ -688,9 +981,19 @@ private:
     std::string lb = idOf(&r);
     const Node *lbNode = node(&r);
     int cluster = lbNode ? lbNode->cluster : -1;
-    addEdge(r.getEnum("scheme") == "internal" ? internalClientsId : clientsId, lb,
-            EdgeKind::Traffic);
-    addPlacement(lb, r);
+    // From the internet through the VPC's gateway to the load balancer's
+    // node in each subnet, and on to its listeners.
+    std::string from = r.getEnum("scheme") == "internal" ? internalClientsId : clientsId;
+    std::vector<const Resource *> subnets = subnetsOf(r);
+    if (r.getEnum("scheme") != "internal" && r.getEnum("type") != "gateway" && !subnets.empty())
+      if (auto gw = gatewayOf.find(subnets.front()->getRef("vpc")); gw != gatewayOf.end())
+        from = gw->second;
+    if (parts(r).empty())
+      addEdge(from, lb, EdgeKind::Traffic);
+    for (const std::string &part : parts(r)) {
+      addEdge(from, part, EdgeKind::Traffic);
+      addEdge(part, lb, EdgeKind::Traffic);
+    }
     for (const Resource *l : r.childrenOf("listener")) {
       if (!detail()) {
         addOverviewListenerEdges(lb, *l);
@@ -755,7 +1058,6 @@ private:
     for (const Resource *lb : refsOf(r, "load_balancers"))
       if (!detail() || lb->childrenOf("listener").empty()) // Else from its listeners.
         addEdge(idOf(lb), asg, EdgeKind::Traffic);
-    addPlacement(asg, r);
     const Resource *lt = r.getRef("launch_template");
     const Value *app = lt ? lt->get("app") : nullptr;
     if (app && app->kind == VK::Object && app->ref)
@@ -768,9 +1070,6 @@ private:
   void addEmrEdges(const Resource &r) {
     if (!detail())
       return;
-    auto cluster = clusterOf.find(&r);
-    if (cluster != clusterOf.end())
-      addPlacement(g.clusters[cluster->second].id, r);
     const Resource *primary = r.child("primary");
     if (!primary)
       return;
@@ -798,7 +1097,6 @@ private:
                 "runs for leader");
       return;
     }
-    addPlacement(idOf(&r), r);
     for (const Resource *e : r.childrenOf("election"))
       addEdge(memberNode(e->get("members")), idOf(e), EdgeKind::Membership, "runs for leader");
     for (const Resource *s : r.childrenOf("service"))
@@ -806,26 +1104,33 @@ private:
   }
 
   void addSessionStoreEdges(const Resource &r) {
-    addPlacement(idOf(&r), r);
     if (const Resource *members = r.getRef("members"))
       addEdge(idOf(members), idOf(&r), EdgeKind::Sessions, "replicates sessions");
   }
 
   // Security groups ----------------------------------------------------------
 
-  /// The nodes a security group is attached to, in declaration order.
-  std::vector<std::string> membersOf(const Resource *sg) {
-    std::vector<std::string> out;
-    for (const Resource *r : model.resources) {
-      const Resource *holder = r;
-      if (r->kind() == "auto_scaling_group")
-        holder = r->getRef("launch_template");
-      if (!holder || !llvm::is_contained(refsOf(*holder, "security_groups"), sg))
-        continue;
-      if (std::string id = idOf(r); !id.empty())
-        out.push_back(id);
+  /// The nodes a security group is attached to, in declaration order. The
+  /// first call, once every node is drawn, finds the members of every group.
+  const std::vector<std::string> &membersOf(const Resource *sg) {
+    if (!membersFound) {
+      membersFound = true;
+      for (const Resource *r : model.resources) {
+        const Resource *holder = r;
+        if (r->kind() == "auto_scaling_group")
+          holder = r->getRef("launch_template");
+        std::string id = holder ? idOf(r) : std::string();
+        if (!id.empty())
+          for (const Resource *group : refsOf(*holder, "security_groups")) {
+            std::vector<std::string> &members = membersOfGroup[group];
+            if (members.empty() || members.back() != id)
+              members.push_back(id);
+          }
+      }
     }
-    return out;
+    static const std::vector<std::string> none;
+    auto it = membersOfGroup.find(sg);
+    return it == membersOfGroup.end() ? none : it->second;
   }
 
   /// Where `from` of an ingress rule (or `to` of an egress rule) points.
@@ -833,13 +1138,10 @@ private:
     std::vector<std::string> out;
     for (const Value *p : listOf(v)) {
       if (p->kind == VK::Ref && p->ref && p->ref != self) {
-        std::vector<std::string> m = membersOf(p->ref);
+        const std::vector<std::string> &m = membersOf(p->ref);
         out.insert(out.end(), m.begin(), m.end());
       } else if (p->kind == VK::String && isWorld(p->str)) {
-        if (clientsId.empty())
-          clientsId = addNode(NodeKind::Clients, "clients", "internet",
-                              {"clients", "the internet"}, -1, nullptr).id;
-        out.push_back(clientsId);
+        out.push_back(internetClients());
       } else if (p->kind == VK::String) {
         out.push_back(cidrNode(p->str));
       }
@@ -847,21 +1149,19 @@ private:
     return out;
   }
 
-  /// The node for an address range: the subnet whose range it is, or a
-  /// range node (inside the VPC whose whole range it is).
+  /// The node for an address range: inside the subnet or VPC whose whole
+  /// range it is, else on its own.
   std::string cidrNode(llvm::StringRef cidr) {
-    for (const Resource *r : model.resources)
-      if (r->kind() == "subnet" && r->getString("cidr") == cidr)
-        if (std::string id = idOf(r); !id.empty())
-          return id;
     for (const Node &n : g.nodes)
       if (n.kind == NodeKind::Cidr && n.lines[0] == cidr)
         return n.id;
     std::vector<std::string> lines = {cidr.str()};
     int cluster = -1;
     for (const Resource *r : model.resources)
-      if (r->kind() == "vpc" && r->getString("cidr") == cidr && clusterOf.count(r)) {
-        lines.push_back("all of VPC " + r->name.str());
+      if ((r->kind() == "vpc" || r->kind() == "subnet") && r->getString("cidr") == cidr &&
+          clusterOf.count(r)) {
+        lines.push_back("all of " + std::string(r->kind() == "vpc" ? "VPC " : "") +
+                        r->name.str());
         cluster = static_cast<int>(clusterOf.find(r)->second);
         break;
       }
@@ -900,12 +1200,14 @@ private:
 
   /// --focus and the overlay reach a security group through its members.
   void attachSecurityGroups() {
+    std::map<std::string, size_t> index;
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+      index.emplace(g.nodes[i].id, i);
     for (const Resource *r : model.resources)
       if (r->kind() == "security_group")
         for (const std::string &id : membersOf(r))
-          for (Node &n : g.nodes)
-            if (n.id == id)
-              n.origins.push_back(r->path.str());
+          if (auto it = index.find(id); it != index.end())
+            g.nodes[it->second].origins.push_back(r->path.str());
   }
 
   void addSecurityEdges() {
@@ -954,9 +1256,14 @@ private:
           break;
     }
     for (size_t i = 0; i < g.nodes.size(); ++i)
-      addMarkLine(g.nodes[i].lines, g.nodes[i].mark, counts[i]);
+      if (!partOwner.count(i))
+        addMarkLine(g.nodes[i].lines, g.nodes[i].mark, counts[i]);
     for (size_t i = 0; i < g.clusters.size(); ++i)
       addMarkLine(g.clusters[i].lines, g.clusters[i].mark, counts[g.nodes.size() + i]);
+    // A part shows its resource's colour; the counts are on the resource.
+    for (const auto &[part, owner] : partOwner)
+      if (const Node *o = node(owner))
+        g.nodes[part].mark = o->mark;
   }
 
   /// Counts one diagnostic on every node and cluster that draws `path`.
@@ -997,6 +1304,14 @@ private:
   llvm::StringSet<> usedIds;
   llvm::DenseMap<const Resource *, size_t> nodeOf, clusterOf;
   std::map<std::string, int> zoneClusters;
+  /// The internet gateway node of a VPC; the parts of a resource in subnets.
+  llvm::DenseMap<const Resource *, std::string> gatewayOf;
+  llvm::DenseMap<const Resource *, std::vector<std::string>> partsOf;
+  std::map<size_t, const Resource *> partOwner; ///< Part node index -> its resource.
+  llvm::DenseMap<const Resource *, std::vector<std::string>> membersOfGroup;
+  bool membersFound = false;
+  /// The edges from one node to another of one kind (any label), by index.
+  std::map<std::tuple<std::string, std::string, EdgeKind>, std::vector<size_t>> edgesBetween;
   std::string clientsId, internalClientsId;
 };
 

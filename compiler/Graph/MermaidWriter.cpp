@@ -54,6 +54,14 @@ std::string escape(llvm::StringRef s) {
   return out;
 }
 
+/// The lines of a label as one: "public_a · 10.0.1.0/24 · public".
+std::string join(llvm::ArrayRef<std::string> lines) {
+  std::string out;
+  for (size_t i = 0; i < lines.size(); ++i)
+    out += (i ? " · " : "") + lines[i];
+  return out;
+}
+
 std::string label(llvm::ArrayRef<std::string> lines) {
   std::string out = "\"";
   for (size_t i = 0; i < lines.size(); ++i)
@@ -66,6 +74,7 @@ public:
   MermaidWriter(const Graph &g, llvm::raw_ostream &os) : g(g), os(os) {}
 
   void write() {
+    hints = layout::hints(g);
     if (!g.title.empty())
       os << "---\ntitle: " << g.title << "\n---\n";
     os << "flowchart TB\n";
@@ -91,15 +100,20 @@ private:
       if (g.clusters[c].parent != cluster)
         continue;
       indent(depth);
-      os << "subgraph " << g.clusters[c].id << "[" << label(g.clusters[c].lines) << "]\n";
+      // Mermaid draws a subgraph's title over its first row of nodes when it
+      // runs to several lines: one line it is.
+      os << "subgraph " << g.clusters[c].id << "[" << label({join(g.clusters[c].lines)}) << "]\n";
       // Mermaid lays out a subgraph that nothing outside links to on its own,
       // turned a quarter (TB inside LR and back); keep the diagram's direction.
-      // Zones stay turned: their subnets side by side.
-      if (g.clusters[c].kind != ClusterKind::Zone) {
-        indent(depth + 1);
-        os << "direction TB\n";
-      }
+      indent(depth + 1);
+      os << "direction TB\n";
       writeClusterContents(static_cast<int>(c), depth + 1);
+      if (llvm::is_contained(hints.empty, c)) {
+        std::string id = layout::placeholder(g.clusters[c]);
+        indent(depth + 1);
+        os << id << "[\" \"]\n";
+        points.push_back(id);
+      }
       indent(depth);
       os << "end\n";
     }
@@ -110,16 +124,10 @@ private:
 
   /// The invisible links of Layout.h (they count in linkStyle too).
   void writeLayoutHints() {
-    layout::Hints h = layout::hints(g);
-    auto invisible = [&](llvm::StringRef from, llvm::StringRef to) {
+    for (const auto &[from, to] : hints.links) {
       os << "  " << from << " ~~~ " << to << "\n";
       ++edgeCount;
-    };
-    for (const std::string &top : h.tops)
-      for (const std::string &s : h.subnets)
-        invisible(top, s);
-    for (const auto &[subnet, node] : h.placements)
-      invisible(subnet, node);
+    }
   }
 
   /// The legend: a subgraph laid out left to right (none of its nodes links
@@ -139,6 +147,10 @@ private:
       entries.push_back({std::string("legend_") + s.className, legendName(k).str(),
                          s.mermaidOpen, s.mermaidClose});
     }
+    for (ClusterKind k : style::LegendClusterKinds)
+      if (g.hasCluster(k))
+        entries.push_back({std::string("legend_") + style::of(k).className, style::of(k).legend,
+                           "[", "]"});
     if (g.hasSpot())
       entries.push_back({"legend_spot", "spot capacity", "[", "]"});
     if (g.hasMark(Mark::Error))
@@ -199,6 +211,14 @@ private:
         ids.push_back(std::string("legend_") + s.className);
       writeClass(ids, s.className);
     }
+    if (legend())
+      for (ClusterKind k : style::LegendClusterKinds)
+        if (g.hasCluster(k)) {
+          style::ClusterStyle s = style::of(k);
+          os << "  classDef " << s.className << " fill:" << s.fill << ",stroke:" << s.stroke
+             << ",color:#000\n";
+          writeClass({std::string("legend_") + s.className}, s.className);
+        }
     writeFlagClass("spot", std::string("stroke:") + style::SpotStroke +
                                ",stroke-width:3px,stroke-dasharray:6 3",
                    [](const Node &n) { return n.spot; }, "legend_spot");
@@ -215,13 +235,14 @@ private:
       const char *stroke = c.mark == Mark::Error     ? style::ErrorStroke
                            : c.mark == Mark::Warning ? style::WarningStroke
                                                      : s.stroke;
-      os << "  style " << c.id << " fill:" << s.fill << ",stroke:" << stroke << "\n";
+      os << "  style " << c.id << " fill:" << s.fill << ",stroke:" << stroke
+         << (c.kind == ClusterKind::Zone ? ",stroke-dasharray:6 4" : "") << "\n";
     }
     if (legend())
       os << "  style legend fill:#ffffff,stroke:#9e9e9e\n";
     if (!points.empty()) {
-      os << "  classDef legendpoint fill:none,stroke:none\n";
-      writeClass(points, "legendpoint");
+      os << "  classDef invisible fill:none,stroke:none\n";
+      writeClass(points, "invisible");
     }
     for (EdgeKind k : style::AllEdgeKinds) {
       const std::vector<unsigned> &idx = edgeIndex[static_cast<unsigned>(k)];
@@ -260,7 +281,9 @@ private:
   const Graph &g;
   llvm::raw_ostream &os;
   unsigned edgeCount = 0;
-  std::vector<std::string> points; ///< The legend's invisible edge ends.
+  layout::Hints hints;
+  /// The legend's invisible edge ends and the empty clusters' placeholders.
+  std::vector<std::string> points;
   std::vector<unsigned> edgeIndex[std::size(style::AllEdgeKinds)];
 };
 

@@ -39,6 +39,12 @@ constexpr Duration MetricTick = seconds(10);
 /// EC2's spot interruption notice.
 constexpr Duration SpotNotice = seconds(120);
 
+/// How long a launched instance takes from RunInstances to running: both
+/// shells make a launch wait so long (the live one scaled by --time-scale),
+/// except the design's first instances, which the simulator has running at
+/// 0 s and the live shell starts at once.
+constexpr Duration Ec2BootTime = seconds(30);
+
 /// What a host measured on an instance since the last metric tick.
 struct InstanceSample {
   double cpuPercent = 0; ///< Utilisation over the tick, 0..100.
@@ -70,6 +76,9 @@ public:
   virtual void terminate(uint32_t instance) = 0;
   /// What the instance did since the last call (the metric tick).
   virtual InstanceSample sample(uint32_t instance) = 0;
+  /// The app's failHealth or slowBy changed (fail_health, restore_health,
+  /// slow): a host whose apps are real tells the app.
+  virtual void knobsChanged(uint32_t instance) {}
 };
 
 /// A target group at run time.

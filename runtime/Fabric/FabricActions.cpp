@@ -104,12 +104,14 @@ void Fabric::actOnInstances(const ActionPlan &a) {
       if (in) {
         in->failHealth = true;
         trace.note("ec2", instanceName(id) + " now answers health checks with 500");
+        host.knobsChanged(id);
       }
       break;
     case ActionKind::RestoreHealth:
       if (in) {
         in->failHealth = false;
         trace.note("ec2", instanceName(id) + " answers health checks with 200 again");
+        host.knobsChanged(id);
       }
       break;
     case ActionKind::Slow:
@@ -119,6 +121,7 @@ void Fabric::actOnInstances(const ActionPlan &a) {
                               (a.latency ? " slows down: +" + fmtDuration(a.latency) +
                                                " per request"
                                          : " runs at its normal speed again"));
+        host.knobsChanged(id);
       }
       break;
     case ActionKind::Deregister:

@@ -3,7 +3,8 @@
 // An HTTP/1.1 server on 127.0.0.1 (Boost.Beast) answering every path with
 // JSON {"instance", "group", "zone", "method", "path", "query", "headers",
 // "served"} (served: this instance's request counter), its health path with
-// 200, and obeying knobs: latency, error rate, CPU cost per request (a busy
+// 200 (and any request of a load balancer's health checker, whatever its
+// path: target groups may probe other paths), and obeying knobs: latency, error rate, CPU cost per request (a busy
 // loop) and failing health. The knobs are set from flags or the environment
 // at start and changed at run time through a control endpoint on its own
 // port:
@@ -149,6 +150,12 @@ http::response<http::string_body> reply(http::status status, std::string body, b
   return res;
 }
 
+/// A load balancer's health check (ELB's probes name themselves so).
+template <class Request> bool isHealthCheck(const Request &req) {
+  auto ua = req[http::field::user_agent];
+  return llvm::StringRef(ua.data(), ua.size()).startswith("ELB-HealthChecker/");
+}
+
 asio::awaitable<void> serveHttp(App &app, tcp::socket socket, bool control) {
   beast::flat_buffer buf;
   error_code ec;
@@ -178,9 +185,9 @@ asio::awaitable<void> serveHttp(App &app, tcp::socket socket, bool control) {
       } else {
         res = reply(http::status::ok, controlState(app) + "\n", keepAlive);
       }
-    } else if (path == app.healthPath) {
+    } else if (path == app.healthPath || isHealthCheck(req)) {
       if (app.knobs.failHealth)
-        res = reply(http::status::service_unavailable, "unhealthy\n", keepAlive, "text/plain");
+        res = reply(http::status::internal_server_error, "unhealthy\n", keepAlive, "text/plain");
       else
         res = reply(http::status::ok, "ok\n", keepAlive, "text/plain");
     } else {

@@ -14,9 +14,11 @@
 #include "Plan/Plan.h"
 
 #include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +42,13 @@ struct RunOptions {
   std::string workDir;
   /// Where the timestamped event lines go.
   llvm::raw_ostream *log = nullptr;
+  /// Standard output is a terminal: instead of the event lines, a status
+  /// view redrawn in place (the lines stay in GET /v1/events).
+  bool statusView = false;
+  /// With a plan that has a scenario: it is played once every initial
+  /// instance is in service (its 0 s), its loads sent for real, and the run
+  /// stops at its end with the verdicts here.
+  std::vector<runtime::Verdict> *verdicts = nullptr;
 };
 
 /// One request to a running `infrac run`'s admin API (`url`:
@@ -51,6 +60,12 @@ struct AdminResponse {
 };
 llvm::Expected<AdminResponse> adminRequest(llvm::StringRef url, llvm::StringRef method,
                                            llvm::StringRef path, llvm::StringRef body = "");
+
+/// GET /v1/events?since=N&follow=1 of a running `infrac run`: calls `each`
+/// with every event (its JSON object) as it happens, until the run stops
+/// (then success) or `each` returns false.
+llvm::Error followEvents(llvm::StringRef url, uint64_t since,
+                         const std::function<bool(const llvm::json::Object &)> &each);
 
 /// Brings the plan up and runs it until SIGINT or SIGTERM (or `duration`);
 /// every process it started is stopped before it returns. Returns the exit

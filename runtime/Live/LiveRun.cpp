@@ -11,7 +11,10 @@
 #include "Live/Live.h"
 
 #include "Fabric/Fabric.h"
+#include "Fabric/Judge.h"
 #include "Live/DataPlane.h"
+#include "Live/LoadGen.h"
+#include "Live/StatusView.h"
 
 // g++ 12 needs <utility> before Asio's coroutine headers.
 #include <utility>
@@ -32,11 +35,13 @@
 
 #include <chrono>
 #include <csignal>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <unordered_map>
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -137,13 +142,33 @@ uint64_t fnv(llvm::StringRef s, uint64_t key) {
 // The runtime
 //===----------------------------------------------------------------------===//
 
+/// The shell's own timers (the Fabric's kinds are FabricTimerBase and up).
+enum LiveTimer : uint32_t {
+  LtScenarioEvent, ///< id: the scenario's event.
+  LtSample,        ///< The judge's periodic look.
+  LtScenarioEnd,
+};
+static_assert(LtScenarioEnd < FabricTimerBase, "the shell's timers are below the Fabric's");
+
+/// Timed expectations are judged at least this often (scenario time).
+constexpr Duration SampleEvery = seconds(1);
+/// The scenario's loads together send at most this many requests per real
+/// second: beyond, this machine would measure itself, not the design.
+constexpr double MaxRealRate = 2000;
+/// The event log keeps this many lines for GET /v1/events.
+constexpr size_t EventLogSize = 10000;
+
 class LiveRuntime final : public Host, public HttpControl, public TcpControl {
 public:
   LiveRuntime(const Plan &plan, const RunOptions &opts)
-      : plan(plan), opts(opts), sched(ctl, opts.timeScale), trace(sched, opts.log, nullptr),
-        signals(ctl, SIGINT, SIGTERM), children(ctl, SIGCHLD) {
+      : plan(plan), opts(opts), sched(ctl, opts.timeScale),
+        trace(sched, opts.statusView ? nullptr : opts.log, nullptr),
+        signals(ctl, SIGINT, SIGTERM, SIGHUP), children(ctl, SIGCHLD) {
     sched.lock = &mu;
-    sched.onDue = [this](const Timer &t) { fabric->onTimer(t); };
+    sched.onDue = [this](const Timer &t) { onDue(t); };
+    trace.onNote = [this](Instant at, llvm::StringRef who, llvm::StringRef what) {
+      noted(at, who, what);
+    };
     cookieKey = uint64_t(::getpid()) * 0x9e3779b97f4a7c15ULL ^ uint64_t(Clock::now().time_since_epoch().count());
   }
 
@@ -157,6 +182,7 @@ public:
   unsigned inFlight(uint32_t instance) override;
   void terminate(uint32_t instance) override;
   InstanceSample sample(uint32_t instance) override;
+  void knobsChanged(uint32_t instance) override;
 
   // HttpControl, TcpControl (proxy threads).
   HttpRoute route(uint32_t listener, const HttpRequestInfo &request) override;
@@ -200,6 +226,12 @@ private:
   asio::awaitable<void> runProbe(uint32_t tg, uint32_t index, uint16_t port, bool httpCheck,
                                  std::string path, Clock::duration timeout);
   asio::awaitable<void> pollIdle(uint32_t id);
+  /// One request to an echo instance's control endpoint: its body, or
+  /// nothing when it did not answer 200.
+  asio::awaitable<std::optional<std::string>> control(uint16_t port, http::verb method,
+                                                      std::string body);
+  /// Every second: the echo instances' CPU figures, for the metric tick.
+  asio::awaitable<void> pollCpu();
   asio::awaitable<void> admin(tcp::acceptor acceptor);
   asio::awaitable<void> adminSession(tcp::socket socket);
   std::string status();
@@ -207,6 +239,29 @@ private:
   void writeReadyFile();
   bool allInService() const;
   void stop();
+
+  // The event log: every timeline line, for GET /v1/events and the view.
+  struct Event {
+    uint64_t seq = 0;
+    Instant at = 0;
+    std::string who, what;
+  };
+  void noted(Instant at, llvm::StringRef who, llvm::StringRef what);
+  static std::string eventLine(const Event &e);
+  static llvm::json::Value eventJson(const Event &e);
+  std::string eventsSince(uint64_t since);
+  asio::awaitable<void> eventStream(tcp::socket &socket, uint64_t since, unsigned version);
+  /// On a terminal: the status view, redrawn in place.
+  asio::awaitable<void> view();
+
+  // The scenario (with --scenario): played from the moment the design is
+  // ready, its loads sent for real, judged by the same Judge as `sim`.
+  void onDue(const Timer &t);
+  void startScenario();
+  /// Plays, in order, the events due by `at` (scenario time) not yet played.
+  void playDue(Instant at);
+  void playEvent(const EventPlan &ev);
+  void finishScenario();
 
   const Plan &plan;
   const RunOptions &opts;
@@ -223,6 +278,15 @@ private:
   uint16_t adminPort = 0;
   uint64_t cookieKey = 0;
   bool ready = false, stopping = false;
+  std::vector<std::unique_ptr<LoadGenerator>> loads; ///< The scenario's, by its loads' order.
+  std::unique_ptr<Judge> judge;
+  Instant zero = 0; ///< The scenario's 0 s on the runtime's clock.
+  bool scenarioOver = false;
+  size_t played = 0; ///< The scenario's events played so far.
+  std::deque<Event> events; ///< The newest EventLogSize.
+  uint64_t nextEvent = 1;
+  /// The event streams' waits (control thread only): cut short by a note.
+  std::vector<asio::steady_timer *> eventWaiters;
   int status_ = 0;
 };
 
@@ -298,11 +362,25 @@ void LiveRuntime::launch(uint32_t slot, bool prewarmed) {
   const InstanceRt &fi = fabric->instances()[slot];
   assert(slot == procs.size() && "instances are launched in slot order");
   procs.emplace_back();
-  Proc &p = procs.back();
-  p.id = fi.id;
-  spawn(p, plan.asgs[fi.asg], fi);
-  if (p.pid > 0)
-    asio::co_spawn(ctl, waitUntilUp(fi.id, p.port), asio::detached);
+  procs.back().id = fi.id;
+  auto boot = [this, id = fi.id] {
+    const InstanceRt *in = fabric->instance(id);
+    Proc *p = proc(id);
+    if (!in || in->terminated || !p || stopping)
+      return; // Gone before it booted.
+    spawn(*p, plan.asgs[in->asg], *in);
+    if (p->pid > 0)
+      asio::co_spawn(ctl, waitUntilUp(id, p->port), asio::detached);
+  };
+  if (!ready)
+    return boot(); // The design's first instances: at once.
+  // A launch boots as long as on EC2.
+  auto t = std::make_shared<asio::steady_timer>(ctl, sched.real(Ec2BootTime));
+  t->async_wait([this, t, boot](error_code ec) {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    if (!ec)
+      boot();
+  });
 }
 
 asio::awaitable<void> LiveRuntime::waitUntilUp(uint32_t id, uint16_t port) {
@@ -399,6 +477,93 @@ asio::awaitable<void> LiveRuntime::pollIdle(uint32_t id) {
     }
     error_code ec;
     t.expires_after(std::chrono::milliseconds(20));
+    co_await t.async_wait(ec_(ec));
+  }
+}
+
+asio::awaitable<std::optional<std::string>>
+LiveRuntime::control(uint16_t port, http::verb method, std::string body) {
+  tcp::socket s(ctl);
+  asio::steady_timer deadline(ctl, std::chrono::seconds(2));
+  deadline.async_wait([&](error_code ec) {
+    if (!ec) {
+      error_code ignored;
+      s.close(ignored);
+    }
+  });
+  error_code ec;
+  co_await s.async_connect({asio::ip::address_v4::loopback(), port}, ec_(ec));
+  http::request<http::string_body> req{method, "/control", 11};
+  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  req.body() = std::move(body);
+  req.prepare_payload();
+  if (!ec)
+    co_await http::async_write(s, req, ec_(ec));
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  if (!ec)
+    co_await http::async_read(s, buf, res, ec_(ec));
+  deadline.cancel();
+  if (ec || res.result() != http::status::ok)
+    co_return std::nullopt;
+  co_return std::move(res.body());
+}
+
+void LiveRuntime::knobsChanged(uint32_t id) {
+  const InstanceRt *in = fabric->instance(id);
+  Proc *p = proc(id);
+  if (!in || !p || p->exited)
+    return;
+  const AppPlan &app = plan.asgs[in->asg].app;
+  if (app.kind == AppPlan::Command) {
+    trace.note("ec2", Fabric::instanceName(id) +
+                          " runs the design's own command, which has no control endpoint: it "
+                          "answers as it will");
+    return;
+  }
+  std::string body = json(llvm::json::Object{
+      {"fail_health", in->failHealth},
+      {"latency_ms", double(app.latency + in->slowBy) / 1000.0}});
+  asio::co_spawn(
+      ctl,
+      [this, id, port = p->controlPort, body]() -> asio::awaitable<void> {
+        if (!co_await control(port, http::verb::put, body)) {
+          std::lock_guard<std::recursive_mutex> g(mu);
+          trace.note("ec2", Fabric::instanceName(id) + " did not take its new settings");
+        }
+      },
+      asio::detached);
+}
+
+asio::awaitable<void> LiveRuntime::pollCpu() {
+  asio::steady_timer t(ctl);
+  while (!stopping) {
+    std::vector<std::pair<uint32_t, uint16_t>> echo;
+    {
+      std::lock_guard<std::recursive_mutex> g(mu);
+      for (const Proc &p : procs) {
+        const InstanceRt *in = fabric->instance(p.id);
+        if (in && p.pid > 0 && !p.exited && plan.asgs[in->asg].app.kind != AppPlan::Command)
+          echo.push_back({p.id, p.controlPort});
+      }
+    }
+    for (auto [id, port] : echo) {
+      std::optional<std::string> body = co_await control(port, http::verb::get, "");
+      if (!body)
+        continue;
+      auto v = llvm::json::parse(*body);
+      std::optional<double> cpu;
+      if (v && v->getAsObject())
+        if (auto c = v->getAsObject()->getNumber("cpu_utilization"))
+          cpu = *c;
+      if (!v)
+        llvm::consumeError(v.takeError());
+      std::lock_guard<std::recursive_mutex> g(mu);
+      if (Proc *p = proc(id); p && cpu)
+        p->cpu = *cpu;
+    }
+    t.expires_after(std::chrono::seconds(1));
+    error_code ec;
     co_await t.async_wait(ec_(ec));
   }
 }
@@ -559,6 +724,7 @@ HttpRoute LiveRuntime::route(uint32_t listener, const HttpRequestInfo &info) {
     std::string path = a.path.empty() ? info.request.path.str() : a.path;
     std::string query = a.query.empty() ? info.request.query.str() : a.query;
     out.location = proto + "://" + host + ":" + port + path + (query.empty() ? "" : "?" + query);
+    fabric->recordResponse(l.lb, out.status, 0); // Answered by the load balancer itself.
     return out;
   }
   if (a.kind == Action::FixedResponse) {
@@ -567,10 +733,13 @@ HttpRoute LiveRuntime::route(uint32_t listener, const HttpRequestInfo &info) {
     out.body = a.text;
     if (!a.contentType.empty())
       out.contentType = a.contentType;
+    fabric->recordResponse(l.lb, out.status, 0);
     return out;
   }
-  if (r.target < 0)
-    return out; // No target can take it: 503.
+  if (r.target < 0) {
+    fabric->recordResponse(l.lb, 503, 0); // No target can take it.
+    return out;
+  }
   Proc *p = proc(r.instance);
   out.kind = HttpRoute::Forward;
   out.target.port = p ? p->local(plan.targetGroups[r.tg].port) : 0;
@@ -627,8 +796,10 @@ std::optional<TcpPick> LiveRuntime::pickTarget(uint32_t listener, const Flow &fl
   // does); without it the selector spreads the flows.
   uint64_t byClient = uint64_t(flow.srcIp) * 0xff51afd7ed558ccdULL;
   Route r = fabric->route(l.lb, l.listener, req, cookies, byClient ^ (byClient >> 33));
-  if (r.action->kind != Action::Forward || r.target < 0)
+  if (r.action->kind != Action::Forward || r.target < 0) {
+    fabric->recordResponse(l.lb, 503, 0); // Reset: no target can take it.
     return std::nullopt;
+  }
   Proc *p = proc(r.instance);
   TcpPick pick;
   pick.target.port = p ? p->local(plan.targetGroups[r.tg].port) : 0;
@@ -641,10 +812,242 @@ void LiveRuntime::closed(const TcpOutcome &o) {
   asio::post(ctl, [this, o] {
     std::lock_guard<std::recursive_mutex> g(mu);
     uint32_t tg = uint32_t(o.key >> 32), index = uint32_t(o.key);
-    uint32_t id = fabric->targetGroups()[tg].state.targets[index].instance;
+    const TargetGroupRt &t = fabric->targetGroups()[tg];
+    uint32_t id = t.state.targets[index].instance;
+    if (t.plan->loadBalancer != NoIndex) // A flow the target reset is an error.
+      fabric->recordResponse(t.plan->loadBalancer, o.reset ? 502 : 200, o.duration);
     if (fabric->requestDone(tg, index))
       fabric->drainCompleted(id);
   });
+}
+
+//===----------------------------------------------------------------------===//
+// The scenario
+//===----------------------------------------------------------------------===//
+
+void LiveRuntime::onDue(const Timer &t) {
+  switch (t.kind) {
+  case LtScenarioEvent: playDue(plan.scenario->events[t.id].at); break;
+  case LtSample: { // arg: the how-manieth.
+    Instant next = SampleEvery * Instant(t.arg + 1);
+    if (next <= plan.scenario->end)
+      sched.runAt(zero + next, {LtSample, 0, t.arg + 1});
+    // What is due by now happens before the judge looks (two timers of one
+    // instant fire in no set order).
+    playDue(sched.now() - zero);
+    judge->check(sched.now() - zero, false);
+    break;
+  }
+  case LtScenarioEnd: finishScenario(); return;
+  default: fabric->onTimer(t); break;
+  }
+  // Health transitions, scaling activities and the scenario's events can
+  // change what an expectation sees: judge the timed ones at once.
+  if (judge && trace.takeChanged())
+    judge->check(sched.now() - zero, false);
+}
+
+void LiveRuntime::startScenario() {
+  const ScenarioPlan &sc = *plan.scenario;
+  zero = sched.now();
+  trace.note("scenario", "'" + sc.name + "' starts: its 0s is now, its end " +
+                             fmtDuration(sc.end) + " from now (seed " +
+                             std::to_string(sc.seed) + ")");
+  judge = std::make_unique<Judge>(sc, *fabric, [this](const Operand &o, std::string &shown) {
+    return Judge::servedBy(
+        o, *plan.scenario,
+        [this](size_t load, uint32_t client) { return loads[load]->lastInstance(client); },
+        shown);
+  });
+  for (size_t i = 0; i < sc.events.size(); ++i)
+    sched.runAt(zero + sc.events[i].at, {LtScenarioEvent, uint32_t(i), 0});
+  sched.runAt(zero, {LtSample, 0, 0});
+  sched.runAt(zero + sc.end, {LtScenarioEnd, 0, 0});
+  for (size_t i = 0; i < sc.loads.size(); ++i) {
+    const LoadPlan &lp = sc.loads[i];
+    LoadGenerator::Options o;
+    for (const ListenerRt &l : listeners)
+      if (l.lb == lp.loadBalancer && l.listener == lp.listener) {
+        o.port = l.port;
+        o.protocol = l.udp       ? LoadGenerator::Protocol::Udp
+                     : l.network ? LoadGenerator::Protocol::Tcp
+                     : l.tls     ? LoadGenerator::Protocol::Https
+                                 : LoadGenerator::Protocol::Http;
+      }
+    o.seed = sc.seed * 0x9e3779b97f4a7c15ULL + i;
+    o.maxRealRate = MaxRealRate / double(sc.loads.size()); // The machine's share of each.
+    o.timeScale = opts.timeScale;
+    o.zero = sched.realAt(zero);
+    double real = lp.traffic.rate * opts.timeScale;
+    if (real > o.maxRealRate)
+      trace.note("scenario", "the load on " + plan.loadBalancers[lp.loadBalancer].name + " (" +
+                                 std::to_string(int64_t(real)) +
+                                 " requests/s in real time) is thinned to " +
+                                 std::to_string(int64_t(o.maxRealRate)) +
+                                 "/s (this machine's share of the load): lower --time-scale "
+                                 "for all of it");
+    loads.push_back(std::make_unique<LoadGenerator>(lp, o));
+    loads.back()->start();
+  }
+}
+
+void LiveRuntime::playDue(Instant at) {
+  const std::vector<EventPlan> &evs = plan.scenario->events;
+  while (played < evs.size() && evs[played].at <= at)
+    playEvent(evs[played++]);
+}
+
+void LiveRuntime::playEvent(const EventPlan &ev) {
+  trace.note("scenario", ev.text);
+  for (const ActionPlan &a : ev.actions) {
+    if (a.kind != ActionKind::Rate) {
+      fabric->act(a);
+      continue;
+    }
+    for (size_t i = 0; i < loads.size(); ++i) {
+      loads[i]->setRate(a.rate);
+      trace.note("scenario",
+                 "load on " + plan.loadBalancers[plan.scenario->loads[i].loadBalancer].name +
+                     " now " + std::to_string(int64_t(a.rate)) + " requests/s");
+    }
+  }
+}
+
+void LiveRuntime::finishScenario() {
+  const ScenarioPlan &sc = *plan.scenario;
+  judge->check(sc.end, true);
+  for (size_t i = 0; i < loads.size(); ++i) {
+    loads[i]->stop();
+    LoadGenerator::Stats st = loads[i]->stats();
+    trace.note("scenario", "load on " + plan.loadBalancers[sc.loads[i].loadBalancer].name + ": " +
+                               std::to_string(st.sent) + " sent, " +
+                               std::to_string(st.answered) + " answered (" +
+                               std::to_string(st.byClass[5]) + " 5xx), " +
+                               std::to_string(st.failed) + " without an answer, " +
+                               std::to_string(st.sent - st.answered - st.failed) +
+                               " still in flight at the end, " + std::to_string(st.skipped) +
+                               " skipped");
+  }
+  if (opts.verdicts)
+    *opts.verdicts = judge->verdicts(trace);
+  scenarioOver = true;
+  trace.note("scenario", "'" + sc.name + "' is over");
+  asio::post(ctl, [this] { stop(); });
+}
+
+//===----------------------------------------------------------------------===//
+// The event log and the status view
+//===----------------------------------------------------------------------===//
+
+void LiveRuntime::noted(Instant at, llvm::StringRef who, llvm::StringRef what) {
+  events.push_back(Event{nextEvent++, at, who.str(), what.str()});
+  if (events.size() > EventLogSize)
+    events.pop_front();
+  // Wake the streams, on the control thread (a note may come from a proxy's).
+  asio::post(ctl, [this] {
+    for (asio::steady_timer *t : eventWaiters)
+      t->cancel();
+  });
+}
+
+std::string LiveRuntime::eventLine(const Event &e) {
+  std::string line;
+  llvm::raw_string_ostream os(line);
+  os << llvm::format("%10s", fmtTime(e.at).c_str()) << "  " << llvm::left_justify(e.who, 10)
+     << "  " << e.what;
+  return os.str();
+}
+
+llvm::json::Value LiveRuntime::eventJson(const Event &e) {
+  return llvm::json::Object{{"seq", int64_t(e.seq)},
+                            {"t_us", e.at},
+                            {"time", fmtTime(e.at)},
+                            {"who", e.who},
+                            {"text", e.what}};
+}
+
+std::string LiveRuntime::eventsSince(uint64_t since) {
+  llvm::json::Array out;
+  for (const Event &e : events)
+    if (e.seq > since)
+      out.push_back(eventJson(e));
+  return json(llvm::json::Object{{"events", std::move(out)}, {"last", int64_t(nextEvent - 1)}});
+}
+
+asio::awaitable<void> LiveRuntime::eventStream(tcp::socket &socket, uint64_t since,
+                                               unsigned version) {
+  // Server-Sent Events: one "data:" line of JSON per event, until either
+  // side stops; a comment line now and then finds a client that left.
+  http::response<http::empty_body> res{http::status::ok, version};
+  res.set(http::field::content_type, "text/event-stream");
+  res.set(http::field::cache_control, "no-cache");
+  res.keep_alive(false);
+  http::response_serializer<http::empty_body> sr{res};
+  error_code ec;
+  co_await http::async_write_header(socket, sr, ec_(ec));
+  asio::steady_timer wake(ctl);
+  while (!ec && !stopping) {
+    std::string chunk;
+    {
+      std::lock_guard<std::recursive_mutex> g(mu);
+      for (const Event &e : events)
+        if (e.seq > since) {
+          chunk += "id: " + std::to_string(e.seq) + "\ndata: " + json(eventJson(e)) + "\n\n";
+          since = e.seq;
+        }
+    }
+    if (!chunk.empty()) {
+      co_await asio::async_write(socket, asio::buffer(chunk), ec_(ec));
+      continue;
+    }
+    wake.expires_after(std::chrono::seconds(15));
+    eventWaiters.push_back(&wake);
+    error_code waited;
+    co_await wake.async_wait(ec_(waited));
+    eventWaiters.erase(std::find(eventWaiters.begin(), eventWaiters.end(), &wake));
+    if (!waited) // Quiet for a while: is anyone there?
+      co_await asio::async_write(socket, asio::buffer(std::string_view(": idle\n\n")), ec_(ec));
+  }
+}
+
+asio::awaitable<void> LiveRuntime::view() {
+  StatusView screen;
+  asio::steady_timer t(ctl);
+  auto started = Clock::now();
+  for (;;) {
+    std::string text;
+    {
+      std::lock_guard<std::recursive_mutex> g(mu);
+      winsize ws{};
+      unsigned width = 120, height = 40;
+      if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col && ws.ws_row)
+        width = ws.ws_col, height = ws.ws_row;
+      std::vector<std::string> lines;
+      for (size_t i = events.size() > height ? events.size() - height : 0; i < events.size(); ++i)
+        lines.push_back(eventLine(events[i]));
+      auto doc = llvm::json::parse(status());
+      if (!doc)
+        llvm::consumeError(doc.takeError());
+      else if (const llvm::json::Object *o = doc->getAsObject())
+        text = screen.render(*o, std::chrono::duration<double>(Clock::now() - started).count(),
+                             lines, width, height - 1);
+    }
+    // Home, each line over the old one, then clear what is left.
+    std::string frame = "\x1b[H";
+    for (llvm::StringRef rest = text; !rest.empty();) {
+      auto [line, next] = rest.split('\n');
+      frame += line.str() + "\x1b[K\n";
+      rest = next;
+    }
+    frame += "\x1b[J";
+    if (::write(STDOUT_FILENO, frame.data(), frame.size()) < 0 || stopping)
+      co_return;
+    t.expires_after(std::chrono::milliseconds(500));
+    error_code ec;
+    co_await t.async_wait(ec_(ec));
+    if (ec || stopping)
+      co_return;
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -700,6 +1103,7 @@ std::string LiveRuntime::status() {
                                         {"instances", std::move(is)}});
   }
   return json(llvm::json::Object{{"time_us", sched.now()},
+                                 {"admin", "http://127.0.0.1:" + std::to_string(adminPort)},
                                  {"load_balancers", std::move(lbs)},
                                  {"target_groups", std::move(tgs)},
                                  {"groups", std::move(groups)}});
@@ -778,17 +1182,35 @@ asio::awaitable<void> LiveRuntime::adminSession(tcp::socket socket) {
     res.version(req.version());
     res.keep_alive(req.keep_alive());
     res.set(http::field::content_type, "application/json");
-    std::string target(req.target());
+    auto [path, query] = llvm::StringRef(req.target().data(), req.target().size()).split('?');
     unsigned code = 200;
-    if (req.method() == http::verb::get && target == "/v1/status") {
+    uint64_t since = 0;
+    bool follow = false;
+    for (llvm::StringRef rest = query; !rest.empty();) {
+      auto [pair, next] = rest.split('&');
+      auto [key, value] = pair.split('=');
+      if (key == "since")
+        value.getAsInteger(10, since);
+      else if (key == "follow")
+        follow = value != "0" && value != "false";
+      rest = next;
+    }
+    if (req.method() == http::verb::get && path == "/v1/status") {
       std::lock_guard<std::recursive_mutex> g(mu);
       res.body() = status();
-    } else if (req.method() == http::verb::post && target == "/v1/actions") {
+    } else if (req.method() == http::verb::get && path == "/v1/events" && follow) {
+      co_await eventStream(socket, since, req.version());
+      co_return;
+    } else if (req.method() == http::verb::get && path == "/v1/events") {
+      std::lock_guard<std::recursive_mutex> g(mu);
+      res.body() = eventsSince(since);
+    } else if (req.method() == http::verb::post && path == "/v1/actions") {
       res.body() = actOn(req.body(), code);
     } else {
       code = 404;
       res.body() = json(llvm::json::Object{
-          {"error", "no such endpoint: GET /v1/status, POST /v1/actions"}});
+          {"error", "no such endpoint: GET /v1/status, GET /v1/events[?since=N][&follow=1], "
+                    "POST /v1/actions"}});
     }
     res.result(code);
     res.prepare_payload();
@@ -877,6 +1299,12 @@ void LiveRuntime::stop() {
     if (stopping)
       return;
     stopping = true;
+    if (plan.scenario && !scenarioOver) {
+      trace.note("run", "interrupted before the scenario's end: no verdicts");
+      status_ = 1;
+    }
+    for (auto &l : loads)
+      l->stop();
     trace.note("run", "stopping: every instance is stopped, then the load balancers");
     sched.clear();
     for (Proc &p : procs)
@@ -999,6 +1427,9 @@ int LiveRuntime::run() {
   };
   onChild();
   asio::co_spawn(ctl, admin(std::move(acceptor)), asio::detached);
+  asio::co_spawn(ctl, pollCpu(), asio::detached);
+  if (opts.statusView)
+    asio::co_spawn(ctl, view(), asio::detached);
   // Readiness: every group at its desired capacity, healthy everywhere.
   auto readyTimer = std::make_shared<asio::steady_timer>(ctl);
   std::function<void()> checkReady = [this, readyTimer, &checkReady] {
@@ -1015,6 +1446,8 @@ int LiveRuntime::run() {
       if (!opts.readyFile.empty())
         writeReadyFile();
       trace.note("run", "ready: every group is at its desired capacity and healthy");
+      if (plan.scenario)
+        startScenario();
       if (opts.log)
         opts.log->flush();
     });
@@ -1059,39 +1492,115 @@ int LiveRuntime::run() {
 
 } // namespace
 
-llvm::Expected<AdminResponse> adminRequest(llvm::StringRef url, llvm::StringRef method,
-                                           llvm::StringRef path, llvm::StringRef body) {
+namespace {
+
+/// A connection to the admin API at `url` ("http://127.0.0.1:PORT").
+llvm::Error connectAdmin(llvm::StringRef url, tcp::socket &s, uint16_t &port) {
   llvm::StringRef rest = url;
   rest.consume_back("/");
-  unsigned port = 0;
-  if (!rest.consume_front("http://127.0.0.1:") || rest.getAsInteger(10, port) || port == 0 ||
-      port > 65535)
+  unsigned p = 0;
+  if (!rest.consume_front("http://127.0.0.1:") || rest.getAsInteger(10, p) || p == 0 || p > 65535)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "the admin URL must be http://127.0.0.1:PORT, not '%s'",
                                    url.str().c_str());
-  asio::io_context io;
-  tcp::socket s(io);
+  port = uint16_t(p);
   error_code ec;
-  s.connect({asio::ip::address_v4::loopback(), uint16_t(port)}, ec);
+  s.connect({asio::ip::address_v4::loopback(), port}, ec);
   if (ec)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "nothing answers at %s (%s): is infrac run running?",
                                    url.str().c_str(), ec.message().c_str());
+  return llvm::Error::success();
+}
+
+llvm::Error adminError(llvm::StringRef url, const error_code &ec) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), "the admin API at %s: %s",
+                                 url.str().c_str(), ec.message().c_str());
+}
+
+} // namespace
+
+llvm::Expected<AdminResponse> adminRequest(llvm::StringRef url, llvm::StringRef method,
+                                           llvm::StringRef path, llvm::StringRef body) {
+  asio::io_context io;
+  tcp::socket s(io);
+  uint16_t port = 0;
+  if (llvm::Error e = connectAdmin(url, s, port))
+    return e;
   http::request<http::string_body> req{method == "POST" ? http::verb::post : http::verb::get,
                                        std::string(path), 11};
   req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
   req.set(http::field::content_type, "application/json");
   req.body() = body.str();
   req.prepare_payload();
+  error_code ec;
   http::write(s, req, ec);
   beast::flat_buffer buf;
   http::response<http::string_body> res;
   if (!ec)
     http::read(s, buf, res, ec);
   if (ec)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), "the admin API at %s: %s",
-                                   url.str().c_str(), ec.message().c_str());
+    return adminError(url, ec);
   return AdminResponse{res.result_int(), res.body()};
+}
+
+llvm::Error followEvents(llvm::StringRef url, uint64_t since,
+                         const std::function<bool(const llvm::json::Object &)> &each) {
+  asio::io_context io;
+  tcp::socket s(io);
+  uint16_t port = 0;
+  if (llvm::Error e = connectAdmin(url, s, port))
+    return e;
+  http::request<http::empty_body> req{
+      http::verb::get, "/v1/events?follow=1&since=" + std::to_string(since), 11};
+  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  req.set(http::field::accept, "text/event-stream");
+  error_code ec;
+  http::write(s, req, ec);
+  beast::flat_buffer buf;
+  http::response_parser<http::buffer_body> parser;
+  if (!ec)
+    http::read_header(s, buf, parser, ec);
+  if (ec)
+    return adminError(url, ec);
+  if (parser.get().result() != http::status::ok)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "the admin API at %s answered %u to GET /v1/events",
+                                   url.str().c_str(), parser.get().result_int());
+  // The body as it comes: Server-Sent Events, "data: {...}" lines, a blank
+  // line after each event.
+  std::string pending;
+  char chunk[8192];
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk;
+    parser.get().body().size = sizeof chunk;
+    http::read_some(s, buf, parser, ec); // What has come, not a full buffer.
+    if (ec == http::error::need_buffer)
+      ec = {};
+    if (ec == http::error::end_of_stream || ec == asio::error::eof)
+      return llvm::Error::success(); // The run stopped.
+    if (ec)
+      return adminError(url, ec);
+    pending.append(chunk, sizeof chunk - parser.get().body().size);
+    for (size_t end; (end = pending.find("\n\n")) != std::string::npos;) {
+      llvm::StringRef event(pending.data(), end);
+      for (llvm::StringRef rest = event; !rest.empty();) {
+        auto [line, next] = rest.split('\n');
+        rest = next;
+        if (!line.consume_front("data: "))
+          continue;
+        auto v = llvm::json::parse(line);
+        if (!v) {
+          llvm::consumeError(v.takeError());
+          continue;
+        }
+        if (const llvm::json::Object *o = v->getAsObject(); o && !each(*o))
+          return llvm::Error::success();
+      }
+      pending.erase(0, end + 2);
+    }
+  }
+  return llvm::Error::success();
 }
 
 int run(const Plan &plan, const RunOptions &opts) {

@@ -51,6 +51,15 @@ const char *compareOpText(CompareOp op) {
   return "?";
 }
 
+const char *verdictName(Verdict::Kind k) {
+  switch (k) {
+  case Verdict::Pass: return "pass";
+  case Verdict::Fail: return "fail";
+  case Verdict::Unsupported: return "unsupported";
+  }
+  return "?";
+}
+
 uint32_t Plan::zoneIndex(StringRef name) const {
   for (size_t i = 0; i < zones.size(); ++i)
     if (zones[i] == name)

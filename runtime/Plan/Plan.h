@@ -140,6 +140,27 @@ struct LoadConfig {
   uint32_t clients = 100;
 };
 
+/// Poisson arrivals for one load, for both shells' load generators: the
+/// rate ramps linearly from 0 over `ramp`, then holds until `end`. Arrivals
+/// during a ramp use thinning, so the sequence is exact for a time-varying
+/// rate.
+class TrafficModel {
+public:
+  explicit TrafficModel(LoadConfig c) : cfg(c) {}
+  const LoadConfig &config() const { return cfg; }
+  /// The rate at an instant.
+  double rateAt(Instant t) const;
+  /// Changes the full rate from now on.
+  void setRate(double r) { cfg.rate = r; }
+  /// The next arrival strictly after `now`, or Never.
+  Instant nextArrival(Instant now, Rng &rng) const;
+  /// Which client sends a request.
+  uint32_t pickClient(Rng &rng) const { return uint32_t(rng.below(cfg.clients ? cfg.clients : 1)); }
+
+private:
+  LoadConfig cfg;
+};
+
 struct LoadPlan {
   LoadConfig traffic;
   uint32_t loadBalancer = 0;
@@ -268,6 +289,18 @@ struct ExpectationPlan {
   Instant from = 0, until = Never;
   bool timed = false, within = false;
 };
+
+/// What the judge (Fabric/Judge.h) decided of an expectation.
+struct Verdict {
+  std::string expectation; ///< As written: "expect healthy(web) >= 2 after 45s".
+  enum Kind { Pass, Fail, Unsupported } kind = Pass;
+  std::string detail; ///< Why it failed, or what was observed.
+  /// When it was settled: when it failed, when a `within` held, else at
+  /// the end.
+  Instant decided = 0;
+};
+/// "pass", "fail", "unsupported".
+const char *verdictName(Verdict::Kind k);
 
 struct ScenarioPlan {
   std::string name;

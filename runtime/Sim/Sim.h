@@ -59,18 +59,6 @@ struct SimOptions {
   }
 };
 
-struct Verdict {
-  std::string expectation; ///< As written: "expect healthy(web) >= 2 after 45s".
-  enum Kind { Pass, Fail, Unsupported } kind = Pass;
-  std::string detail; ///< Why it failed, or what was observed.
-  /// When it was settled: when it failed, when a `within` held, else at
-  /// the end.
-  Instant decided = 0;
-};
-
-/// "pass", "fail", "unsupported": the trace's word for a verdict.
-const char *verdictName(Verdict::Kind kind);
-
 struct SimResult {
   std::vector<Verdict> verdicts;
   uint64_t events = 0;   ///< Events delivered by the scheduler.

@@ -1,8 +1,8 @@
-//===- Traffic.h - The simulated load and the simulated app -*- C++ -*-===//
+//===- Traffic.h - The simulated app -*- C++ -*-===//
 //
-// Poisson arrivals for a scenario's loads and the service time and CPU cost
-// of the simulated app. Private to runtime/Sim: the live shell has real
-// clients and real apps.
+// The service time and CPU cost of the simulated app. Private to
+// runtime/Sim: the live shell has real apps. (The loads' arrivals,
+// TrafficModel, are in Plan.h: both shells' load generators use them.)
 //
 //===----------------------------------------------------------------------===//
 #ifndef INFRAC_RUNTIME_SIM_TRAFFIC_H
@@ -11,27 +11,6 @@
 #include "Plan/Plan.h"
 
 namespace infrac::runtime {
-
-
-/// Poisson arrivals for one load: the rate ramps linearly from 0 over `ramp`,
-/// then holds until `end`. Arrivals during a ramp use thinning, so the
-/// sequence is exact for a time-varying rate.
-class TrafficModel {
-public:
-  explicit TrafficModel(LoadConfig c) : cfg(c) {}
-  const LoadConfig &config() const { return cfg; }
-  /// The rate at an instant.
-  double rateAt(Instant t) const;
-  /// Changes the full rate from now on.
-  void setRate(double r) { cfg.rate = r; }
-  /// The next arrival strictly after `now`, or Never.
-  Instant nextArrival(Instant now, Rng &rng) const;
-  /// Which client sends a request.
-  uint32_t pickClient(Rng &rng) const { return uint32_t(rng.below(cfg.clients ? cfg.clients : 1)); }
-
-private:
-  LoadConfig cfg;
-};
 
 /// Per-request service time and CPU cost of the simulated app.
 struct ServiceModel {

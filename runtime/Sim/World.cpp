@@ -28,7 +28,7 @@ void World::launch(uint32_t slot, bool prewarmed) {
   assert(slot == instances.size() && "instances are launched in slot order");
   instances.push_back(in);
   if (!prewarmed)
-    sched.runAt(sched.now() + BootTime, {EvBoot, fi.id, 0});
+    sched.runAt(sched.now() + Ec2BootTime, {EvBoot, fi.id, 0});
 }
 
 unsigned World::cutRequests(uint32_t instance, uint32_t tg, int status) {
@@ -124,14 +124,14 @@ void World::dispatch(const Timer &t) {
   // Health transitions, scaling activities and scenario events can change
   // what an expectation sees: judge the timed ones at once.
   if (trace.takeChanged())
-    checkExpectations(false);
+    judge->check(sched.now(), false);
 }
 
 void World::onSample() {
   Instant now = sched.now();
   if (now + SampleEvery <= end)
     sched.runAt(now + SampleEvery, {EvSample, 0, 0});
-  checkExpectations(false);
+  judge->check(sched.now(), false);
   if (opts.series)
     traceSeries();
   if (opts.statsEvery > 0 && now > 0 && now % opts.statsEvery == 0) {
@@ -190,11 +190,9 @@ SimResult World::run() {
   }
   if (opts.series)
     windows.resize(plan.loadBalancers.size());
-  for (const ExpectationPlan &e : scenario.expectations) {
-    ExpState s;
-    s.e = &e;
-    exps.push_back(std::move(s));
-  }
+  judge = std::make_unique<Judge>(scenario, *fabric, [this](const Operand &o, std::string &shown) {
+    return clientMetric(o, shown);
+  });
 
   trace.begin(scenario.name, scenario.seed, end);
   fabric->deploy();
@@ -211,22 +209,9 @@ SimResult World::run() {
   Timer t;
   while (sched.pop(end, t))
     dispatch(t);
-  checkExpectations(true);
+  judge->check(end, true);
   trace.finish(end);
-  for (ExpState &s : exps) {
-    Verdict v;
-    v.expectation = s.e->text;
-    v.kind = s.unsupported                   ? Verdict::Unsupported
-             : s.failed                      ? Verdict::Fail
-             : (s.e->within && !s.satisfied) ? Verdict::Fail
-                                             : Verdict::Pass;
-    v.detail = s.detail;
-    v.decided = s.decided;
-    res.verdicts.push_back(std::move(v));
-  }
-  if (trace.tracing())
-    for (const Verdict &v : res.verdicts)
-      trace.verdict(v.expectation, verdictName(v.kind), v.detail);
+  res.verdicts = judge->verdicts(trace);
   if (opts.series)
     traceDecided(res.verdicts);
   res.events = sched.deliveredCount();
@@ -236,15 +221,6 @@ SimResult World::run() {
 }
 
 } // namespace sim
-
-const char *verdictName(Verdict::Kind kind) {
-  switch (kind) {
-  case Verdict::Pass: return "pass";
-  case Verdict::Fail: return "fail";
-  case Verdict::Unsupported: return "unsupported";
-  }
-  return "unsupported";
-}
 
 SimResult simulate(const Plan &plan, const SimOptions &opts) {
   assert(plan.scenario && "simulating a plan without a scenario");

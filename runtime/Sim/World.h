@@ -15,6 +15,7 @@
 #include "Sim/Traffic.h"
 
 #include "Fabric/Fabric.h"
+#include "Fabric/Judge.h"
 
 #include "llvm/ADT/SmallVector.h"
 
@@ -34,8 +35,6 @@ enum EventKind : uint32_t {
 };
 static_assert(EvSample < FabricTimerBase, "the shell's timers are below the Fabric's");
 
-/// EC2 boot time of a launched instance.
-constexpr Duration BootTime = seconds(30);
 /// Timed expectations are judged at least this often.
 constexpr Duration SampleEvery = seconds(1);
 /// The load balancer's own processing time per request.
@@ -117,19 +116,12 @@ private:
   void sessionCheck(Client &c, uint32_t tg, uint32_t lb, uint32_t slot);
   void onProbeResult(uint32_t tg, uint64_t arg);
 
-  // Scenario events and expectations (WorldScenario.cpp).
+  // Scenario events, and the metrics of the simulator's own clients
+  // (WorldScenario.cpp).
   void onScenario(const EventPlan &ev);
-  struct ExpState {
-    const ExpectationPlan *e;
-    bool satisfied = false, failed = false, unsupported = false;
-    Instant decided = Never; ///< When its verdict was settled.
-    std::string detail;
-  };
+  std::optional<double> clientMetric(const Operand &o, std::string &shown) const;
   /// The `decided` records of the verdicts (WorldSeries.cpp).
   void traceDecided(const std::vector<Verdict> &verdicts);
-  std::optional<double> value(const Operand &o, std::string &shown, bool &unsupported);
-  std::optional<bool> evaluate(const ConditionPlan &cond, std::string &shown, bool &unsupported);
-  void checkExpectations(bool atEnd);
 
   const Plan &plan;
   const ScenarioPlan &scenario;
@@ -138,13 +130,13 @@ private:
   Rng rng{1};
   Trace trace;
   std::unique_ptr<Fabric> fabric;
+  std::unique_ptr<Judge> judge;
   Instant end = 0;
 
   std::vector<Instance> instances; ///< By the Fabric's slot.
   std::vector<Load> loads;
   std::vector<InFlight> slots;
   std::vector<uint32_t> freeSlots;
-  std::vector<ExpState> exps;
   uint64_t requests = 0;
   /// Per load balancer, when SimOptions::series is on.
   std::vector<ResponseWindow> windows;

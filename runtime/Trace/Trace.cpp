@@ -53,6 +53,8 @@ void Trace::note(StringRef who, const std::string &what) {
   if (jsonOs)
     record("\"ev\":\"note\",\"who\":\"" + jsonEscape(who) + "\",\"text\":\"" + jsonEscape(what) +
            "\"");
+  if (onNote)
+    onNote(clock.now(), who, what);
 }
 
 void Trace::begin(StringRef scenario, uint64_t seed, Instant end) {

@@ -16,6 +16,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <functional>
 #include <string>
 
 namespace infrac::runtime {
@@ -45,6 +46,8 @@ public:
 
   /// A line of the timeline, also a "note" record.
   void note(llvm::StringRef who, const std::string &what);
+  /// Also given every note as it is written (the live shell's event log).
+  std::function<void(Instant at, llvm::StringRef who, llvm::StringRef what)> onNote;
   /// The run's first lines.
   void begin(llvm::StringRef scenario, uint64_t seed, Instant end);
   /// The timeline's last line.

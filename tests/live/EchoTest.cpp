@@ -82,7 +82,7 @@ TEST(Echo, AnswersJsonAndCounts) {
 TEST(Echo, KnobsAtStartAndAtRunTime) {
   Echo e({"--port", "0", "--control-port", "0", "--health-path", "/hc", "--fail-health"});
   ASSERT_NE(e.port, 0);
-  EXPECT_EQ(get(e.port, "/hc").status, 503);
+  EXPECT_EQ(get(e.port, "/hc").status, 500);
   Response p = put(e.control, "{\"fail_health\": false}");
   ASSERT_EQ(p.status, 200) << p.body;
   EXPECT_EQ(get(e.port, "/hc").status, 200);

@@ -22,6 +22,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -178,6 +179,86 @@ class RunTest(unittest.TestCase):
             self.fail("the group did not replace " + home + ":\n" + json.dumps(g))
         states = {t["id"]: t["state"] for t in self.status()["target_groups"][0]["targets"]}
         self.assertEqual(states[home], "unused")
+
+    def wait_for(self, what, check, seconds=20):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            st = self.status()
+            if check(st):
+                return st
+            time.sleep(0.05)
+        self.fail("%s did not happen:\n%s" % (what, json.dumps(self.status())))
+
+    def events(self):
+        s, _, body = request(self.admin, "/v1/events")
+        self.assertEqual(s, 200)
+        return json.loads(body)["events"]
+
+    def test_4b_scale_in_drains_without_failing_a_request(self):
+        web = lambda st: [t for t in st["target_groups"][0]["targets"] if t["state"] != "unused"]
+        self.wait_for("three healthy web targets",
+                      lambda st: [t["state"] for t in web(st)] == ["healthy"] * 3)
+        seen = len(self.events())
+        s, _, body = request(self.admin, "/v1/actions", method="POST",
+                             body=json.dumps({"action": "slow", "target": "web_asg",
+                                              "latency_ms": 800}))
+        self.assertEqual(s, 200, body)
+        # Slow requests on every instance, then a scale-in while they are in flight.
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(request(self.https, "/")[0]))
+                   for _ in range(9)]
+        for t in threads:
+            t.start()
+        self.wait_for("nine requests in flight",
+                      lambda st: sum(t["in_flight"] for t in web(st)) == 9, 5)
+        s, _, body = request(self.admin, "/v1/actions", method="POST",
+                             body=json.dumps({"action": "scale", "target": "web_asg",
+                                              "desired": 2}))
+        self.assertEqual(s, 200, body)
+        for t in threads:
+            t.join(15)
+        self.assertEqual(results, [200] * 9)
+        drained = [e["text"] for e in self.events()[seen:]
+                   if "-> draining" in e["text"] and e["who"] == "web"]
+        self.assertEqual(len(drained), 1, drained)
+        self.assertIn("3 in flight", drained[0])  # The in-flight requests were waited for.
+        self.wait_for("the scale-in", lambda st: st["groups"][0]["in_service"] == 2)
+        # Back to normal speed and capacity for what follows.
+        request(self.admin, "/v1/actions", method="POST",
+                body=json.dumps({"action": "slow", "target": "web_asg", "latency_ms": 0}))
+        request(self.admin, "/v1/actions", method="POST",
+                body=json.dumps({"action": "scale", "target": "web_asg", "desired": 3}))
+        self.wait_for("three in service", lambda st: st["groups"][0]["in_service"] == 3)
+
+    def test_4c_events_are_logged_and_streamed(self):
+        texts = [e["text"] for e in self.events()]
+        self.assertTrue(any(t.endswith(" killed") for t in texts), texts[-20:])
+        seqs = [e["seq"] for e in self.events()]
+        self.assertEqual(seqs, sorted(seqs))
+        # A stream from now on: the next action's note arrives on it.
+        host, port = self.admin.rsplit("/", 1)[-1].split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.request("GET", "/v1/events?follow=1&since=%d" % seqs[-1])
+        r = conn.getresponse()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.getheader("content-type"), "text/event-stream")
+        self.act("restore_health", "web_asg.instances[1]")
+        deadline = time.time() + 10
+        got = None
+        while time.time() < deadline and got is None:
+            line = r.fp.readline().decode()
+            if line.startswith("data: "):
+                e = json.loads(line[6:])
+                self.assertGreater(e["seq"], seqs[-1])
+                if "answers health checks with 200 again" in e["text"]:
+                    got = e
+        conn.close()
+        self.assertIsNotNone(got, "the action's note never came on the stream")
+        # infrac ctl events prints the log as the timeline does.
+        out = subprocess.run([INFRAC, "ctl", "--admin", self.admin, "events"],
+                             capture_output=True, text=True, timeout=10)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("answers health checks with 200 again", out.stdout)
 
     def test_5_admin_rejects_what_it_cannot_do(self):
         s, _, body = request(self.admin, "/v1/actions", method="POST",

@@ -1,6 +1,6 @@
-//===- TrafficModel.cpp - Request arrivals for simulation -----------------===//
+//===- Traffic.cpp - Request arrivals of a scenario's loads -------------===//
 
-#include "Sim/Traffic.h"
+#include "Plan/Plan.h"
 
 namespace infrac::runtime {
 
