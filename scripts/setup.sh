@@ -18,6 +18,7 @@ packages=(
   neovim                                               # the headless Neovim LSP client test
   redis-server redis-tools python3-redis               # the session store's suite and benchmark
   python3 curl                                         # the live tests (python3, curl -k)
+  chromium                                             # the browser tests of the reports (tests/browser)
 )
 # The proxy benchmark (bench/ProxyBench.cpp) measures beside HAProxy with wrk.
 if [[ "${INFRAC_SETUP_BENCH:-0}" == 1 ]]; then

@@ -1,17 +1,24 @@
 //===- SimCommand.cpp - infrac sim ----------------------------------------===//
 //
 // Check the file, then run one scenario on the virtual clock: the timeline on
-// stdout, the verdict of each expectation, exit 1 if any fails.
+// stdout, the verdict of each expectation, exit 1 if any fails. --trace and
+// --report write files: each to a temporary beside it, renamed into place
+// only when the run is over and the file whole.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Driver/Driver.h"
+#include "Graph/Graph.h"
+#include "Report/Report.h"
 #include "Sim/Sim.h"
 
 #include "llvm/Support/Error.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cassert>
+#include <memory>
 #include <optional>
 
 using namespace infrac;
@@ -35,10 +42,96 @@ cl::opt<bool> runAll("all", cl::desc("Run every scenario; a summary table, exit 
                      cl::sub(simCmd), cl::cat(optionCategory()));
 cl::opt<std::string> traceFile("trace", cl::desc("Write a JSON-lines trace of every event"),
                                cl::value_desc("FILE"), cl::sub(simCmd), cl::cat(optionCategory()));
+cl::opt<std::string> reportFile("report",
+                                cl::desc("Write the run as one self-contained HTML page: the "
+                                         "diagram, charts, events and verdicts"),
+                                cl::value_desc("FILE"), cl::sub(simCmd),
+                                cl::cat(optionCategory()));
 cl::opt<std::string> emitPlan("emit",
                               cl::desc("Print the runtime's plan of the design and the "
                                        "scenario instead of running it (--emit=plan)"),
                               cl::value_desc("plan"), cl::sub(simCmd), cl::cat(optionCategory()));
+
+/// A file written to a temporary beside it and renamed into place by
+/// commit(), so that no failed or interrupted run leaves part of it under
+/// the name the user gave.
+class OutputFile {
+public:
+  /// Creates the temporary; on failure says why, naming the option.
+  bool open(llvm::StringRef option, llvm::StringRef path) {
+    this->option = option.str();
+    this->path = path.str();
+    auto created = llvm::sys::fs::TempFile::create(path + "-%%%%%%.tmp");
+    if (!created) {
+      std::string why = llvm::toString(created.takeError());
+      llvm::StringRef dir = llvm::sys::path::parent_path(path);
+      if (!dir.empty() && !llvm::sys::fs::is_directory(dir))
+        why = "the directory '" + dir.str() + "' does not exist";
+      return complain(why);
+    }
+    tmp.emplace(std::move(*created));
+    stream = std::make_unique<llvm::raw_fd_ostream>(tmp->FD, /*shouldClose=*/false);
+    return true;
+  }
+  /// A file never committed is removed.
+  ~OutputFile() {
+    if (stream)
+      discard();
+  }
+  bool isOpen() const { return stream != nullptr; }
+  llvm::raw_ostream &os() { return *stream; }
+  /// Renames the whole file into place, or removes it after a write error.
+  bool commit() {
+    assert(stream && "committing a file twice");
+    stream->flush();
+    bool failed = stream->has_error();
+    stream->clear_error();
+    stream.reset();
+    if (failed) {
+      llvm::consumeError(tmp->discard());
+      return complain("a write failed");
+    }
+    if (llvm::Error e = tmp->keep(path))
+      return complain(llvm::toString(std::move(e)));
+    return true;
+  }
+
+private:
+  void discard() {
+    stream.reset();
+    llvm::consumeError(tmp->discard());
+  }
+  bool complain(llvm::StringRef why) {
+    llvm::errs() << "infrac sim: " << option << ": cannot write '" << path << "': " << why
+                 << "\n";
+    return false;
+  }
+  std::string option, path;
+  std::optional<llvm::sys::fs::TempFile> tmp;
+  std::unique_ptr<llvm::raw_fd_ostream> stream;
+};
+
+/// The design's detailed diagram as SVG, or why there is none.
+runtime::ReportHeader reportHeader(const sema::Model &model, llvm::StringRef source) {
+  runtime::ReportHeader h;
+  h.source = source.str();
+  graph::GraphOptions go;
+  go.title = llvm::sys::path::stem(source).str(); // As infrac graph draws it.
+  std::string dot;
+  llvm::raw_string_ostream os(dot);
+  graph::writeDot(graph::buildGraph(model, go), os);
+  std::string warnings;
+  llvm::Expected<std::string> svg = graph::renderDot(os.str(), "svg", /*dpi=*/0, warnings);
+  if (!warnings.empty())
+    llvm::errs() << "infrac sim: warning: --report: graphviz: " << warnings << "\n";
+  if (svg) {
+    h.diagram = std::move(*svg);
+  } else {
+    h.diagramNote = "no diagram: " + llvm::toString(svg.takeError());
+    llvm::errs() << "infrac sim: warning: --report: " << h.diagramNote << "\n";
+  }
+  return h;
+}
 
 int runSim() {
   auto fe = runFrontEnd(options);
@@ -54,6 +147,11 @@ int runSim() {
     return 2;
   }
   const sema::Model &model = *fe->units[0].model;
+  if (!reportFile.empty() && (listOnly || runAll || !emitPlan.empty())) {
+    llvm::errs() << "infrac sim: --report writes the run of one scenario; it cannot go with "
+                 << (listOnly ? "--list" : runAll ? "--all" : "--emit") << "\n";
+    return 2;
+  }
   if (listOnly)
     return listScenarios(model, llvm::outs());
   if (runAll)
@@ -77,35 +175,35 @@ int runSim() {
     return 0;
   }
   opts.timeline = &llvm::outs();
-  // The trace goes to a temporary file beside it, renamed into place at the
-  // end (and removed if the run is interrupted), so a failed run never
-  // leaves half a trace under the name the user gave.
-  std::optional<llvm::sys::fs::TempFile> tmp;
-  std::unique_ptr<llvm::raw_fd_ostream> trace;
-  if (!traceFile.empty()) {
-    auto created = llvm::sys::fs::TempFile::create(traceFile + "-%%%%%%.tmp");
-    if (!created) {
-      llvm::errs() << "infrac sim: cannot write '" << traceFile
-                   << "': " << llvm::toString(created.takeError()) << "\n";
-      return 2;
-    }
-    tmp.emplace(std::move(*created));
-    trace = std::make_unique<llvm::raw_fd_ostream>(tmp->FD, /*shouldClose=*/false);
-    opts.trace = trace.get();
+  // Both files are opened before the run, so a bad path costs no run.
+  OutputFile trace, report;
+  if (!traceFile.empty() && !trace.open("--trace", traceFile))
+    return 2;
+  if (!reportFile.empty() && !report.open("--report", reportFile))
+    return 2;
+  if (trace.isOpen())
+    opts.trace = &trace.os();
+  // The report is made from the trace's records: the collector reads the
+  // trace (with the series the simulator adds for it) and passes it on.
+  std::unique_ptr<runtime::ReportCollector> collector;
+  if (report.isOpen()) {
+    collector = std::make_unique<runtime::ReportCollector>(opts.trace);
+    opts.trace = collector.get();
+    opts.series = true;
   }
   runtime::SimResult res = runtime::simulate(plan, opts);
-  if (trace) {
-    trace->flush();
-    bool failed = trace->has_error();
-    trace->clear_error();
-    trace.reset();
-    llvm::Error e = failed ? tmp->discard() : tmp->keep(traceFile);
-    if (failed || e) {
-      llvm::consumeError(std::move(e));
-      llvm::errs() << "infrac sim: cannot write '" << traceFile << "'\n";
+  if (collector) {
+    llvm::Error e = collector->writeHtml(reportHeader(model, fe->units[0].root), report.os());
+    collector.reset(); // Everything it had is passed on to the trace.
+    if (e) {
+      llvm::errs() << "infrac sim: --report: " << llvm::toString(std::move(e)) << "\n";
       return 2;
     }
   }
+  if (trace.isOpen() && !trace.commit())
+    return 2;
+  if (report.isOpen() && !report.commit())
+    return 2;
 
   llvm::raw_ostream &os = llvm::outs();
   printVerdicts(res.verdicts, os);
@@ -115,7 +213,8 @@ int runSim() {
 }
 
 CommandRegistration reg({&simCmd,
-                         "sim FILE [--scenario NAME|--list|--all] [--seed N] [--trace FILE] [--emit=plan]",
+                         "sim FILE [--scenario NAME|--list|--all] [--seed N] [--trace FILE] "
+                         "[--report FILE] [--emit=plan]",
                          "run a scenario on a virtual clock; exit 1 if an expectation fails",
                          runSim, 40});
 

@@ -120,6 +120,9 @@ void Judge::check(Instant now, bool atEnd) {
       s.detail = shown;
     }
   }
+  for (State &s : states)
+    if (s.decided == Never && (atEnd || s.failed || s.unsupported || (s.e->within && s.satisfied)))
+      s.decided = now;
 }
 
 std::optional<double>
@@ -156,6 +159,7 @@ std::vector<Verdict> Judge::verdicts(Trace &trace) const {
              : (s.e->within && !s.satisfied) ? Verdict::Fail
                                              : Verdict::Pass;
     v.detail = s.detail;
+    v.decided = s.decided;
     if (trace.tracing())
       trace.verdict(v.expectation, verdictName(v.kind), v.detail);
     out.push_back(std::move(v));

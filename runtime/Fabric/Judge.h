@@ -47,6 +47,7 @@ private:
     const ExpectationPlan *e;
     bool satisfied = false, failed = false, unsupported = false;
     std::string detail;
+    Instant decided = Never; ///< When its verdict was settled.
   };
   std::optional<double> value(const Operand &o, std::string &shown, bool &unsupported);
   std::optional<bool> evaluate(const ConditionPlan &c, std::string &shown,

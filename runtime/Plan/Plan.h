@@ -295,6 +295,9 @@ struct Verdict {
   std::string expectation; ///< As written: "expect healthy(web) >= 2 after 45s".
   enum Kind { Pass, Fail, Unsupported } kind = Pass;
   std::string detail; ///< Why it failed, or what was observed.
+  /// When it was settled: when it failed, when a `within` held, else at
+  /// the end.
+  Instant decided = 0;
 };
 /// "pass", "fail", "unsupported".
 const char *verdictName(Verdict::Kind k);

@@ -39,6 +39,13 @@ struct SimOptions {
   std::optional<int64_t> instances;
   /// Overrides every target group's fail-open (tests: AWS always fails open).
   std::optional<bool> failOpen;
+  /// Adds to the trace a `series` record every second (what each load
+  /// balancer answered since the last one, every target group's healthy
+  /// targets, every group's capacity, every EMR group's running nodes, every
+  /// election's leader) and, at the end, a `decided` record per expectation
+  /// with the instant (`at`) its verdict was settled: what `infrac sim
+  /// --report` draws. Off, the trace is as it always was.
+  bool series = false;
 
   /// The overrides that shape the plan.
   PlanOptions planOptions() const {

@@ -132,6 +132,8 @@ void World::onSample() {
   if (now + SampleEvery <= end)
     sched.runAt(now + SampleEvery, {EvSample, 0, 0});
   judge->check(sched.now(), false);
+  if (opts.series)
+    traceSeries();
   if (opts.statsEvery > 0 && now > 0 && now % opts.statsEvery == 0) {
     for (const LoadBalancerRt &b : fabric->loadBalancers()) {
       if (!b.requests)
@@ -157,6 +159,7 @@ void World::onSample() {
 }
 
 SimResult World::run() {
+  assert((!opts.series || opts.trace) && "the series records go to the trace");
   SimResult res;
   rng.reseed(scenario.seed);
   res.seed = scenario.seed;
@@ -185,6 +188,8 @@ SimResult World::run() {
       }
     loads.push_back(std::move(ld));
   }
+  if (opts.series)
+    windows.resize(plan.loadBalancers.size());
   judge = std::make_unique<Judge>(scenario, *fabric, [this](const Operand &o, std::string &shown) {
     return clientMetric(o, shown);
   });
@@ -207,6 +212,8 @@ SimResult World::run() {
   judge->check(end, true);
   trace.finish(end);
   res.verdicts = judge->verdicts(trace);
+  if (opts.series)
+    traceDecided(res.verdicts);
   res.events = sched.deliveredCount();
   res.requests = requests;
   res.end = end;

@@ -57,6 +57,12 @@ struct Instance {
   bool stopWhenIdle = false;
 };
 
+/// What a load balancer answered since the last series record.
+struct ResponseWindow {
+  uint64_t responses = 0, errors4xx = 0, errors5xx = 0;
+  LatencyHistogram latency;
+};
+
 struct Client {
   ClientCookies cookies;
   llvm::SmallVector<SessionHome, 1> sessions;
@@ -101,6 +107,8 @@ public:
 private:
   void dispatch(const Timer &t);
   void onSample();
+  /// The `series` record of this instant (WorldSeries.cpp).
+  void traceSeries();
 
   // Requests (WorldTraffic.cpp).
   void onArrival(uint32_t load);
@@ -112,6 +120,8 @@ private:
   // (WorldScenario.cpp).
   void onScenario(const EventPlan &ev);
   std::optional<double> clientMetric(const Operand &o, std::string &shown) const;
+  /// The `decided` records of the verdicts (WorldSeries.cpp).
+  void traceDecided(const std::vector<Verdict> &verdicts);
 
   const Plan &plan;
   const ScenarioPlan &scenario;
@@ -128,6 +138,8 @@ private:
   std::vector<InFlight> slots;
   std::vector<uint32_t> freeSlots;
   uint64_t requests = 0;
+  /// Per load balancer, when SimOptions::series is on.
+  std::vector<ResponseWindow> windows;
 };
 
 } // namespace infrac::runtime::sim

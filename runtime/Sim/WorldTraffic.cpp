@@ -202,6 +202,13 @@ void World::complete(uint32_t slot, int status) {
   Instant now = sched.now();
   Duration lat = now - f.start;
   fabric->recordResponse(f.lb, status, lat);
+  if (!windows.empty()) {
+    ResponseWindow &w = windows[f.lb];
+    ++w.responses;
+    w.errors4xx += status >= 400 && status < 500;
+    w.errors5xx += status >= 500;
+    w.latency.add(lat);
+  }
   if (trace.tracing()) {
     std::string s = "\"ev\":\"response\",\"lb\":\"" + plan.loadBalancers[f.lb].name +
                     "\",\"client\":" + std::to_string(loads[f.load].plan->firstClient + f.client) +
