@@ -141,6 +141,11 @@ int runAllScenarios(const sema::Model &model, std::optional<uint64_t> seed,
 /// empty); null after saying on stderr, as `command`, which there are.
 const sema::Resource *findScenario(const sema::Model &model, llvm::StringRef name,
                                    llvm::StringRef file, llvm::StringRef command);
+/// The design's detailed diagram as `infrac graph` draws it, as an SVG
+/// document; empty, with `why` set, when Graphviz cannot draw it (its
+/// warnings go to stderr, prefixed with `command`).
+std::string designSvg(const sema::Model &model, llvm::StringRef source, llvm::StringRef command,
+                      std::string &why);
 /// The "expectations:" block of `sim` and `run --scenario` and its counts
 /// line ("2 passed, 1 failed"), without the final newline.
 void printVerdicts(const std::vector<runtime::Verdict> &verdicts, llvm::raw_ostream &os);

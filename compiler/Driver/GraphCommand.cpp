@@ -19,6 +19,24 @@ using namespace infrac;
 using namespace infrac::driver;
 namespace cl = llvm::cl;
 
+std::string driver::designSvg(const sema::Model &model, llvm::StringRef source,
+                              llvm::StringRef command, std::string &why) {
+  graph::GraphOptions go;
+  go.title = llvm::sys::path::stem(source).str(); // As infrac graph draws it.
+  std::string dot;
+  llvm::raw_string_ostream os(dot);
+  graph::writeDot(graph::buildGraph(model, go), os);
+  std::string warnings;
+  llvm::Expected<std::string> svg = graph::renderDot(os.str(), "svg", /*dpi=*/0, warnings);
+  if (!warnings.empty())
+    llvm::errs() << "infrac " << command << ": warning: graphviz: " << warnings << "\n";
+  if (!svg) {
+    why = llvm::toString(svg.takeError());
+    return std::string();
+  }
+  return std::move(*svg);
+}
+
 namespace {
 
 cl::SubCommand graphCmd("graph", "Draw the architecture as Mermaid, Graphviz DOT, SVG or PNG");

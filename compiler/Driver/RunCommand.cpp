@@ -155,6 +155,11 @@ int runRun() {
   llvm::SmallString<256> dir(fe->units[0].root);
   llvm::sys::fs::make_absolute(dir);
   opts.workDir = std::string(llvm::sys::path::parent_path(dir));
+  opts.source = fe->units[0].root;
+  std::string why;
+  opts.diagram = designSvg(model, opts.source, "run", why);
+  if (opts.diagram.empty())
+    llvm::errs() << "infrac run: warning: the dashboard has no diagram: " << why << "\n";
   opts.log = &llvm::outs();
   opts.statusView = !plain && llvm::sys::Process::StandardOutIsDisplayed();
   std::vector<runtime::Verdict> verdicts;

@@ -8,7 +8,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "Driver/Driver.h"
-#include "Graph/Graph.h"
 #include "Report/Report.h"
 #include "Sim/Sim.h"
 
@@ -115,19 +114,10 @@ private:
 runtime::ReportHeader reportHeader(const sema::Model &model, llvm::StringRef source) {
   runtime::ReportHeader h;
   h.source = source.str();
-  graph::GraphOptions go;
-  go.title = llvm::sys::path::stem(source).str(); // As infrac graph draws it.
-  std::string dot;
-  llvm::raw_string_ostream os(dot);
-  graph::writeDot(graph::buildGraph(model, go), os);
-  std::string warnings;
-  llvm::Expected<std::string> svg = graph::renderDot(os.str(), "svg", /*dpi=*/0, warnings);
-  if (!warnings.empty())
-    llvm::errs() << "infrac sim: warning: --report: graphviz: " << warnings << "\n";
-  if (svg) {
-    h.diagram = std::move(*svg);
-  } else {
-    h.diagramNote = "no diagram: " + llvm::toString(svg.takeError());
+  std::string why;
+  h.diagram = designSvg(model, source, "sim", why);
+  if (h.diagram.empty()) {
+    h.diagramNote = "no diagram: " + why;
     llvm::errs() << "infrac sim: warning: --report: " << h.diagramNote << "\n";
   }
   return h;

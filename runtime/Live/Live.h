@@ -40,6 +40,9 @@ struct RunOptions {
   std::string echoBinary;
   /// Where `app = command` programs run (the design file's directory).
   std::string workDir;
+  /// The design's file as given, and its diagram (SVG; empty: none), for
+  /// the dashboard.
+  std::string source, diagram;
   /// Where the timestamped event lines go.
   llvm::raw_ostream *log = nullptr;
   /// Standard output is a terminal: instead of the event lines, a status

@@ -14,6 +14,7 @@
 #include "Fabric/Judge.h"
 #include "Live/DataPlane.h"
 #include "Live/LoadGen.h"
+#include "Live/Dashboard.h"
 #include "Live/StatusView.h"
 #include "Live/ZkServer.h"
 
@@ -1365,7 +1366,11 @@ asio::awaitable<void> LiveRuntime::adminSession(tcp::socket socket) {
         follow = value != "0" && value != "false";
       rest = next;
     }
-    if (req.method() == http::verb::get && path == "/v1/status") {
+    if (req.method() == http::verb::get && (path == "/" || path == "/index.html")) {
+      res.set(http::field::content_type, "text/html; charset=utf-8");
+      res.set(http::field::cache_control, "no-cache");
+      res.body() = dashboardPage(opts.source, opts.diagram);
+    } else if (req.method() == http::verb::get && path == "/v1/status") {
       std::lock_guard<std::recursive_mutex> g(mu);
       res.body() = status();
     } else if (req.method() == http::verb::get && path == "/v1/events" && follow) {
@@ -1379,8 +1384,8 @@ asio::awaitable<void> LiveRuntime::adminSession(tcp::socket socket) {
     } else {
       code = 404;
       res.body() = json(llvm::json::Object{
-          {"error", "no such endpoint: GET /v1/status, GET /v1/events[?since=N][&follow=1], "
-                    "POST /v1/actions"}});
+          {"error", "no such endpoint: GET / (the dashboard), GET /v1/status, "
+                    "GET /v1/events[?since=N][&follow=1], POST /v1/actions"}});
     }
     res.result(code);
     res.prepare_payload();
@@ -1603,6 +1608,7 @@ int LiveRuntime::run() {
     os << "coordination " << plan.ensembles[z].config.name << ": " << zks[z]->connectString()
        << " (ZooKeeper protocol)\n";
   os << "admin: http://127.0.0.1:" << adminPort << "/v1/status\n";
+  os << "dashboard: http://127.0.0.1:" << adminPort << "/\n";
   os.flush();
 
   signals.async_wait([this](error_code ec, int) {
