@@ -524,23 +524,41 @@ struct EmrNode {
   bool decommissioned = false; ///< Taken out of YARN (and HDFS) before it stopped.
 };
 
+/// What an EMR cluster reports: one shape for every change, turned into the
+/// timeline's lines by the Fabric.
+struct EmrEvent {
+  enum Kind : uint8_t {
+    Up,         ///< Every node runs.
+    SpotNotice, ///< `node` got its two-minute interruption notice.
+    NodeLost,   ///< `node` stopped (`cause` says how).
+  };
+  Kind kind = Up;
+  size_t node = 0;
+  std::string cause;
+  unsigned left = 0;     ///< NodeLost: nodes of its group still running.
+  unsigned coreLost = 0; ///< NodeLost of a core node: core nodes lost so far.
+  /// NodeLost of a primary: primaries the cluster needs (1, or 2 of 3), and
+  /// whether this loss made the cluster fail.
+  unsigned primariesNeeded = 0;
+  bool failed = false;
+};
+
 /// An EMR cluster's nodes and what their loss means: task nodes only
 /// compute (YARN reschedules their containers), core nodes hold HDFS blocks
 /// (their loss under-replicates blocks, and with as many losses as the
 /// replication factor blocks may be lost), primary nodes run the managers
 /// (one primary, or two of three, must stay). EMR does not replace nodes
-/// here. Notes go to `out` for the timeline.
+/// here. What changed goes to `out`.
 class EmrCluster {
 public:
   explicit EmrCluster(EmrConfig c);
   const EmrConfig &config() const { return cfg; }
   /// Every node runs from `now` (the cluster is up when a scenario starts).
-  void start(Instant now, std::vector<std::string> &out);
+  void start(Instant now, std::vector<EmrEvent> &out);
   /// A spot interruption notice for a node: it stops two minutes later.
-  void onSpotNotice(Instant now, size_t node, std::vector<std::string> &out);
+  void onSpotNotice(Instant now, size_t node, std::vector<EmrEvent> &out);
   /// A node stopped; `cause` says how ("killed", "interrupted").
-  void onNodeLost(Instant now, size_t node, llvm::StringRef cause,
-                  std::vector<std::string> &out);
+  void onNodeLost(Instant now, size_t node, llvm::StringRef cause, std::vector<EmrEvent> &out);
   const std::vector<EmrNode> &nodes() const { return all; }
   /// The nodes of a group, in order.
   std::vector<size_t> nodesOf(size_t group) const;
@@ -548,6 +566,8 @@ public:
   unsigned replication() const { return repl; }
   bool hdfsAtRisk() const { return coreLost > 0; }
   bool failed() const { return down; }
+  /// "primary[0]", "spot_compute[3]".
+  std::string nodeName(size_t node) const;
 
 private:
   EmrConfig cfg;

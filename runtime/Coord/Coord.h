@@ -45,6 +45,39 @@ struct CoordinationConfig {
   std::vector<Service> services;
 };
 
+/// What the ensemble and its members' recipes report: one shape for every
+/// change, turned into the timeline's lines by the Fabric.
+struct CoordEvent {
+  enum Kind : uint8_t {
+    EnsembleUp,     ///< `n` servers up; `server` leads.
+    ServerDown,     ///< `server` went down, `n` up; `led`: it was the leader.
+    ServerUp,       ///< `server` is back.
+    NoQuorum,       ///< Only `n` servers up: nothing is served.
+    ServerLeads,    ///< `server` leads the ensemble: session timers restart.
+    Created,        ///< `member` created `path` in `election`.
+    Registered,     ///< `member` registered as `path`.
+    Leads,          ///< `member` leads `election`: its znode `path` is the lowest.
+    Follows,        ///< `member` follows in `election` as `path`, watching
+                    ///< `other` (empty: every candidate, the herd recipe).
+    Suspended,      ///< `member` lost its server (`cause`) and gave up leading `election`.
+    Disconnected,   ///< `member` lost its server (`cause`) and reconnects.
+    StoppedLeading, ///< `member`'s process stopped while leading `election` (znode `path`).
+    SessionClosed,  ///< `member` closed its session; `paths` went with it.
+    SessionExpired, ///< `member`'s session expired; `paths` went with it.
+    WatchesFired,   ///< Deleting `path` fired `n` watches.
+    SessionLost,    ///< `member` came back to an expired session: it starts over.
+  };
+  enum Cause : uint8_t { ServerGone, NoLeader };
+  Kind kind = EnsembleUp;
+  Cause cause = ServerGone;
+  bool led = false;
+  uint32_t member = 0, election = 0;
+  int server = -1;
+  unsigned n = 0;
+  std::string path, other;
+  std::vector<std::string> paths;
+};
+
 /// The ensemble, its sessions and znodes, and its clients' recipes (leader
 /// election by ephemeral sequential znodes, each candidate watching only its
 /// predecessor; service registration by ephemeral znodes), as one state
@@ -63,19 +96,19 @@ public:
   Duration negotiatedTimeout() const;
 
   /// The servers are up and have a leader at `now`.
-  void start(Instant now, std::vector<std::string> &out);
-  void serverDown(Instant now, unsigned server, std::vector<std::string> &out);
-  void serverUp(Instant now, unsigned server, std::vector<std::string> &out);
+  void start(Instant now, std::vector<CoordEvent> &out);
+  void serverDown(Instant now, unsigned server, std::vector<CoordEvent> &out);
+  void serverUp(Instant now, unsigned server, std::vector<CoordEvent> &out);
   /// Declares a member (not yet running) that runs in `elections` and
   /// registers in `services`; returns its number.
   uint32_t addMember(std::string name, std::vector<uint32_t> elections,
                      std::vector<uint32_t> services);
   /// The member's process starts: it opens a session and runs its recipes.
-  void memberUp(Instant now, uint32_t member, std::vector<std::string> &out);
+  void memberUp(Instant now, uint32_t member, std::vector<CoordEvent> &out);
   /// The member's process dies (`graceful`: it closes its session first, so
   /// its znodes go at once).
-  void memberDown(Instant now, uint32_t member, bool graceful, std::vector<std::string> &out);
-  void onWake(Instant now, std::vector<std::string> &out);
+  void memberDown(Instant now, uint32_t member, bool graceful, std::vector<CoordEvent> &out);
+  void onWake(Instant now, std::vector<CoordEvent> &out);
   Instant nextWakeup() const;
 
   bool hasQuorum() const;
@@ -131,15 +164,15 @@ private:
   };
 
   void schedule(Instant at, Op::Kind k, uint32_t member, uint32_t run = 0);
-  void openSession(Instant now, uint32_t m, std::vector<std::string> &out);
+  void openSession(Instant now, uint32_t m, std::vector<CoordEvent> &out);
   bool live(uint32_t m) const; ///< Up, with an open, connected session.
-  void connect(Instant now, uint32_t m, std::vector<std::string> &out);
-  void disconnect(Instant now, uint32_t m, llvm::StringRef why, std::vector<std::string> &out);
-  void check(Instant now, uint32_t m, uint32_t run, std::vector<std::string> &out);
-  void expire(Instant now, int session, bool closed, std::vector<std::string> &out);
-  void deleteNode(Instant now, const std::string &path, std::vector<std::string> &out);
+  void connect(Instant now, uint32_t m, std::vector<CoordEvent> &out);
+  void disconnect(Instant now, uint32_t m, CoordEvent::Cause why, std::vector<CoordEvent> &out);
+  void check(Instant now, uint32_t m, uint32_t run, std::vector<CoordEvent> &out);
+  void expire(Instant now, int session, bool closed, std::vector<CoordEvent> &out);
+  void deleteNode(Instant now, const std::string &path, std::vector<CoordEvent> &out);
   Instant expiryOf(const Session &s) const;
-  void loseLeader(Instant now, std::vector<std::string> &out);
+  void loseLeader(Instant now, std::vector<CoordEvent> &out);
 
   CoordinationConfig cfg;
   std::vector<bool> up;

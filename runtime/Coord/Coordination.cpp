@@ -17,10 +17,11 @@
 
 namespace infrac::runtime {
 
-static std::string seconds3(Duration d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3fs", double(d) / 1e6);
-  return buf;
+static CoordEvent event(CoordEvent::Kind k, uint32_t member = 0) {
+  CoordEvent e;
+  e.kind = k;
+  e.member = member;
+  return e;
 }
 
 Coordination::Coordination(CoordinationConfig c) : cfg(std::move(c)) {
@@ -45,15 +46,16 @@ void Coordination::schedule(Instant at, Op::Kind k, uint32_t member, uint32_t ru
   ops.push_back({at, opOrder++, k, member, run});
 }
 
-void Coordination::start(Instant now, std::vector<std::string> &out) {
+void Coordination::start(Instant now, std::vector<CoordEvent> &out) {
   for (const CoordinationConfig::Election &e : cfg.elections)
     znodes[e.path] = -1;
   for (const CoordinationConfig::Service &s : cfg.services)
     znodes[s.path] = -1;
   leaderSrv = lastSrvLeader = int(cfg.servers) - 1;
-  out.push_back("ensemble of " + std::to_string(cfg.servers) + " servers up, quorum " +
-                std::to_string(cfg.servers / 2 + 1) + ", server " + std::to_string(leaderSrv) +
-                " leads; sessions time out after " + seconds3(negotiatedTimeout()));
+  CoordEvent e = event(CoordEvent::EnsembleUp);
+  e.n = cfg.servers;
+  e.server = leaderSrv;
+  out.push_back(std::move(e));
 }
 
 uint32_t Coordination::addMember(std::string name, std::vector<uint32_t> els,
@@ -77,7 +79,7 @@ bool Coordination::live(uint32_t m) const {
          sessions[mb.session].server >= 0 && leaderSrv >= 0;
 }
 
-void Coordination::memberUp(Instant now, uint32_t m, std::vector<std::string> &out) {
+void Coordination::memberUp(Instant now, uint32_t m, std::vector<CoordEvent> &out) {
   Member &mb = members[m];
   if (mb.up)
     return;
@@ -85,7 +87,7 @@ void Coordination::memberUp(Instant now, uint32_t m, std::vector<std::string> &o
   openSession(now, m, out);
 }
 
-void Coordination::openSession(Instant now, uint32_t m, std::vector<std::string> &out) {
+void Coordination::openSession(Instant now, uint32_t m, std::vector<CoordEvent> &out) {
   Session s;
   s.member = m;
   s.lastHeard = now;
@@ -99,7 +101,7 @@ void Coordination::openSession(Instant now, uint32_t m, std::vector<std::string>
   connect(now, m, out);
 }
 
-void Coordination::connect(Instant now, uint32_t m, std::vector<std::string> &out) {
+void Coordination::connect(Instant now, uint32_t m, std::vector<CoordEvent> &out) {
   Member &mb = members[m];
   if (!mb.up || mb.session < 0)
     return;
@@ -123,8 +125,8 @@ void Coordination::connect(Instant now, uint32_t m, std::vector<std::string> &ou
     schedule(now + cfg.opLatency, Op::Register, m, k);
 }
 
-void Coordination::disconnect(Instant now, uint32_t m, llvm::StringRef why,
-                              std::vector<std::string> &out) {
+void Coordination::disconnect(Instant now, uint32_t m, CoordEvent::Cause why,
+                              std::vector<CoordEvent> &out) {
   Member &mb = members[m];
   if (mb.session < 0)
     return;
@@ -138,28 +140,35 @@ void Coordination::disconnect(Instant now, uint32_t m, llvm::StringRef why,
   bool led = false;
   for (Candidacy &c : mb.runs)
     if (c.state == Run::Leading) {
-      out.push_back(mb.name + " is SUSPENDED (" + why.str() + "): it gives up leading '" +
-                    cfg.elections[c.election].name + "'");
+      CoordEvent e = event(CoordEvent::Suspended, m);
+      e.cause = why;
+      e.election = c.election;
+      out.push_back(std::move(e));
       c.state = Run::Checking;
       led = true;
     }
-  if (!led)
-    out.push_back(mb.name + " is disconnected (" + why.str() + "): it reconnects");
+  if (!led) {
+    CoordEvent e = event(CoordEvent::Disconnected, m);
+    e.cause = why;
+    out.push_back(std::move(e));
+  }
   schedule(now + cfg.reconnectDelay, Op::Connect, m);
 }
 
 void Coordination::memberDown(Instant now, uint32_t m, bool graceful,
-                              std::vector<std::string> &out) {
+                              std::vector<CoordEvent> &out) {
   Member &mb = members[m];
   if (!mb.up)
     return;
   bool wasLive = live(m);
   mb.up = false;
   for (Candidacy &c : mb.runs) {
-    if (c.state == Run::Leading)
-      out.push_back(mb.name + " stops: '" + cfg.elections[c.election].name +
-                    "' has no leader until its znode " + c.node.substr(c.node.rfind('/') + 1) +
-                    " goes");
+    if (c.state == Run::Leading) {
+      CoordEvent e = event(CoordEvent::StoppedLeading, m);
+      e.election = c.election;
+      e.path = c.node;
+      out.push_back(std::move(e));
+    }
     c.state = Run::Idle;
   }
   if (mb.session < 0 || !sessions[mb.session].open)
@@ -183,7 +192,7 @@ Instant Coordination::expiryOf(const Session &s) const {
   return (t + cfg.tick - 1) / cfg.tick * cfg.tick;
 }
 
-void Coordination::expire(Instant now, int sid, bool closed, std::vector<std::string> &out) {
+void Coordination::expire(Instant now, int sid, bool closed, std::vector<CoordEvent> &out) {
   Session &s = sessions[sid];
   if (!s.open)
     return;
@@ -193,19 +202,15 @@ void Coordination::expire(Instant now, int sid, bool closed, std::vector<std::st
     if (owner == sid)
       owned.push_back(path);
   llvm::erase_if(watches, [&](const Watch &w) { return w.session == sid; });
-  std::string list;
-  for (const std::string &p : owned)
-    list += " " + p;
-  out.push_back("session of " + members[s.member].name +
-                (closed ? " closed"
-                        : " expired (" + seconds3(negotiatedTimeout()) + " without a heartbeat)") +
-                (owned.empty() ? std::string() : ": deleted" + list));
+  CoordEvent e = event(closed ? CoordEvent::SessionClosed : CoordEvent::SessionExpired, s.member);
+  e.paths = owned;
+  out.push_back(std::move(e));
   for (const std::string &p : owned)
     deleteNode(now, p, out);
 }
 
 void Coordination::deleteNode(Instant now, const std::string &path,
-                              std::vector<std::string> &out) {
+                              std::vector<CoordEvent> &out) {
   znodes.erase(path);
   std::string parent = path.substr(0, path.rfind('/'));
   unsigned fired = 0;
@@ -225,12 +230,15 @@ void Coordination::deleteNode(Instant now, const std::string &path,
     }
   }
   watches = std::move(keep);
-  if (fired)
-    out.push_back("deleting " + path + " fired " + std::to_string(fired) +
-                  (fired == 1 ? " watch" : " watches"));
+  if (fired) {
+    CoordEvent e = event(CoordEvent::WatchesFired);
+    e.path = path;
+    e.n = fired;
+    out.push_back(std::move(e));
+  }
 }
 
-void Coordination::check(Instant now, uint32_t m, uint32_t run, std::vector<std::string> &out) {
+void Coordination::check(Instant now, uint32_t m, uint32_t run, std::vector<CoordEvent> &out) {
   if (!live(m))
     return;
   Member &mb = members[m];
@@ -250,7 +258,6 @@ void Coordination::check(Instant now, uint32_t m, uint32_t run, std::vector<std:
   size_t me = size_t(std::find(children.begin(), children.end(), c.node) - children.begin());
   int sid = mb.session;
   llvm::erase_if(watches, [&](const Watch &w) { return w.session == sid && w.run == run; });
-  std::string mine = c.node.substr(prefix.size());
   if (me == 0) {
     if (c.state != Run::Leading) {
       c.state = Run::Leading;
@@ -258,7 +265,10 @@ void Coordination::check(Instant now, uint32_t m, uint32_t run, std::vector<std:
       if (st.lastLeader >= 0 && st.lastLeader != int(m))
         ++st.changes;
       st.lastLeader = int(m);
-      out.push_back(mb.name + " leads '" + e.name + "': its znode " + mine + " is the lowest");
+      CoordEvent ev = event(CoordEvent::Leads, m);
+      ev.election = c.election;
+      ev.path = c.node;
+      out.push_back(std::move(ev));
     }
     return;
   }
@@ -266,39 +276,44 @@ void Coordination::check(Instant now, uint32_t m, uint32_t run, std::vector<std:
   c.state = Run::Waiting;
   if (e.herd) {
     watches.push_back({e.path, sid, true, run});
-    if (first)
-      out.push_back(mb.name + " follows in '" + e.name + "' as " + mine +
-                    ", watching all the candidates");
+    if (!first)
+      return;
   } else {
-    const std::string &pred = children[me - 1];
-    watches.push_back({pred, sid, false, run});
-    out.push_back(mb.name + " follows in '" + e.name + "' as " + mine + ", watching " +
-                  pred.substr(prefix.size()));
+    watches.push_back({children[me - 1], sid, false, run});
   }
+  CoordEvent ev = event(CoordEvent::Follows, m);
+  ev.election = c.election;
+  ev.path = c.node;
+  if (!e.herd)
+    ev.other = children[me - 1];
+  out.push_back(std::move(ev));
 }
 
-void Coordination::loseLeader(Instant now, std::vector<std::string> &out) {
+void Coordination::loseLeader(Instant now, std::vector<CoordEvent> &out) {
   leaderSrv = -1;
   for (uint32_t m = 0; m < members.size(); ++m)
-    disconnect(now, m, "the ensemble has no leader", out);
+    disconnect(now, m, CoordEvent::NoLeader, out);
 }
 
-void Coordination::serverDown(Instant now, unsigned srv, std::vector<std::string> &out) {
+void Coordination::serverDown(Instant now, unsigned srv, std::vector<CoordEvent> &out) {
   if (srv >= cfg.servers || !up[srv])
     return;
   up[srv] = false;
   unsigned n = unsigned(std::count(up.begin(), up.end(), true));
   bool wasLeader = leaderSrv == int(srv);
-  out.push_back("server " + std::to_string(srv) + " down (" + std::to_string(n) + " of " +
-                std::to_string(cfg.servers) + " up" + (wasLeader ? ", it led" : "") + ")");
+  CoordEvent e = event(CoordEvent::ServerDown);
+  e.server = int(srv);
+  e.n = n;
+  e.led = wasLeader;
+  out.push_back(std::move(e));
   for (uint32_t m = 0; m < members.size(); ++m)
     if (members[m].session >= 0 && sessions[members[m].session].server == int(srv))
-      disconnect(now, m, "its server went away", out);
+      disconnect(now, m, CoordEvent::ServerGone, out);
   if (!hasQuorum()) {
     if (leaderSrv >= 0) {
-      out.push_back("no quorum (" + std::to_string(n) + " of " + std::to_string(cfg.servers) +
-                    " up, " + std::to_string(cfg.servers / 2 + 1) +
-                    " needed): no leader, nothing is served");
+      CoordEvent q = event(CoordEvent::NoQuorum);
+      q.n = n;
+      out.push_back(std::move(q));
       loseLeader(now, out);
     }
     return;
@@ -309,16 +324,18 @@ void Coordination::serverDown(Instant now, unsigned srv, std::vector<std::string
   }
 }
 
-void Coordination::serverUp(Instant now, unsigned srv, std::vector<std::string> &out) {
+void Coordination::serverUp(Instant now, unsigned srv, std::vector<CoordEvent> &out) {
   if (srv >= cfg.servers || up[srv])
     return;
   up[srv] = true;
-  out.push_back("server " + std::to_string(srv) + " up again");
+  CoordEvent e = event(CoordEvent::ServerUp);
+  e.server = int(srv);
+  out.push_back(std::move(e));
   if (leaderSrv < 0 && hasQuorum())
     schedule(now + cfg.leaderElection, Op::ElectLeader, 0);
 }
 
-void Coordination::onWake(Instant now, std::vector<std::string> &out) {
+void Coordination::onWake(Instant now, std::vector<CoordEvent> &out) {
   for (;;) {
     // The earliest due operation, or session expiry, in a fixed order.
     size_t op = ops.size();
@@ -350,7 +367,7 @@ void Coordination::onWake(Instant now, std::vector<std::string> &out) {
       if (!mb->up)
         break;
       if (mb->session >= 0 && !sessions[mb->session].open) {
-        out.push_back(mb->name + "'s session expired while it was away (LOST): it starts over");
+        out.push_back(event(CoordEvent::SessionLost, o.member));
         openSession(now, o.member, out);
       } else {
         connect(now, o.member, out);
@@ -370,8 +387,10 @@ void Coordination::onWake(Instant now, std::vector<std::string> &out) {
       c.node = e.path + name;
       znodes[c.node] = mb->session;
       c.state = Run::Checking;
-      out.push_back(mb->name + " runs in '" + e.name + "': created " + c.node +
-                    " (ephemeral, sequential)");
+      CoordEvent ev = event(CoordEvent::Created, o.member);
+      ev.election = c.election;
+      ev.path = c.node;
+      out.push_back(std::move(ev));
       schedule(now + cfg.opLatency, Op::Check, o.member, o.run);
       break;
     }
@@ -386,7 +405,9 @@ void Coordination::onWake(Instant now, std::vector<std::string> &out) {
       if (znodes.count(node))
         break;
       znodes[node] = mb->session;
-      out.push_back(mb->name + " registered as " + node);
+      CoordEvent ev = event(CoordEvent::Registered, o.member);
+      ev.path = node;
+      out.push_back(std::move(ev));
       break;
     }
     case Op::ElectLeader: {
@@ -400,8 +421,9 @@ void Coordination::onWake(Instant now, std::vector<std::string> &out) {
       if (lastSrvLeader >= 0 && lastSrvLeader != leaderSrv)
         ++srvChanges;
       lastSrvLeader = leaderSrv;
-      out.push_back("server " + std::to_string(leaderSrv) +
-                    " leads the ensemble; session timers restart");
+      CoordEvent ev = event(CoordEvent::ServerLeads);
+      ev.server = leaderSrv;
+      out.push_back(std::move(ev));
       for (Session &s : sessions)
         if (s.open)
           s.lastHeard = now;

@@ -13,6 +13,121 @@ using llvm::StringRef;
 
 namespace infrac::runtime {
 
+/// The last component of a znode's path.
+static StringRef baseName(StringRef path) { return path.substr(path.rfind('/') + 1); }
+
+/// The timeline's line for what an EMR cluster reported.
+static std::string describe(const EmrCluster &c, const EmrEvent &e) {
+  const EmrConfig &cfg = c.config();
+  if (e.kind == EmrEvent::Up) {
+    std::string s = "cluster up:";
+    for (size_t g = 0; g < cfg.groups.size(); ++g)
+      s += std::string(g ? "," : "") + " " + std::to_string(cfg.groups[g].count) + " " +
+           roleName(cfg.groups[g].role) +
+           (cfg.groups[g].role == NodeRole::Task ? " '" + cfg.groups[g].name + "'" : "") +
+           (cfg.groups[g].spot ? " (spot)" : "");
+    return s + "; HDFS replication " + std::to_string(c.replication());
+  }
+  const EmrGroupConfig &g = cfg.groups[c.nodes()[e.node].group];
+  std::string who = c.nodeName(e.node);
+  if (e.kind == EmrEvent::SpotNotice) {
+    switch (g.role) {
+    case NodeRole::Task:
+      return who + ": spot interruption notice; YARN stops scheduling on it";
+    case NodeRole::Core:
+      return who + ": spot interruption notice; HDFS decommissioning may not finish in two "
+                   "minutes";
+    case NodeRole::Primary:
+      return who + ": spot interruption notice on a primary node";
+    }
+  }
+  who += " " + e.cause;
+  std::string left = std::to_string(e.left);
+  switch (g.role) {
+  case NodeRole::Task:
+    return who + ": its YARN containers are rescheduled, no HDFS data on it (" + left + " of " +
+           std::to_string(g.count) + " '" + g.name + "' left)";
+  case NodeRole::Core: {
+    std::string s = who + ": HDFS blocks on it are under-replicated (replication " +
+                    std::to_string(c.replication()) + ", " + left + " core nodes left)";
+    if (e.coreLost >= c.replication())
+      s += "; with " + std::to_string(e.coreLost) + " core nodes lost, blocks may be lost";
+    return s;
+  }
+  case NodeRole::Primary:
+    if (e.failed)
+      return who + ": the cluster fails (" + left + " of " + std::to_string(g.count) +
+             " primary nodes left, " + std::to_string(e.primariesNeeded) + " needed)";
+    return who + ": " + left + " of " + std::to_string(g.count) +
+           " primary nodes left, the cluster carries on";
+  }
+  return who;
+}
+
+/// The timeline's line for what an ensemble or a member's recipe reported.
+static std::string describe(const Coordination &c, const CoordEvent &e) {
+  const CoordinationConfig &cfg = c.config();
+  const std::string &who = e.kind >= CoordEvent::Created && e.kind != CoordEvent::WatchesFired
+                               ? c.memberName(e.member)
+                               : cfg.name;
+  std::string election =
+      e.election < cfg.elections.size() ? "'" + cfg.elections[e.election].name + "'" : "";
+  std::string server = "server " + std::to_string(e.server);
+  std::string servers = std::to_string(e.n) + " of " + std::to_string(cfg.servers) + " up";
+  StringRef cause =
+      e.cause == CoordEvent::ServerGone ? "its server went away" : "the ensemble has no leader";
+  switch (e.kind) {
+  case CoordEvent::EnsembleUp:
+    return "ensemble of " + std::to_string(e.n) + " servers up, quorum " +
+           std::to_string(cfg.servers / 2 + 1) + ", " + server +
+           " leads; sessions time out after " + fmtTime(c.negotiatedTimeout());
+  case CoordEvent::ServerDown:
+    return server + " down (" + servers + (e.led ? ", it led" : "") + ")";
+  case CoordEvent::ServerUp:
+    return server + " up again";
+  case CoordEvent::NoQuorum:
+    return "no quorum (" + servers + ", " + std::to_string(cfg.servers / 2 + 1) +
+           " needed): no leader, nothing is served";
+  case CoordEvent::ServerLeads:
+    return server + " leads the ensemble; session timers restart";
+  case CoordEvent::Created:
+    return who + " runs in " + election + ": created " + e.path + " (ephemeral, sequential)";
+  case CoordEvent::Registered:
+    return who + " registered as " + e.path;
+  case CoordEvent::Leads:
+    return who + " leads " + election + ": its znode " + baseName(e.path).str() +
+           " is the lowest";
+  case CoordEvent::Follows:
+    return who + " follows in " + election + " as " + baseName(e.path).str() + ", watching " +
+           (e.other.empty() ? std::string("all the candidates") : baseName(e.other).str());
+  case CoordEvent::Suspended:
+    return who + " is SUSPENDED (" + cause.str() + "): it gives up leading " + election;
+  case CoordEvent::Disconnected:
+    return who + " is disconnected (" + cause.str() + "): it reconnects";
+  case CoordEvent::StoppedLeading:
+    return who + " stops: " + election + " has no leader until its znode " +
+           baseName(e.path).str() + " goes";
+  case CoordEvent::SessionClosed:
+  case CoordEvent::SessionExpired: {
+    std::string s = "session of " + who +
+                    (e.kind == CoordEvent::SessionClosed
+                         ? std::string(" closed")
+                         : " expired (" + fmtTime(c.negotiatedTimeout()) + " without a heartbeat)");
+    if (!e.paths.empty())
+      s += ": deleted";
+    for (const std::string &p : e.paths)
+      s += " " + p;
+    return s;
+  }
+  case CoordEvent::WatchesFired:
+    return "deleting " + e.path + " fired " + std::to_string(e.n) +
+           (e.n == 1 ? " watch" : " watches");
+  case CoordEvent::SessionLost:
+    return who + "'s session expired while it was away (LOST): it starts over";
+  }
+  return who;
+}
+
 /// TmCluster timers: the ensemble's wake-up (id = ensemble), or a spot node
 /// of an EMR cluster stopping (id = SpotStop | cluster, arg = node).
 constexpr uint32_t SpotStop = 0x80000000u;
@@ -53,9 +168,9 @@ struct Clusters::Impl {
   }
 
   const std::string &name(size_t e) const { return ens[e].plan->config.name; }
-  void note(const std::string &who, std::vector<std::string> &out) {
-    for (const std::string &s : out)
-      f.trace.note(who, s);
+  void note(size_t c, std::vector<EmrEvent> &out) {
+    for (const EmrEvent &x : out)
+      f.trace.note(emrs[c].plan->config.name, describe(*emrs[c].c, x));
     out.clear();
   }
   void wake(size_t e) {
@@ -65,8 +180,10 @@ struct Clusters::Impl {
     ens[e].wakeScheduled = t;
     f.sched.runAt(std::max(t, f.sched.now()), {Fabric::TmCluster, uint32_t(e), 0});
   }
-  void done(size_t e, std::vector<std::string> &out) {
-    note(name(e), out);
+  void done(size_t e, std::vector<CoordEvent> &out) {
+    for (const CoordEvent &x : out)
+      f.trace.note(name(e), describe(*ens[e].c, x));
+    out.clear();
     wake(e);
   }
 
@@ -126,15 +243,15 @@ Clusters::~Clusters() = default;
 void Clusters::start() {
   Impl &I = *impl;
   Instant now = I.f.sched.now();
-  std::vector<std::string> out;
-  for (Impl::Emr &e : I.emrs) {
-    e.c->start(now, out);
-    I.note(e.plan->config.name, out);
+  for (size_t c = 0; c < I.emrs.size(); ++c) {
+    std::vector<EmrEvent> out;
+    I.emrs[c].c->start(now, out);
+    I.note(c, out);
   }
   for (size_t e = 0; e < I.ens.size(); ++e) {
     Impl::Ensemble &en = I.ens[e];
+    std::vector<CoordEvent> out;
     en.c->start(now, out);
-    I.note(I.name(e), out);
     // Members that are not Auto Scaling instances: counts and EMR nodes.
     const auto &elections = en.plan->config.elections;
     for (size_t k = 0; k < elections.size(); ++k) {
@@ -174,7 +291,7 @@ void Clusters::instanceUp(uint32_t id) {
   const InstanceRt *in = I.f.instance(id);
   if (!in || in->asg == NoIndex || !in->running || !in->appUp)
     return;
-  std::vector<std::string> out;
+  std::vector<CoordEvent> out;
   Impl::Binding b;
   b.kind = Impl::Binding::Instance;
   b.id = id;
@@ -193,7 +310,7 @@ void Clusters::instanceDown(uint32_t id) {
     for (uint32_t m = 0; m < I.ens[e].members.size(); ++m) {
       const Impl::Binding &b = I.ens[e].members[m];
       if (b.kind == Impl::Binding::Instance && b.id == id && I.ens[e].c->memberIsUp(m)) {
-        std::vector<std::string> out;
+        std::vector<CoordEvent> out;
         I.ens[e].c->memberDown(I.f.sched.now(), m, false, out);
         I.done(e, out);
       }
@@ -204,15 +321,16 @@ void Clusters::Impl::memberDown(size_t e, uint32_t m, bool graceful, StringRef w
   const Binding &b = ens[e].members[m];
   if (b.kind == Binding::Instance)
     f.appDown(b.id, why); // The process, not the host.
-  std::vector<std::string> out;
+  std::vector<CoordEvent> out;
   ens[e].c->memberDown(f.sched.now(), m, graceful, out);
   done(e, out);
 }
 
 void Clusters::Impl::nodeLost(size_t c, size_t node, bool graceful, StringRef cause) {
-  std::vector<std::string> out;
-  emrs[c].c->onNodeLost(f.sched.now(), node, cause, out);
-  note(emrs[c].plan->config.name, out);
+  std::vector<EmrEvent> lost;
+  emrs[c].c->onNodeLost(f.sched.now(), node, cause, lost);
+  note(c, lost);
+  std::vector<CoordEvent> out;
   for (size_t e = 0; e < ens.size(); ++e)
     for (uint32_t m = 0; m < ens[e].members.size(); ++m) {
       const Binding &b = ens[e].members[m];
@@ -233,7 +351,7 @@ void Clusters::onWake(const Timer &t) {
   }
   Impl::Ensemble &en = I.ens[t.id];
   en.wakeScheduled = Never;
-  std::vector<std::string> out;
+  std::vector<CoordEvent> out;
   en.c->onWake(I.f.sched.now(), out);
   I.done(t.id, out);
 }
@@ -243,7 +361,7 @@ bool Clusters::Impl::actOnEnsemble(ActionKind action, const TargetRef &ref) {
   Ensemble &en = ens[e];
   Coordination &c = *en.c;
   Instant now = f.sched.now();
-  std::vector<std::string> out;
+  std::vector<CoordEvent> out;
   bool down = action == ActionKind::Kill || action == ActionKind::Stop;
   bool upAgain = action == ActionKind::Recover;
   if (!down && !upAgain)
@@ -319,7 +437,7 @@ bool Clusters::Impl::actOnEmr(ActionKind action, const TargetRef &ref) {
     }
   }
   Instant now = f.sched.now();
-  std::vector<std::string> out;
+  std::vector<EmrEvent> out;
   if (action == ActionKind::Interrupt) {
     for (size_t n : nodes) {
       const EmrNode &node = em.c->nodes()[n];
@@ -328,7 +446,7 @@ bool Clusters::Impl::actOnEmr(ActionKind action, const TargetRef &ref) {
       em.c->onSpotNotice(now, n, out);
       f.sched.runAt(now + SpotNotice, {Fabric::TmCluster, SpotStop | uint32_t(c), n});
     }
-    note(cluster, out);
+    note(c, out);
     return true;
   }
   if (action == ActionKind::Kill || action == ActionKind::Stop) {

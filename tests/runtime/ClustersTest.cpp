@@ -9,14 +9,19 @@ using namespace infrac::runtime;
 
 namespace {
 
-using Notes = std::vector<std::string>;
+using EmrEvents = std::vector<EmrEvent>;
+using Notes = std::vector<CoordEvent>;
 
-std::string joined(const Notes &n) {
-  std::string s;
-  for (const std::string &x : n)
-    s += x + "\n";
-  return s;
+/// The events of kind `k` for member `m` (any member if NoIndex), as
+/// "path>other" strings.
+std::vector<std::string> of(const Notes &n, CoordEvent::Kind k, uint32_t m = ~0u) {
+  std::vector<std::string> out;
+  for (const CoordEvent &e : n)
+    if (e.kind == k && (m == ~0u || e.member == m))
+      out.push_back(e.path + (e.other.empty() ? "" : ">" + e.other));
+  return out;
 }
+using Paths = std::vector<std::string>;
 
 EmrConfig emr(unsigned primaries, unsigned core, unsigned task) {
   EmrConfig c;
@@ -37,16 +42,16 @@ TEST(EmrClusterTest, RolesAndReplicationDefaults) {
   EXPECT_EQ(x.replication(), 3u);
   EXPECT_EQ(x.nodes().size(), 7u);
   EXPECT_EQ(x.nodesOf(2), (std::vector<size_t>{5, 6}));
-  Notes out;
+  EmrEvents out;
   x.start(0, out);
-  EXPECT_NE(joined(out).find("1 primary, 4 core, 2 task 'spot' (spot); HDFS replication 3"),
-            std::string::npos)
-      << joined(out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, EmrEvent::Up);
+  EXPECT_EQ(x.nodeName(5), "spot[0]");
 }
 
 TEST(EmrClusterTest, LosingTaskNodesKeepsHdfsLosingCoreRisksIt) {
   EmrCluster c(emr(1, 4, 2));
-  Notes out;
+  EmrEvents out;
   c.onSpotNotice(seconds(10), 5, out);
   EXPECT_TRUE(c.nodes()[5].decommissioned);
   c.onNodeLost(seconds(130), 5, "interrupted", out);
@@ -55,17 +60,19 @@ TEST(EmrClusterTest, LosingTaskNodesKeepsHdfsLosingCoreRisksIt) {
   c.onNodeLost(seconds(140), 1, "killed", out);
   EXPECT_TRUE(c.hdfsAtRisk());
   EXPECT_EQ(c.running(1), 3u);
-  EXPECT_NE(joined(out).find("core[0] killed: HDFS blocks on it are under-replicated"),
-            std::string::npos)
-      << joined(out);
+  ASSERT_EQ(out.back().kind, EmrEvent::NodeLost);
+  EXPECT_EQ(out.back().node, 1u);
+  EXPECT_EQ(out.back().cause, "killed");
+  EXPECT_EQ(out.back().left, 3u);
+  EXPECT_EQ(out.back().coreLost, 1u);
   c.onNodeLost(seconds(150), 2, "killed", out);
-  EXPECT_NE(joined(out).find("with 2 core nodes lost, blocks may be lost"), std::string::npos);
+  EXPECT_EQ(out.back().coreLost, 2u) << "as many as the replication: blocks may be lost";
   EXPECT_FALSE(c.failed());
 }
 
 TEST(EmrClusterTest, PrimaryLossFailsTheClusterUnlessHighlyAvailable) {
   EmrCluster one(emr(1, 2, 0));
-  Notes out;
+  EmrEvents out;
   one.onNodeLost(0, 0, "killed", out);
   EXPECT_TRUE(one.failed());
   EmrCluster three(emr(3, 2, 0));
@@ -120,16 +127,11 @@ TEST(CoordinationTest, LowestSequenceLeadsOthersWatchTheirPredecessor) {
   Election e;
   EXPECT_EQ(e.c.leader(0), int(e.m[0]));
   EXPECT_EQ(e.c.registered(0), 3u);
-  std::string s = joined(e.out);
-  EXPECT_NE(s.find("created /election/scheduler/n_0000000000 (ephemeral, sequential)"),
-            std::string::npos)
-      << s;
-  EXPECT_NE(s.find("w2 follows in 'scheduler' as n_0000000001, watching n_0000000000"),
-            std::string::npos)
-      << s;
-  EXPECT_NE(s.find("w3 follows in 'scheduler' as n_0000000002, watching n_0000000001"),
-            std::string::npos)
-      << s;
+  EXPECT_EQ(of(e.out, CoordEvent::Created, e.m[0]), Paths{"/election/scheduler/n_0000000000"});
+  EXPECT_EQ(of(e.out, CoordEvent::Follows, e.m[1]),
+            Paths{"/election/scheduler/n_0000000001>/election/scheduler/n_0000000000"});
+  EXPECT_EQ(of(e.out, CoordEvent::Follows, e.m[2]),
+            Paths{"/election/scheduler/n_0000000002>/election/scheduler/n_0000000001"});
   EXPECT_EQ(e.c.leaderChanges(0), 0u);
 }
 
@@ -145,13 +147,12 @@ TEST(CoordinationTest, CrashedLeaderIsReplacedWhenItsSessionExpires) {
   EXPECT_EQ(e.c.registered(0), 2u);
   EXPECT_EQ(e.c.notifications(), 1u) << "only the successor is told, no herd";
   // The old leader comes back as a follower.
+  e.out.clear();
   e.c.memberUp(seconds(50), e.m[0], e.out);
   runUntil(e.c, seconds(51), e.out);
   EXPECT_EQ(e.c.leader(0), int(e.m[1]));
-  EXPECT_NE(joined(e.out).find("w1 follows in 'scheduler' as n_0000000003, watching "
-                               "n_0000000002"),
-            std::string::npos)
-      << joined(e.out);
+  EXPECT_EQ(of(e.out, CoordEvent::Follows, e.m[0]),
+            Paths{"/election/scheduler/n_0000000003>/election/scheduler/n_0000000002"});
   // An expiry that lands off a tick is checked on the next one.
   e.c.memberDown(seconds(61), e.m[1], false, e.out);
   EXPECT_EQ(e.c.nextWakeup(), seconds(68));
@@ -179,7 +180,7 @@ TEST(CoordinationTest, ServerLossSuspendsItsClientsQuorumLossStopsEverything) {
   e.c.serverDown(seconds(10), 0, e.out);
   EXPECT_TRUE(e.c.hasQuorum());
   EXPECT_EQ(e.c.leader(0), -1) << "SUSPENDED: it gives up leadership";
-  EXPECT_NE(joined(e.out).find("w1 is SUSPENDED"), std::string::npos) << joined(e.out);
+  EXPECT_EQ(of(e.out, CoordEvent::Suspended, e.m[0]).size(), 1u);
   runUntil(e.c, seconds(12), e.out);
   EXPECT_EQ(e.c.leader(0), int(e.m[0])) << "reconnected, its znode is still the lowest";
   EXPECT_EQ(e.c.leaderChanges(0), 0u);
