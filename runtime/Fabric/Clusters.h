@@ -25,7 +25,7 @@ public:
   void instanceUp(uint32_t id);
   /// An Auto Scaling instance stopped (its members' sessions will expire).
   void instanceDown(uint32_t id);
-  /// A wake-up scheduled by this part (Fabric::TmCluster).
+  /// A wake-up scheduled by this part (Fabric::TmCluster, TmCoord).
   void onWake(const Timer &t);
   /// An action on one of its resources; false when the reference is not its.
   bool act(ActionKind action, const TargetRef &ref);

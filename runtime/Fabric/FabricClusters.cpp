@@ -74,8 +74,9 @@ static std::string describe(const Coordination &c, const CoordEvent &e) {
       e.election < cfg.elections.size() ? "'" + cfg.elections[e.election].name + "'" : "";
   std::string server = "server " + std::to_string(e.server);
   std::string servers = std::to_string(e.n) + " of " + std::to_string(cfg.servers) + " up";
-  StringRef cause =
-      e.cause == CoordEvent::ServerGone ? "its server went away" : "the ensemble has no leader";
+  StringRef cause = e.cause == CoordEvent::ServerGone ? "its server went away"
+                    : e.cause == CoordEvent::NoLeader ? "the ensemble has no leader"
+                                                      : "it was paused";
   switch (e.kind) {
   case CoordEvent::EnsembleUp:
     return "ensemble of " + std::to_string(e.n) + " servers up, quorum " +
@@ -128,8 +129,8 @@ static std::string describe(const Coordination &c, const CoordEvent &e) {
   return who;
 }
 
-/// TmCluster timers: the ensemble's wake-up (id = ensemble), or a spot node
-/// of an EMR cluster stopping (id = SpotStop | cluster, arg = node).
+/// TmCluster timers: a spot node of an EMR cluster stopping (id = SpotStop |
+/// cluster, arg = node). An ensemble's own timers are TmCoord (id = ensemble).
 constexpr uint32_t SpotStop = 0x80000000u;
 
 struct Clusters::Impl {
@@ -152,7 +153,6 @@ struct Clusters::Impl {
     const EnsemblePlan *plan = nullptr;
     std::unique_ptr<Coordination> c;
     std::vector<Binding> members; ///< Per Coordination member.
-    Instant wakeScheduled = Never;
   };
   std::vector<Ensemble> ens;
 
@@ -162,7 +162,8 @@ struct Clusters::Impl {
     for (const EnsemblePlan &e : f.plan().ensembles) {
       Ensemble en;
       en.plan = &e;
-      en.c = std::make_unique<Coordination>(e.config);
+      en.c = std::make_unique<Coordination>(
+          e.config, f.sched, Timer{Fabric::TmCoord, uint32_t(ens.size()), 0});
       ens.push_back(std::move(en));
     }
   }
@@ -173,18 +174,10 @@ struct Clusters::Impl {
       f.trace.note(emrs[c].plan->config.name, describe(*emrs[c].c, x));
     out.clear();
   }
-  void wake(size_t e) {
-    Instant t = ens[e].c->nextWakeup();
-    if (t == Never || t >= ens[e].wakeScheduled)
-      return;
-    ens[e].wakeScheduled = t;
-    f.sched.runAt(std::max(t, f.sched.now()), {Fabric::TmCluster, uint32_t(e), 0});
-  }
   void done(size_t e, std::vector<CoordEvent> &out) {
     for (const CoordEvent &x : out)
       f.trace.note(name(e), describe(*ens[e].c, x));
     out.clear();
-    wake(e);
   }
 
   /// Whether an election's or service's members are what `b` runs on: the
@@ -251,7 +244,7 @@ void Clusters::start() {
   for (size_t e = 0; e < I.ens.size(); ++e) {
     Impl::Ensemble &en = I.ens[e];
     std::vector<CoordEvent> out;
-    en.c->start(now, out);
+    en.c->start(out);
     // Members that are not Auto Scaling instances: counts and EMR nodes.
     const auto &elections = en.plan->config.elections;
     for (size_t k = 0; k < elections.size(); ++k) {
@@ -263,7 +256,7 @@ void Clusters::start() {
         b.kind = Impl::Binding::Abstract;
         b.id = uint32_t(k << 16 | uint64_t(i));
         uint32_t m = I.memberFor(e, b, elections[k].name + "-" + std::to_string(i + 1));
-        en.c->memberUp(now, m, out);
+        en.c->memberUp(m, out);
       }
     }
     for (size_t c = 0; c < I.emrs.size(); ++c) {
@@ -279,7 +272,7 @@ void Clusters::start() {
                                  cl.config().name + "." +
                                      cl.config().groups[cl.nodes()[n].group].name + "[" +
                                      std::to_string(cl.nodes()[n].index) + "]");
-        en.c->memberUp(now, m, out);
+        en.c->memberUp(m, out);
       }
     }
     I.done(e, out);
@@ -299,7 +292,7 @@ void Clusters::instanceUp(uint32_t id) {
     if (!I.takesPart(e, b))
       continue;
     uint32_t m = I.memberFor(e, b, Fabric::instanceName(id));
-    I.ens[e].c->memberUp(I.f.sched.now(), m, out);
+    I.ens[e].c->memberUp(m, out);
     I.done(e, out);
   }
 }
@@ -311,7 +304,7 @@ void Clusters::instanceDown(uint32_t id) {
       const Impl::Binding &b = I.ens[e].members[m];
       if (b.kind == Impl::Binding::Instance && b.id == id && I.ens[e].c->memberIsUp(m)) {
         std::vector<CoordEvent> out;
-        I.ens[e].c->memberDown(I.f.sched.now(), m, false, out);
+        I.ens[e].c->memberDown(m, false, out);
         I.done(e, out);
       }
     }
@@ -322,7 +315,7 @@ void Clusters::Impl::memberDown(size_t e, uint32_t m, bool graceful, StringRef w
   if (b.kind == Binding::Instance)
     f.appDown(b.id, why); // The process, not the host.
   std::vector<CoordEvent> out;
-  ens[e].c->memberDown(f.sched.now(), m, graceful, out);
+  ens[e].c->memberDown(m, graceful, out);
   done(e, out);
 }
 
@@ -335,7 +328,7 @@ void Clusters::Impl::nodeLost(size_t c, size_t node, bool graceful, StringRef ca
     for (uint32_t m = 0; m < ens[e].members.size(); ++m) {
       const Binding &b = ens[e].members[m];
       if (b.kind == Binding::Node && b.emr == c && b.node == node && ens[e].c->memberIsUp(m)) {
-        ens[e].c->memberDown(f.sched.now(), m, graceful, out);
+        ens[e].c->memberDown(m, graceful, out);
         done(e, out);
       }
     }
@@ -343,16 +336,14 @@ void Clusters::Impl::nodeLost(size_t c, size_t node, bool graceful, StringRef ca
 
 void Clusters::onWake(const Timer &t) {
   Impl &I = *impl;
-  if (t.id & SpotStop) {
+  if (t.kind == Fabric::TmCluster) {
     size_t c = t.id & ~SpotStop;
     if (I.emrs[c].c->nodes()[t.arg].running)
       I.nodeLost(c, size_t(t.arg), false, "interrupted (spot capacity reclaimed)");
     return;
   }
-  Impl::Ensemble &en = I.ens[t.id];
-  en.wakeScheduled = Never;
   std::vector<CoordEvent> out;
-  en.c->onWake(I.f.sched.now(), out);
+  I.ens[t.id].c->onTimer(t, out);
   I.done(t.id, out);
 }
 
@@ -360,7 +351,6 @@ bool Clusters::Impl::actOnEnsemble(ActionKind action, const TargetRef &ref) {
   size_t e = ref.object;
   Ensemble &en = ens[e];
   Coordination &c = *en.c;
-  Instant now = f.sched.now();
   std::vector<CoordEvent> out;
   bool down = action == ActionKind::Kill || action == ActionKind::Stop;
   bool upAgain = action == ActionKind::Recover;
@@ -381,7 +371,7 @@ bool Clusters::Impl::actOnEnsemble(ActionKind action, const TargetRef &ref) {
         servers.push_back(s);
     }
     for (unsigned s : servers)
-      down ? c.serverDown(now, s, out) : c.serverUp(now, s, out);
+      down ? c.serverDown(s, false, out) : c.serverUp(s, out);
     done(e, out);
     return true;
   }
@@ -409,7 +399,7 @@ bool Clusters::Impl::actOnEnsemble(ActionKind action, const TargetRef &ref) {
       if (b.kind == Binding::Instance)
         f.appUp(b.id);
       if (b.kind != Binding::Node || emrs[b.emr].c->nodes()[b.node].running) {
-        c.memberUp(now, m, out);
+        c.memberUp(m, out);
         done(e, out);
       }
     }
