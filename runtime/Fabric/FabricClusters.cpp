@@ -145,7 +145,10 @@ struct Clusters::Impl {
   /// Who a coordination member is.
   struct Binding {
     enum Kind : uint8_t { Instance, Node, Abstract } kind = Abstract;
-    uint32_t id = 0; ///< Instance: its id.
+    uint32_t id = 0; ///< Instance: its id. Abstract: its number in the count.
+    /// Abstract: the election (or ServiceBit | the service) whose count of
+    /// members it is one of.
+    uint32_t source = 0;
     size_t emr = 0;  ///< Node: cluster and node.
     size_t node = 0;
   };
@@ -180,15 +183,18 @@ struct Clusters::Impl {
     out.clear();
   }
 
-  /// Whether an election's or service's members are what `b` runs on: the
-  /// instances of Auto Scaling group `asg`, or EMR node `node`.
-  bool matches(const MemberSource &m, const Binding &b) const {
+  static constexpr uint32_t ServiceBit = 0x8000;
+
+  /// Whether the members of election `k` (or service `k`, with `service`),
+  /// declared as `m`, are what `b` runs on: the instances of an Auto Scaling
+  /// group, an EMR node, or one of the election's own count of members.
+  bool matches(const MemberSource &m, bool service, uint32_t k, const Binding &b) const {
     if (b.kind == Binding::Instance) {
       const InstanceRt *in = f.instance(b.id);
       return in && m.kind == MemberSource::Asg && m.index == in->asg;
     }
-    if (b.kind != Binding::Node)
-      return false; // A count of members is not bound to a group.
+    if (b.kind == Binding::Abstract)
+      return m.kind == MemberSource::Count && b.source == (service ? ServiceBit | k : k);
     const EmrNode &n = emrs[b.emr].c->nodes()[b.node];
     bool primary = emrs[b.emr].plan->config.groups[n.group].role == NodeRole::Primary;
     return (m.kind == MemberSource::EmrGroup && m.index == b.emr && m.group == n.group) ||
@@ -196,11 +202,12 @@ struct Clusters::Impl {
   }
 
   bool takesPart(size_t e, const Binding &b) const {
-    for (const MemberSource &m : ens[e].plan->electionMembers)
-      if (matches(m, b))
+    const EnsemblePlan &p = *ens[e].plan;
+    for (uint32_t k = 0; k < p.electionMembers.size(); ++k)
+      if (matches(p.electionMembers[k], false, k, b))
         return true;
-    for (const MemberSource &m : ens[e].plan->serviceMembers)
-      if (matches(m, b))
+    for (uint32_t k = 0; k < p.serviceMembers.size(); ++k)
+      if (matches(p.serviceMembers[k], true, k, b))
         return true;
     return false;
   }
@@ -210,15 +217,16 @@ struct Clusters::Impl {
     Ensemble &en = ens[e];
     for (uint32_t m = 0; m < en.members.size(); ++m) {
       const Binding &x = en.members[m];
-      if (x.kind == b.kind && x.id == b.id && x.emr == b.emr && x.node == b.node)
+      if (x.kind == b.kind && x.id == b.id && x.source == b.source && x.emr == b.emr &&
+          x.node == b.node)
         return m;
     }
     std::vector<uint32_t> els, svcs;
     for (uint32_t k = 0; k < en.plan->electionMembers.size(); ++k)
-      if (matches(en.plan->electionMembers[k], b))
+      if (matches(en.plan->electionMembers[k], false, k, b))
         els.push_back(k);
     for (uint32_t k = 0; k < en.plan->serviceMembers.size(); ++k)
-      if (matches(en.plan->serviceMembers[k], b))
+      if (matches(en.plan->serviceMembers[k], true, k, b))
         svcs.push_back(k);
     en.members.push_back(b);
     return en.c->addMember(memberName, els, svcs);
@@ -246,19 +254,22 @@ void Clusters::start() {
     std::vector<CoordEvent> out;
     en.c->start(out);
     // Members that are not Auto Scaling instances: counts and EMR nodes.
-    const auto &elections = en.plan->config.elections;
-    for (size_t k = 0; k < elections.size(); ++k) {
-      const MemberSource &ms = en.plan->electionMembers[k];
+    auto counted = [&](const MemberSource &ms, uint32_t source, const std::string &name) {
       if (ms.kind != MemberSource::Count)
-        continue;
+        return;
       for (int64_t i = 0; i < ms.count; ++i) {
         Impl::Binding b;
         b.kind = Impl::Binding::Abstract;
-        b.id = uint32_t(k << 16 | uint64_t(i));
-        uint32_t m = I.memberFor(e, b, elections[k].name + "-" + std::to_string(i + 1));
-        en.c->memberUp(m, out);
+        b.id = uint32_t(i);
+        b.source = source;
+        en.c->memberUp(I.memberFor(e, b, name + "-" + std::to_string(i + 1)), out);
       }
-    }
+    };
+    const CoordinationConfig &cfg = en.plan->config;
+    for (uint32_t k = 0; k < cfg.elections.size(); ++k)
+      counted(en.plan->electionMembers[k], k, cfg.elections[k].name);
+    for (uint32_t k = 0; k < cfg.services.size(); ++k)
+      counted(en.plan->serviceMembers[k], Impl::ServiceBit | k, cfg.services[k].name);
     for (size_t c = 0; c < I.emrs.size(); ++c) {
       const EmrCluster &cl = *I.emrs[c].c;
       for (size_t n = 0; n < cl.nodes().size(); ++n) {

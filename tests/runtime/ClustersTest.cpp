@@ -2,6 +2,7 @@
 
 #include "Controllers/Controllers.h"
 #include "Coord/Coord.h"
+#include "RuntimeTestSupport.h"
 
 #include <gtest/gtest.h>
 
@@ -271,6 +272,51 @@ TEST(CoordinationTest, APausedLeaderStopsLeadingWhenItResumes) {
   EXPECT_EQ(e.c.leader(0), int(e.m[1]));
   EXPECT_EQ(of(e.out, CoordEvent::Follows, e.m[0]),
             Paths{"/election/scheduler/n_0000000003>/election/scheduler/n_0000000002"});
+}
+
+//===----------------------------------------------------------------------===//
+// Whole simulations
+//===----------------------------------------------------------------------===//
+
+std::string verdicts(const infrac::test::SimRun &r) {
+  std::string s = r.diagnostics;
+  for (const Verdict &v : r.result.verdicts)
+    s += std::string(v.kind == Verdict::Pass ? "PASS " : "FAIL ") + v.expectation + ": " +
+         v.detail + "\n";
+  return s;
+}
+
+bool allPass(const infrac::test::SimRun &r) {
+  if (!r.built || r.result.verdicts.empty())
+    return false;
+  for (const Verdict &v : r.result.verdicts)
+    if (v.kind != Verdict::Pass)
+      return false;
+  return true;
+}
+
+const char *const Network = R"(
+vpc v { cidr = "10.0.0.0/16" }
+subnet a { vpc = v; zone = "z-a"; cidr = "10.0.1.0/24" }
+subnet b { vpc = v; zone = "z-b"; cidr = "10.0.2.0/24" }
+)";
+
+TEST(ClustersSimTest, ACountOfMembersRunsInItsElection) {
+  infrac::test::SimRun r = infrac::test::simulateText(std::string(Network) + R"(
+coordination zk {
+  ensemble = 3
+  subnets = [a]
+  election jobs { path = "/election/jobs"; members = 3 }
+}
+scenario count {
+  at 10s { kill = zk.jobs.leader }
+  expect leader(zk.jobs) within 1s after 0s
+  expect leader(zk.jobs) within 12s after 10s
+  expect leader_changes(zk.jobs) == 1 after 20s
+}
+)",
+                                                      "count");
+  EXPECT_TRUE(allPass(r)) << verdicts(r) << r.timeline;
 }
 
 } // namespace
