@@ -20,6 +20,26 @@ const char *roleName(NodeRole r) {
   return "?";
 }
 
+const char *stateName(EmrState s) {
+  switch (s) {
+  case EmrState::Starting: return "starting";
+  case EmrState::Bootstrapping: return "bootstrapping";
+  case EmrState::Running: return "running";
+  case EmrState::Waiting: return "waiting";
+  case EmrState::Terminating: return "terminating";
+  case EmrState::Terminated: return "terminated";
+  case EmrState::TerminatedWithErrors: return "terminated_with_errors";
+  }
+  return "?";
+}
+
+std::optional<EmrState> stateNamed(llvm::StringRef name) {
+  for (unsigned s = 0; s <= unsigned(EmrState::TerminatedWithErrors); ++s)
+    if (name == stateName(EmrState(s)))
+      return EmrState(s);
+  return std::nullopt;
+}
+
 EmrCluster::EmrCluster(EmrConfig c) : cfg(std::move(c)) {
   unsigned core = 0;
   for (size_t g = 0; g < cfg.groups.size(); ++g) {
@@ -33,6 +53,11 @@ EmrCluster::EmrCluster(EmrConfig c) : cfg(std::move(c)) {
     }
   }
   repl = cfg.replication ? cfg.replication : core < 4 ? 1 : core < 10 ? 2 : 3;
+  for (size_t i = 0; i < all.size(); ++i)
+    if (cfg.groups[all[i].group].role == NodeRole::Primary) {
+      active = int(i);
+      break;
+    }
 }
 
 std::vector<size_t> EmrCluster::nodesOf(size_t group) const {
@@ -95,6 +120,31 @@ void EmrCluster::onNodeLost(Instant now, size_t node, llvm::StringRef cause,
     down = down || e.failed;
   }
   out.push_back(std::move(e));
+  if (g.role != NodeRole::Primary || (!down && int(node) != active))
+    return;
+  if (down) {
+    // emr-plan-ha.html: a cluster whose primary fails terminates; every
+    // node stops with it.
+    EmrEvent t;
+    t.kind = EmrEvent::Terminated;
+    for (EmrNode &x : all)
+      if (x.running) {
+        x.running = false;
+        ++t.left;
+      }
+    out.push_back(std::move(t));
+    return;
+  }
+  // A standby primary becomes the active one.
+  for (size_t i = 0; i < all.size(); ++i)
+    if (all[i].running && all[i].group == n.group) {
+      active = int(i);
+      EmrEvent t;
+      t.kind = EmrEvent::TakesOver;
+      t.node = i;
+      out.push_back(std::move(t));
+      return;
+    }
 }
 
 } // namespace infrac::runtime

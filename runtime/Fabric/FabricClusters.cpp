@@ -28,8 +28,13 @@ static std::string describe(const EmrCluster &c, const EmrEvent &e) {
            (cfg.groups[g].spot ? " (spot)" : "");
     return s + "; HDFS replication " + std::to_string(c.replication());
   }
+  if (e.kind == EmrEvent::Terminated)
+    return "the cluster terminated with errors: its " + std::to_string(e.left) +
+           " other nodes stop with it";
   const EmrGroupConfig &g = cfg.groups[c.nodes()[e.node].group];
   std::string who = c.nodeName(e.node);
+  if (e.kind == EmrEvent::TakesOver)
+    return who + " is the active primary now (YARN and HDFS fail over to it)";
   if (e.kind == EmrEvent::SpotNotice) {
     switch (g.role) {
     case NodeRole::Task:
@@ -254,6 +259,7 @@ void Clusters::start() {
     std::vector<CoordEvent> out;
     en.c->start(out);
     // Members that are not Auto Scaling instances: counts and EMR nodes.
+    // (The schema allows a count for elections only.)
     auto counted = [&](const MemberSource &ms, uint32_t source, const std::string &name) {
       if (ms.kind != MemberSource::Count)
         return;
@@ -268,8 +274,7 @@ void Clusters::start() {
     const CoordinationConfig &cfg = en.plan->config;
     for (uint32_t k = 0; k < cfg.elections.size(); ++k)
       counted(en.plan->electionMembers[k], k, cfg.elections[k].name);
-    for (uint32_t k = 0; k < cfg.services.size(); ++k)
-      counted(en.plan->serviceMembers[k], Impl::ServiceBit | k, cfg.services[k].name);
+
     for (size_t c = 0; c < I.emrs.size(); ++c) {
       const EmrCluster &cl = *I.emrs[c].c;
       for (size_t n = 0; n < cl.nodes().size(); ++n) {
@@ -335,10 +340,14 @@ void Clusters::Impl::nodeLost(size_t c, size_t node, bool graceful, StringRef ca
   emrs[c].c->onNodeLost(f.sched.now(), node, cause, lost);
   note(c, lost);
   std::vector<CoordEvent> out;
+  // The members on every node that stopped (all of them when the cluster
+  // terminated).
+  const EmrCluster &cl = *emrs[c].c;
   for (size_t e = 0; e < ens.size(); ++e)
     for (uint32_t m = 0; m < ens[e].members.size(); ++m) {
       const Binding &b = ens[e].members[m];
-      if (b.kind == Binding::Node && b.emr == c && b.node == node && ens[e].c->memberIsUp(m)) {
+      if (b.kind == Binding::Node && b.emr == c && !cl.nodes()[b.node].running &&
+          ens[e].c->memberIsUp(m)) {
         ens[e].c->memberDown(m, graceful, out);
         done(e, out);
       }
@@ -487,6 +496,16 @@ std::optional<double> Clusters::metric(MetricId m, const ObjectRef &o,
     shown = std::to_string(n);
     return double(n);
   }
+  if (o.kind == ObjectRef::EmrCluster && m == MetricId::ClusterState) {
+    EmrState s = I.emrs[o.index].c->state();
+    shown = stateName(s);
+    return double(unsigned(s));
+  }
+  if (o.kind == ObjectRef::Service && m == MetricId::Registered) {
+    unsigned n = I.ens[o.index].c->registered(o.sub);
+    shown = std::to_string(n);
+    return double(n);
+  }
   if (o.kind == ObjectRef::EmrCluster && m == MetricId::HdfsAtRisk) {
     const EmrCluster &c = *I.emrs[o.index].c;
     bool risk = c.hdfsAtRisk();
@@ -518,6 +537,12 @@ std::optional<double> Clusters::metric(MetricId m, const ObjectRef &o,
     if (m == MetricId::LeaderChanges) {
       shown = std::to_string(c.leaderChanges(o.sub));
       return double(c.leaderChanges(o.sub));
+    }
+    if (m == MetricId::ExactlyOneLeader) {
+      unsigned n = c.leaderCount(o.sub);
+      shown = (n == 1 ? "true (" : "false (") + std::to_string(n) +
+              (n == 1 ? " member acts as leader)" : " members act as leader)");
+      return n == 1 ? 1.0 : 0.0;
     }
   }
   return std::nullopt;

@@ -231,6 +231,7 @@ struct ObjectRef {
     EmrGroup, ///< `sub`: the group.
     Ensemble,
     Election, ///< `sub`: the election.
+    Service,  ///< `sub`: the service of ensemble `index`.
   };
   Kind kind = None;
   uint32_t index = 0;

@@ -319,4 +319,68 @@ scenario count {
   EXPECT_TRUE(allPass(r)) << verdicts(r) << r.timeline;
 }
 
+std::string emrCluster(unsigned primaries) {
+  return std::string(Network) + R"(
+emr_cluster x {
+  release = "emr-6.15.0"
+  applications = [hadoop, spark]
+  subnet = a
+  log_uri = "s3://x-logs/"
+  primary { instance_type = "m5.xlarge"; count = )" +
+         std::to_string(primaries) + R"( }
+  core { instance_type = "r5.2xlarge"; count = 4 }
+  task t { instance_type = "c5.2xlarge"; count = 2; market = spot }
+}
+)";
+}
+
+TEST(ClustersSimTest, LosingTheSinglePrimaryTerminatesTheCluster) {
+  infrac::test::SimRun r = infrac::test::simulateText(emrCluster(1) + R"(
+scenario lose_primary {
+  at 10s { kill = x.primary.nodes[0] }
+  expect cluster_state(x) == waiting within 1s after 5s
+  expect cluster_state(x) == terminated_with_errors after 11s
+  expect running(x.core) == 0 after 11s
+  expect running(x.t) == 0 after 11s
+}
+)",
+                                                      "lose_primary");
+  EXPECT_TRUE(allPass(r)) << verdicts(r) << r.timeline;
+}
+
+TEST(ClustersSimTest, WithThreePrimariesAStandbyTakesOver) {
+  infrac::test::SimRun r = infrac::test::simulateText(emrCluster(3) + R"(
+scenario lose_primary {
+  at 10s { kill = x.primary.nodes[0] }
+  expect cluster_state(x) == waiting after 11s
+  expect running(x.primary) == 2 after 11s
+  expect running(x.core) == 4 after 11s
+}
+)",
+                                                      "lose_primary");
+  EXPECT_TRUE(allPass(r)) << verdicts(r) << r.timeline;
+  EXPECT_NE(r.timeline.find("primary[1] is the active primary now"), std::string::npos)
+      << r.timeline;
+}
+
+TEST(ClustersSimTest, ExactlyOneLeaderAndRegistered) {
+  infrac::test::SimRun r = infrac::test::simulateText(emrCluster(1) + R"(
+coordination zk {
+  ensemble = 3
+  subnets = [a]
+  election jobs { path = "/election/jobs"; members = 3 }
+  service data { path = "/services/data"; members = x.core }
+}
+scenario s {
+  at 10s { kill = [zk.jobs.leader, x.core.nodes[0]] }
+  expect exactly_one_leader(zk.jobs) within 1s after 1s
+  expect registered(zk.data) == 4 within 1s after 1s
+  expect exactly_one_leader(zk.jobs) within 12s after 10s
+  expect registered(zk.data) == 3 within 12s after 10s
+}
+)",
+                                                      "s");
+  EXPECT_TRUE(allPass(r)) << verdicts(r) << r.timeline;
+}
+
 } // namespace
