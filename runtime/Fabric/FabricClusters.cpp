@@ -367,6 +367,22 @@ void Clusters::onWake(const Timer &t) {
   I.done(t.id, out);
 }
 
+void Clusters::zoneLost(uint32_t zone) {
+  Impl &I = *impl;
+  for (size_t c = 0; c < I.emrs.size(); ++c)
+    if (I.emrs[c].plan->zone == zone)
+      for (size_t n = 0; n < I.emrs[c].c->nodes().size(); ++n)
+        I.nodeLost(c, n, false, "lost with its zone");
+  for (size_t e = 0; e < I.ens.size(); ++e) {
+    const std::vector<uint32_t> &zones = I.ens[e].plan->serverZones;
+    std::vector<CoordEvent> out;
+    for (unsigned s = 0; s < zones.size(); ++s)
+      if (zones[s] == zone)
+        I.ens[e].c->serverDown(s, /*silent=*/true, out);
+    I.done(e, out);
+  }
+}
+
 bool Clusters::Impl::actOnEnsemble(ActionKind action, const TargetRef &ref) {
   size_t e = ref.object;
   Ensemble &en = ens[e];

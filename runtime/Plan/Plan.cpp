@@ -518,6 +518,8 @@ void PlanBuilder::clusters() {
   for (const Resource *r : emrRes) {
     EmrPlan e;
     e.config.name = r->name.str();
+    if (const Resource *sub = r->getRef("subnet"))
+      e.zone = zone(sub->getString("zone"));
     emrGroups.emplace_back();
     for (const Resource *g : r->children) {
       if (g->kind() != "instance_group")
@@ -576,6 +578,12 @@ void PlanBuilder::clusters() {
     cfg.servers = unsigned(std::max<int64_t>(1, r->getInt("ensemble").value_or(3)));
     cfg.tick = millis(r->getInt("tick").value_or(2000));
     cfg.sessionTimeout = millis(r->getInt("session_timeout").value_or(3 * 2000));
+    cfg.initLimit = unsigned(r->getInt("init_limit").value_or(cfg.initLimit));
+    cfg.syncLimit = unsigned(r->getInt("sync_limit").value_or(cfg.syncLimit));
+    if (const Value *subs = r->get("subnets"))
+      for (unsigned s = 0; !subs->items.empty() && s < cfg.servers; ++s)
+        if (const Resource *sub = subs->items[s % subs->items.size()].ref)
+          en.serverZones.push_back(zone(sub->getString("zone")));
     elections.emplace_back();
     services.emplace_back();
     for (const Resource *x : r->childrenOf("election")) {

@@ -383,4 +383,29 @@ scenario s {
   EXPECT_TRUE(allPass(r)) << verdicts(r) << r.timeline;
 }
 
+TEST(ClustersSimTest, LosingAZoneReachesEmrNodesAndEnsembleServers) {
+  infrac::test::SimRun r = infrac::test::simulateText(emrCluster(1) + R"(
+coordination zk {
+  ensemble = 3
+  tick = 2s
+  sync_limit = 5
+  subnets = [b, b, a]
+  election jobs { path = "/election/jobs"; members = 3 }
+}
+scenario s {
+  at 10s { lose_zone = "z-a" }
+  expect running(x.core) == 0 after 11s
+  expect cluster_state(x) == terminated_with_errors after 11s
+  expect leader_changes(zk) == 1 within 11s after 10s
+  expect leader(zk.jobs) within 12s after 10s
+}
+)",
+                                                      "s");
+  EXPECT_TRUE(allPass(r)) << verdicts(r) << r.timeline;
+  // Server 2 (the leader, in z-a) went silent: the followers notice after
+  // syncLimit ticks (10 s), elect and sync (0.4 s).
+  EXPECT_NE(r.timeline.find("20.400s  zk          server 1 leads the ensemble"), std::string::npos)
+      << r.timeline;
+}
+
 } // namespace
