@@ -91,6 +91,9 @@ static void freshRecipes(const CoordinationConfig &cfg, const std::string &name,
   for (uint32_t e : els) {
     zk::LeaderElection::Config c;
     c.path = cfg.elections[e].path;
+    // A prefix of its own: after a lost create reply it finds its znode by
+    // it (Curator's protected mode), never another member's.
+    c.prefix = name + "-";
     c.data = name;
     c.herd = cfg.elections[e].herd;
     runs.emplace_back(std::move(c));

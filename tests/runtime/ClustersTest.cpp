@@ -133,11 +133,11 @@ TEST(CoordinationTest, LowestSequenceLeadsOthersWatchTheirPredecessor) {
   Election e;
   EXPECT_EQ(e.c.leader(0), int(e.m[0]));
   EXPECT_EQ(e.c.registered(0), 3u);
-  EXPECT_EQ(of(e.out, CoordEvent::Created, e.m[0]), Paths{"/election/scheduler/n_0000000000"});
+  EXPECT_EQ(of(e.out, CoordEvent::Created, e.m[0]), Paths{"/election/scheduler/w1-0000000000"});
   EXPECT_EQ(of(e.out, CoordEvent::Follows, e.m[1]),
-            Paths{"/election/scheduler/n_0000000001>/election/scheduler/n_0000000000"});
+            Paths{"/election/scheduler/w2-0000000001>/election/scheduler/w1-0000000000"});
   EXPECT_EQ(of(e.out, CoordEvent::Follows, e.m[2]),
-            Paths{"/election/scheduler/n_0000000002>/election/scheduler/n_0000000001"});
+            Paths{"/election/scheduler/w3-0000000002>/election/scheduler/w2-0000000001"});
   EXPECT_EQ(of(e.out, CoordEvent::Registered, e.m[2]), Paths{"/services/workers/w3"});
   EXPECT_EQ(e.c.leaderChanges(0), 0u);
 }
@@ -164,7 +164,7 @@ TEST(CoordinationTest, CrashedLeaderIsReplacedWhenItsSessionExpires) {
   e.runUntil(seconds(51));
   EXPECT_EQ(e.c.leader(0), int(e.m[1]));
   EXPECT_EQ(of(e.out, CoordEvent::Follows, e.m[0]),
-            Paths{"/election/scheduler/n_0000000003>/election/scheduler/n_0000000002"});
+            Paths{"/election/scheduler/w1-0000000003>/election/scheduler/w3-0000000002"});
 }
 
 TEST(CoordinationTest, ClosingASessionHandsOverAtOnce) {
@@ -271,7 +271,7 @@ TEST(CoordinationTest, APausedLeaderStopsLeadingWhenItResumes) {
   EXPECT_EQ(of(e.out, CoordEvent::SessionLost, e.m[0]).size(), 1u);
   EXPECT_EQ(e.c.leader(0), int(e.m[1]));
   EXPECT_EQ(of(e.out, CoordEvent::Follows, e.m[0]),
-            Paths{"/election/scheduler/n_0000000003>/election/scheduler/n_0000000002"});
+            Paths{"/election/scheduler/w1-0000000003>/election/scheduler/w3-0000000002"});
 }
 
 //===----------------------------------------------------------------------===//
