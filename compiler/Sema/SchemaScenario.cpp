@@ -78,6 +78,7 @@ static const char *const ARGS_ASG[] = {"ref(auto_scaling_group)"};
 static const char *const ARGS_ELECTION[] = {"ref(election|coordination)"};
 static const char *const ARGS_GROUP[] = {"ref(instance_group|auto_scaling_group)"};
 static const char *const ARGS_EMR[] = {"ref(emr_cluster)"};
+static const char *const ARGS_SERVICE[] = {"ref(service)"};
 static const char *const ARGS_STORE[] = {"ref(load_balancer|session_store)"};
 static const char *const ARGS_LB_CLIENT[] = {"ref(load_balancer)", "int"};
 

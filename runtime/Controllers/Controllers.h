@@ -501,6 +501,21 @@ private:
 enum class NodeRole : uint8_t { Primary, Core, Task };
 const char *roleName(NodeRole r);
 
+/// The cluster's state as EMR's DescribeCluster reports it (ClusterState).
+enum class EmrState : uint8_t {
+  Starting,
+  Bootstrapping,
+  Running,
+  Waiting,
+  Terminating,
+  Terminated,
+  TerminatedWithErrors,
+};
+/// "waiting", "terminated_with_errors": as a scenario writes it.
+const char *stateName(EmrState s);
+/// The state a scenario names, if it names one.
+std::optional<EmrState> stateNamed(llvm::StringRef name);
+
 struct EmrGroupConfig {
   std::string name; ///< "primary", "core", or the task group's name.
   NodeRole role = NodeRole::Task;
@@ -524,23 +539,45 @@ struct EmrNode {
   bool decommissioned = false; ///< Taken out of YARN (and HDFS) before it stopped.
 };
 
+/// What an EMR cluster reports: one shape for every change, turned into the
+/// timeline's lines by the Fabric.
+struct EmrEvent {
+  enum Kind : uint8_t {
+    Up,         ///< Every node runs.
+    SpotNotice, ///< `node` got its two-minute interruption notice.
+    NodeLost,   ///< `node` stopped (`cause` says how).
+    TakesOver,  ///< Primary `node` is now the active one (high availability).
+    Terminated, ///< Too few primaries: the cluster terminated with errors;
+                ///< its `left` other running nodes stopped with it.
+  };
+  Kind kind = Up;
+  size_t node = 0;
+  std::string cause;
+  unsigned left = 0;     ///< NodeLost: nodes of its group still running.
+  unsigned coreLost = 0; ///< NodeLost of a core node: core nodes lost so far.
+  /// NodeLost of a primary: primaries the cluster needs (1, or 2 of 3), and
+  /// whether this loss made the cluster fail.
+  unsigned primariesNeeded = 0;
+  bool failed = false;
+};
+
 /// An EMR cluster's nodes and what their loss means: task nodes only
 /// compute (YARN reschedules their containers), core nodes hold HDFS blocks
 /// (their loss under-replicates blocks, and with as many losses as the
-/// replication factor blocks may be lost), primary nodes run the managers
-/// (one primary, or two of three, must stay). EMR does not replace nodes
-/// here. Notes go to `out` for the timeline.
+/// replication factor blocks may be lost), primary nodes run the managers:
+/// with one primary its loss terminates the cluster (every node stops);
+/// with three, a standby takes over while two of them run. EMR does not
+/// replace nodes here. What changed goes to `out`.
 class EmrCluster {
 public:
   explicit EmrCluster(EmrConfig c);
   const EmrConfig &config() const { return cfg; }
   /// Every node runs from `now` (the cluster is up when a scenario starts).
-  void start(Instant now, std::vector<std::string> &out);
+  void start(Instant now, std::vector<EmrEvent> &out);
   /// A spot interruption notice for a node: it stops two minutes later.
-  void onSpotNotice(Instant now, size_t node, std::vector<std::string> &out);
+  void onSpotNotice(Instant now, size_t node, std::vector<EmrEvent> &out);
   /// A node stopped; `cause` says how ("killed", "interrupted").
-  void onNodeLost(Instant now, size_t node, llvm::StringRef cause,
-                  std::vector<std::string> &out);
+  void onNodeLost(Instant now, size_t node, llvm::StringRef cause, std::vector<EmrEvent> &out);
   const std::vector<EmrNode> &nodes() const { return all; }
   /// The nodes of a group, in order.
   std::vector<size_t> nodesOf(size_t group) const;
@@ -548,12 +585,18 @@ public:
   unsigned replication() const { return repl; }
   bool hdfsAtRisk() const { return coreLost > 0; }
   bool failed() const { return down; }
+  EmrState state() const { return down ? EmrState::TerminatedWithErrors : EmrState::Waiting; }
+  /// The active primary node (an index into nodes()), or -1 once terminated.
+  int activePrimary() const { return down ? -1 : active; }
+  /// "primary[0]", "spot_compute[3]".
+  std::string nodeName(size_t node) const;
 
 private:
   EmrConfig cfg;
   std::vector<EmrNode> all;
   unsigned repl = 1, coreLost = 0;
   bool down = false;
+  int active = 0;
 };
 
 } // namespace infrac::runtime

@@ -20,6 +20,26 @@ const char *roleName(NodeRole r) {
   return "?";
 }
 
+const char *stateName(EmrState s) {
+  switch (s) {
+  case EmrState::Starting: return "starting";
+  case EmrState::Bootstrapping: return "bootstrapping";
+  case EmrState::Running: return "running";
+  case EmrState::Waiting: return "waiting";
+  case EmrState::Terminating: return "terminating";
+  case EmrState::Terminated: return "terminated";
+  case EmrState::TerminatedWithErrors: return "terminated_with_errors";
+  }
+  return "?";
+}
+
+std::optional<EmrState> stateNamed(llvm::StringRef name) {
+  for (unsigned s = 0; s <= unsigned(EmrState::TerminatedWithErrors); ++s)
+    if (name == stateName(EmrState(s)))
+      return EmrState(s);
+  return std::nullopt;
+}
+
 EmrCluster::EmrCluster(EmrConfig c) : cfg(std::move(c)) {
   unsigned core = 0;
   for (size_t g = 0; g < cfg.groups.size(); ++g) {
@@ -33,6 +53,11 @@ EmrCluster::EmrCluster(EmrConfig c) : cfg(std::move(c)) {
     }
   }
   repl = cfg.replication ? cfg.replication : core < 4 ? 1 : core < 10 ? 2 : 3;
+  for (size_t i = 0; i < all.size(); ++i)
+    if (cfg.groups[all[i].group].role == NodeRole::Primary) {
+      active = int(i);
+      break;
+    }
 }
 
 std::vector<size_t> EmrCluster::nodesOf(size_t group) const {
@@ -50,76 +75,76 @@ unsigned EmrCluster::running(size_t group) const {
   return n;
 }
 
-void EmrCluster::start(Instant now, std::vector<std::string> &out) {
-  std::string s = "cluster up:";
-  for (size_t g = 0; g < cfg.groups.size(); ++g)
-    s += std::string(g ? "," : "") + " " + std::to_string(cfg.groups[g].count) + " " +
-         roleName(cfg.groups[g].role) +
-         (cfg.groups[g].role == NodeRole::Task ? " '" + cfg.groups[g].name + "'" : "") +
-         (cfg.groups[g].spot ? " (spot)" : "");
-  out.push_back(s + "; HDFS replication " + std::to_string(repl));
+std::string EmrCluster::nodeName(size_t node) const {
+  const EmrNode &n = all[node];
+  return cfg.groups[n.group].name + "[" + std::to_string(n.index) + "]";
 }
 
-void EmrCluster::onSpotNotice(Instant now, size_t node, std::vector<std::string> &out) {
+void EmrCluster::start(Instant now, std::vector<EmrEvent> &out) {
+  EmrEvent e;
+  e.kind = EmrEvent::Up;
+  out.push_back(std::move(e));
+}
+
+void EmrCluster::onSpotNotice(Instant now, size_t node, std::vector<EmrEvent> &out) {
   EmrNode &n = all[node];
   if (!n.running || n.noticed)
     return;
   n.noticed = true;
-  const EmrGroupConfig &g = cfg.groups[n.group];
-  std::string who = g.name + "[" + std::to_string(n.index) + "]";
-  switch (g.role) {
-  case NodeRole::Task:
-    n.decommissioned = true;
-    out.push_back(who + ": spot interruption notice; YARN stops scheduling on it");
-    break;
-  case NodeRole::Core:
-    out.push_back(who + ": spot interruption notice; HDFS decommissioning may not finish in "
-                        "two minutes");
-    break;
-  case NodeRole::Primary:
-    out.push_back(who + ": spot interruption notice on a primary node");
-    break;
-  }
+  // YARN stops scheduling on a task node at once; a core node's HDFS
+  // decommissioning may not finish within the notice.
+  n.decommissioned = cfg.groups[n.group].role == NodeRole::Task;
+  EmrEvent e;
+  e.kind = EmrEvent::SpotNotice;
+  e.node = node;
+  out.push_back(std::move(e));
 }
 
 void EmrCluster::onNodeLost(Instant now, size_t node, llvm::StringRef cause,
-                            std::vector<std::string> &out) {
+                            std::vector<EmrEvent> &out) {
   EmrNode &n = all[node];
   if (!n.running)
     return;
   n.running = false;
   const EmrGroupConfig &g = cfg.groups[n.group];
-  std::string who = g.name + "[" + std::to_string(n.index) + "] " + cause.str();
-  unsigned left = running(n.group);
-  switch (g.role) {
-  case NodeRole::Task:
-    out.push_back(who + ": its YARN containers are rescheduled, no HDFS data on it (" +
-                  std::to_string(left) + " of " + std::to_string(g.count) + " '" + g.name +
-                  "' left)");
-    break;
-  case NodeRole::Core: {
-    ++coreLost;
-    std::string s = who + ": HDFS blocks on it are under-replicated (replication " +
-                    std::to_string(repl) + ", " + std::to_string(left) + " core nodes left)";
-    if (coreLost >= repl)
-      s += "; with " + std::to_string(coreLost) + " core nodes lost, blocks may be lost";
-    out.push_back(s);
-    break;
+  EmrEvent e;
+  e.kind = EmrEvent::NodeLost;
+  e.node = node;
+  e.cause = cause.str();
+  e.left = running(n.group);
+  if (g.role == NodeRole::Core)
+    e.coreLost = ++coreLost;
+  if (g.role == NodeRole::Primary) {
+    e.primariesNeeded = g.count >= 3 ? 2 : 1;
+    e.failed = e.left < e.primariesNeeded && !down;
+    down = down || e.failed;
   }
-  case NodeRole::Primary: {
-    unsigned need = g.count >= 3 ? 2 : 1;
-    if (left < need && !down) {
-      down = true;
-      out.push_back(who + ": the cluster fails (" + std::to_string(left) + " of " +
-                    std::to_string(g.count) + " primary nodes left, " + std::to_string(need) +
-                    " needed)");
-    } else {
-      out.push_back(who + ": " + std::to_string(left) + " of " + std::to_string(g.count) +
-                    " primary nodes left, the cluster carries on");
+  out.push_back(std::move(e));
+  if (g.role != NodeRole::Primary || (!down && int(node) != active))
+    return;
+  if (down) {
+    // emr-plan-ha.html: a cluster whose primary fails terminates; every
+    // node stops with it.
+    EmrEvent t;
+    t.kind = EmrEvent::Terminated;
+    for (EmrNode &x : all)
+      if (x.running) {
+        x.running = false;
+        ++t.left;
+      }
+    out.push_back(std::move(t));
+    return;
+  }
+  // A standby primary becomes the active one.
+  for (size_t i = 0; i < all.size(); ++i)
+    if (all[i].running && all[i].group == n.group) {
+      active = int(i);
+      EmrEvent t;
+      t.kind = EmrEvent::TakesOver;
+      t.node = i;
+      out.push_back(std::move(t));
+      return;
     }
-    break;
-  }
-  }
 }
 
 } // namespace infrac::runtime

@@ -22,19 +22,33 @@ bool Ensemble::hasQuorum() const {
 
 void Ensemble::startElection(Instant now) {
   leaderIdx = -1;
+  noticeAt = Never;
   electedAt = hasQuorum() ? now + electionDuration() : Never;
 }
 
-void Ensemble::start(Instant now) {
+void Ensemble::start(Instant now, bool established) {
   up.assign(up.size(), true);
-  startElection(now);
+  if (!established) {
+    startElection(now);
+    return;
+  }
+  leaderIdx = int(up.size()) - 1;
+  noticeAt = electedAt = Never;
 }
 
-void Ensemble::kill(Instant now, unsigned server) {
+void Ensemble::kill(Instant now, unsigned server, bool silent) {
   assert(server < up.size() && "no such server");
   if (!up[server])
     return;
   up[server] = false;
+  if (silent && int(server) == leaderIdx && hasQuorum()) {
+    // Nothing commits from now on, but the followers hold their clients
+    // until their reads from the leader time out.
+    leaderIdx = -1;
+    noticeAt = now + Duration(opts.syncLimit) * opts.tick;
+    electedAt = noticeAt + electionDuration();
+    return;
+  }
   if (int(server) == leaderIdx || !hasQuorum()) {
     // The followers' sockets to the leader close (or the leader loses its
     // quorum of followers and steps down): everyone goes LOOKING.
@@ -54,6 +68,8 @@ void Ensemble::restore(Instant now, unsigned server) {
 }
 
 bool Ensemble::advance(Instant now) {
+  if (noticeAt <= now)
+    noticeAt = Never; // The followers go LOOKING: they drop their clients.
   if (electedAt == Never || now < electedAt)
     return false;
   electedAt = Never;

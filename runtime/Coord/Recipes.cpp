@@ -103,6 +103,7 @@ void LeaderElection::list(Actions &a) {
   state = State::Listing;
   pred.clear();
   Request r = make(Request::GetChildren, cfg.path);
+  r.watch = cfg.herd;
   awaiting = r.tag;
   a.requests.push_back(std::move(r));
 }
@@ -186,8 +187,13 @@ Actions LeaderElection::onReply(const Reply &r) {
       awaiting = 0;
       break;
     }
-    pred = prefix + *best;
     state = State::Watching;
+    if (cfg.herd) {
+      pred = cfg.path; // The list set the watch on the children.
+      awaiting = 0;
+      break;
+    }
+    pred = prefix + *best;
     Request ex = make(Request::Exists, pred);
     ex.watch = true;
     awaiting = ex.tag;

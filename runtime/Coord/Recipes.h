@@ -66,6 +66,9 @@ public:
                                 ///< unique prefix lets it find its znode after a
                                 ///< lost create reply.
     std::string data;           ///< Stored in the member's znode (its name).
+    /// Every candidate watches the election's children instead of its
+    /// predecessor: the herd effect the recipe avoids, for comparison.
+    bool herd = false;
   };
   enum class State : uint8_t {
     Idle,        ///< Not started, or stopped.
@@ -91,7 +94,8 @@ public:
   State current() const { return state; }
   /// Its znode's full path ("" before it is created).
   const std::string &node() const { return mine; }
-  /// The predecessor it watches ("" unless Watching).
+  /// The predecessor it watches ("" unless Watching; the election's path
+  /// with `herd`).
   const std::string &watching() const { return pred; }
   const Config &config() const { return cfg; }
 

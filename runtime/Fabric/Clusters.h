@@ -25,8 +25,12 @@ public:
   void instanceUp(uint32_t id);
   /// An Auto Scaling instance stopped (its members' sessions will expire).
   void instanceDown(uint32_t id);
-  /// A wake-up scheduled by this part (Fabric::TmCluster).
+  /// A wake-up scheduled by this part (Fabric::TmCluster, TmCoord).
   void onWake(const Timer &t);
+  /// A zone failed: the EMR nodes and ensemble servers there are lost, as
+  /// machines are (an ensemble leader lost this way goes unnoticed for
+  /// syncLimit ticks).
+  void zoneLost(uint32_t zone);
   /// An action on one of its resources; false when the reference is not its.
   bool act(ActionKind action, const TargetRef &ref);
   /// A metric of one of its resources; nullopt when not its.

@@ -111,7 +111,8 @@ void Fabric::onTimer(const Timer &t) {
     if (InstanceRt *in = inst(t.id); in && in->running && !in->terminated)
       crash(t.id, "interrupted: spot capacity reclaimed");
     return;
-  case TmCluster: clusters->onWake(t); return;
+  case TmCluster:
+  case TmCoord: clusters->onWake(t); return;
   }
   assert(false && "not a timer of the Fabric's");
 }

@@ -282,6 +282,7 @@ private:
     TmMetricTick,
     TmSpotStop,                ///< id: instance.
     TmCluster,                 ///< id, arg: see FabricClusters.cpp.
+    TmCoord,                   ///< id: ensemble; arg: the ensemble's own.
   };
   friend class Clusters;
 

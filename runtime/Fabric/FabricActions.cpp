@@ -175,6 +175,8 @@ void Fabric::act(const ActionPlan &a) {
           apply(uint32_t(g), more);
         }
     if (lose)
+      clusters->zoneLost(z);
+    if (lose)
       for (size_t i = 0; i < insts.size(); ++i)
         if (insts[i].zone == z && !insts[i].terminated) {
           if (insts[i].running)

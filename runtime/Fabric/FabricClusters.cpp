@@ -13,8 +13,129 @@ using llvm::StringRef;
 
 namespace infrac::runtime {
 
-/// TmCluster timers: the ensemble's wake-up (id = ensemble), or a spot node
-/// of an EMR cluster stopping (id = SpotStop | cluster, arg = node).
+/// The last component of a znode's path.
+static StringRef baseName(StringRef path) { return path.substr(path.rfind('/') + 1); }
+
+/// The timeline's line for what an EMR cluster reported.
+static std::string describe(const EmrCluster &c, const EmrEvent &e) {
+  const EmrConfig &cfg = c.config();
+  if (e.kind == EmrEvent::Up) {
+    std::string s = "cluster up:";
+    for (size_t g = 0; g < cfg.groups.size(); ++g)
+      s += std::string(g ? "," : "") + " " + std::to_string(cfg.groups[g].count) + " " +
+           roleName(cfg.groups[g].role) +
+           (cfg.groups[g].role == NodeRole::Task ? " '" + cfg.groups[g].name + "'" : "") +
+           (cfg.groups[g].spot ? " (spot)" : "");
+    return s + "; HDFS replication " + std::to_string(c.replication());
+  }
+  if (e.kind == EmrEvent::Terminated)
+    return "the cluster terminated with errors: its " + std::to_string(e.left) +
+           " other nodes stop with it";
+  const EmrGroupConfig &g = cfg.groups[c.nodes()[e.node].group];
+  std::string who = c.nodeName(e.node);
+  if (e.kind == EmrEvent::TakesOver)
+    return who + " is the active primary now (YARN and HDFS fail over to it)";
+  if (e.kind == EmrEvent::SpotNotice) {
+    switch (g.role) {
+    case NodeRole::Task:
+      return who + ": spot interruption notice; YARN stops scheduling on it";
+    case NodeRole::Core:
+      return who + ": spot interruption notice; HDFS decommissioning may not finish in two "
+                   "minutes";
+    case NodeRole::Primary:
+      return who + ": spot interruption notice on a primary node";
+    }
+  }
+  who += " " + e.cause;
+  std::string left = std::to_string(e.left);
+  switch (g.role) {
+  case NodeRole::Task:
+    return who + ": its YARN containers are rescheduled, no HDFS data on it (" + left + " of " +
+           std::to_string(g.count) + " '" + g.name + "' left)";
+  case NodeRole::Core: {
+    std::string s = who + ": HDFS blocks on it are under-replicated (replication " +
+                    std::to_string(c.replication()) + ", " + left + " core nodes left)";
+    if (e.coreLost >= c.replication())
+      s += "; with " + std::to_string(e.coreLost) + " core nodes lost, blocks may be lost";
+    return s;
+  }
+  case NodeRole::Primary:
+    if (e.failed)
+      return who + ": the cluster fails (" + left + " of " + std::to_string(g.count) +
+             " primary nodes left, " + std::to_string(e.primariesNeeded) + " needed)";
+    return who + ": " + left + " of " + std::to_string(g.count) +
+           " primary nodes left, the cluster carries on";
+  }
+  return who;
+}
+
+/// The timeline's line for what an ensemble or a member's recipe reported.
+static std::string describe(const Coordination &c, const CoordEvent &e) {
+  const CoordinationConfig &cfg = c.config();
+  const std::string &who = e.kind >= CoordEvent::Created && e.kind != CoordEvent::WatchesFired
+                               ? c.memberName(e.member)
+                               : cfg.name;
+  std::string election =
+      e.election < cfg.elections.size() ? "'" + cfg.elections[e.election].name + "'" : "";
+  std::string server = "server " + std::to_string(e.server);
+  std::string servers = std::to_string(e.n) + " of " + std::to_string(cfg.servers) + " up";
+  StringRef cause = e.cause == CoordEvent::ServerGone ? "its server went away"
+                    : e.cause == CoordEvent::NoLeader ? "the ensemble has no leader"
+                                                      : "it was paused";
+  switch (e.kind) {
+  case CoordEvent::EnsembleUp:
+    return "ensemble of " + std::to_string(e.n) + " servers up, quorum " +
+           std::to_string(cfg.servers / 2 + 1) + ", " + server +
+           " leads; sessions time out after " + fmtTime(c.negotiatedTimeout());
+  case CoordEvent::ServerDown:
+    return server + " down (" + servers + (e.led ? ", it led" : "") + ")";
+  case CoordEvent::ServerUp:
+    return server + " up again";
+  case CoordEvent::NoQuorum:
+    return "no quorum (" + servers + ", " + std::to_string(cfg.servers / 2 + 1) +
+           " needed): no leader, nothing is served";
+  case CoordEvent::ServerLeads:
+    return server + " leads the ensemble; session timers restart";
+  case CoordEvent::Created:
+    return who + " runs in " + election + ": created " + e.path + " (ephemeral, sequential)";
+  case CoordEvent::Registered:
+    return who + " registered as " + e.path;
+  case CoordEvent::Leads:
+    return who + " leads " + election + ": its znode " + baseName(e.path).str() +
+           " is the lowest";
+  case CoordEvent::Follows:
+    return who + " follows in " + election + " as " + baseName(e.path).str() + ", watching " +
+           (e.other.empty() ? std::string("all the candidates") : baseName(e.other).str());
+  case CoordEvent::Suspended:
+    return who + " is SUSPENDED (" + cause.str() + "): it gives up leading " + election;
+  case CoordEvent::Disconnected:
+    return who + " is disconnected (" + cause.str() + "): it reconnects";
+  case CoordEvent::StoppedLeading:
+    return who + " stops: " + election + " has no leader until its znode " +
+           baseName(e.path).str() + " goes";
+  case CoordEvent::SessionClosed:
+  case CoordEvent::SessionExpired: {
+    std::string s = "session of " + who +
+                    (e.kind == CoordEvent::SessionClosed
+                         ? std::string(" closed")
+                         : " expired (" + fmtTime(c.negotiatedTimeout()) + " without a heartbeat)");
+    if (!e.paths.empty())
+      s += ": deleted";
+    for (const std::string &p : e.paths)
+      s += " " + p;
+    return s;
+  }
+  case CoordEvent::WatchesFired:
+    return "deleting " + e.path + " fired " + std::to_string(e.n) +
+           (e.n == 1 ? " watch" : " watches");
+  case CoordEvent::SessionLost:
+    return who + "'s session expired while it was away (LOST): it starts over";
+  }
+  return who;
+}
+
+/// TmCluster timers: a spot node of an EMR cluster stopping (id = SpotStop |
+/// cluster, arg = node). An ensemble's own timers are TmCoord (id = ensemble).
 constexpr uint32_t SpotStop = 0x80000000u;
 
 struct Clusters::Impl {
@@ -29,7 +150,10 @@ struct Clusters::Impl {
   /// Who a coordination member is.
   struct Binding {
     enum Kind : uint8_t { Instance, Node, Abstract } kind = Abstract;
-    uint32_t id = 0; ///< Instance: its id.
+    uint32_t id = 0; ///< Instance: its id. Abstract: its number in the count.
+    /// Abstract: the election (or ServiceBit | the service) whose count of
+    /// members it is one of.
+    uint32_t source = 0;
     size_t emr = 0;  ///< Node: cluster and node.
     size_t node = 0;
   };
@@ -37,7 +161,6 @@ struct Clusters::Impl {
     const EnsemblePlan *plan = nullptr;
     std::unique_ptr<Coordination> c;
     std::vector<Binding> members; ///< Per Coordination member.
-    Instant wakeScheduled = Never;
   };
   std::vector<Ensemble> ens;
 
@@ -47,38 +170,36 @@ struct Clusters::Impl {
     for (const EnsemblePlan &e : f.plan().ensembles) {
       Ensemble en;
       en.plan = &e;
-      en.c = std::make_unique<Coordination>(e.config);
+      en.c = std::make_unique<Coordination>(
+          e.config, f.sched, Timer{Fabric::TmCoord, uint32_t(ens.size()), 0});
       ens.push_back(std::move(en));
     }
   }
 
   const std::string &name(size_t e) const { return ens[e].plan->config.name; }
-  void note(const std::string &who, std::vector<std::string> &out) {
-    for (const std::string &s : out)
-      f.trace.note(who, s);
+  void note(size_t c, std::vector<EmrEvent> &out) {
+    for (const EmrEvent &x : out)
+      f.trace.note(emrs[c].plan->config.name, describe(*emrs[c].c, x));
     out.clear();
   }
-  void wake(size_t e) {
-    Instant t = ens[e].c->nextWakeup();
-    if (t == Never || t >= ens[e].wakeScheduled)
-      return;
-    ens[e].wakeScheduled = t;
-    f.sched.runAt(std::max(t, f.sched.now()), {Fabric::TmCluster, uint32_t(e), 0});
-  }
-  void done(size_t e, std::vector<std::string> &out) {
-    note(name(e), out);
-    wake(e);
+  void done(size_t e, std::vector<CoordEvent> &out) {
+    for (const CoordEvent &x : out)
+      f.trace.note(name(e), describe(*ens[e].c, x));
+    out.clear();
   }
 
-  /// Whether an election's or service's members are what `b` runs on: the
-  /// instances of Auto Scaling group `asg`, or EMR node `node`.
-  bool matches(const MemberSource &m, const Binding &b) const {
+  static constexpr uint32_t ServiceBit = 0x8000;
+
+  /// Whether the members of election `k` (or service `k`, with `service`),
+  /// declared as `m`, are what `b` runs on: the instances of an Auto Scaling
+  /// group, an EMR node, or one of the election's own count of members.
+  bool matches(const MemberSource &m, bool service, uint32_t k, const Binding &b) const {
     if (b.kind == Binding::Instance) {
       const InstanceRt *in = f.instance(b.id);
       return in && m.kind == MemberSource::Asg && m.index == in->asg;
     }
-    if (b.kind != Binding::Node)
-      return false; // A count of members is not bound to a group.
+    if (b.kind == Binding::Abstract)
+      return m.kind == MemberSource::Count && b.source == (service ? ServiceBit | k : k);
     const EmrNode &n = emrs[b.emr].c->nodes()[b.node];
     bool primary = emrs[b.emr].plan->config.groups[n.group].role == NodeRole::Primary;
     return (m.kind == MemberSource::EmrGroup && m.index == b.emr && m.group == n.group) ||
@@ -86,11 +207,12 @@ struct Clusters::Impl {
   }
 
   bool takesPart(size_t e, const Binding &b) const {
-    for (const MemberSource &m : ens[e].plan->electionMembers)
-      if (matches(m, b))
+    const EnsemblePlan &p = *ens[e].plan;
+    for (uint32_t k = 0; k < p.electionMembers.size(); ++k)
+      if (matches(p.electionMembers[k], false, k, b))
         return true;
-    for (const MemberSource &m : ens[e].plan->serviceMembers)
-      if (matches(m, b))
+    for (uint32_t k = 0; k < p.serviceMembers.size(); ++k)
+      if (matches(p.serviceMembers[k], true, k, b))
         return true;
     return false;
   }
@@ -100,15 +222,16 @@ struct Clusters::Impl {
     Ensemble &en = ens[e];
     for (uint32_t m = 0; m < en.members.size(); ++m) {
       const Binding &x = en.members[m];
-      if (x.kind == b.kind && x.id == b.id && x.emr == b.emr && x.node == b.node)
+      if (x.kind == b.kind && x.id == b.id && x.source == b.source && x.emr == b.emr &&
+          x.node == b.node)
         return m;
     }
     std::vector<uint32_t> els, svcs;
     for (uint32_t k = 0; k < en.plan->electionMembers.size(); ++k)
-      if (matches(en.plan->electionMembers[k], b))
+      if (matches(en.plan->electionMembers[k], false, k, b))
         els.push_back(k);
     for (uint32_t k = 0; k < en.plan->serviceMembers.size(); ++k)
-      if (matches(en.plan->serviceMembers[k], b))
+      if (matches(en.plan->serviceMembers[k], true, k, b))
         svcs.push_back(k);
     en.members.push_back(b);
     return en.c->addMember(memberName, els, svcs);
@@ -126,29 +249,32 @@ Clusters::~Clusters() = default;
 void Clusters::start() {
   Impl &I = *impl;
   Instant now = I.f.sched.now();
-  std::vector<std::string> out;
-  for (Impl::Emr &e : I.emrs) {
-    e.c->start(now, out);
-    I.note(e.plan->config.name, out);
+  for (size_t c = 0; c < I.emrs.size(); ++c) {
+    std::vector<EmrEvent> out;
+    I.emrs[c].c->start(now, out);
+    I.note(c, out);
   }
   for (size_t e = 0; e < I.ens.size(); ++e) {
     Impl::Ensemble &en = I.ens[e];
-    en.c->start(now, out);
-    I.note(I.name(e), out);
+    std::vector<CoordEvent> out;
+    en.c->start(out);
     // Members that are not Auto Scaling instances: counts and EMR nodes.
-    const auto &elections = en.plan->config.elections;
-    for (size_t k = 0; k < elections.size(); ++k) {
-      const MemberSource &ms = en.plan->electionMembers[k];
+    // (The schema allows a count for elections only.)
+    auto counted = [&](const MemberSource &ms, uint32_t source, const std::string &name) {
       if (ms.kind != MemberSource::Count)
-        continue;
+        return;
       for (int64_t i = 0; i < ms.count; ++i) {
         Impl::Binding b;
         b.kind = Impl::Binding::Abstract;
-        b.id = uint32_t(k << 16 | uint64_t(i));
-        uint32_t m = I.memberFor(e, b, elections[k].name + "-" + std::to_string(i + 1));
-        en.c->memberUp(now, m, out);
+        b.id = uint32_t(i);
+        b.source = source;
+        en.c->memberUp(I.memberFor(e, b, name + "-" + std::to_string(i + 1)), out);
       }
-    }
+    };
+    const CoordinationConfig &cfg = en.plan->config;
+    for (uint32_t k = 0; k < cfg.elections.size(); ++k)
+      counted(en.plan->electionMembers[k], k, cfg.elections[k].name);
+
     for (size_t c = 0; c < I.emrs.size(); ++c) {
       const EmrCluster &cl = *I.emrs[c].c;
       for (size_t n = 0; n < cl.nodes().size(); ++n) {
@@ -162,7 +288,7 @@ void Clusters::start() {
                                  cl.config().name + "." +
                                      cl.config().groups[cl.nodes()[n].group].name + "[" +
                                      std::to_string(cl.nodes()[n].index) + "]");
-        en.c->memberUp(now, m, out);
+        en.c->memberUp(m, out);
       }
     }
     I.done(e, out);
@@ -174,7 +300,7 @@ void Clusters::instanceUp(uint32_t id) {
   const InstanceRt *in = I.f.instance(id);
   if (!in || in->asg == NoIndex || !in->running || !in->appUp)
     return;
-  std::vector<std::string> out;
+  std::vector<CoordEvent> out;
   Impl::Binding b;
   b.kind = Impl::Binding::Instance;
   b.id = id;
@@ -182,7 +308,7 @@ void Clusters::instanceUp(uint32_t id) {
     if (!I.takesPart(e, b))
       continue;
     uint32_t m = I.memberFor(e, b, Fabric::instanceName(id));
-    I.ens[e].c->memberUp(I.f.sched.now(), m, out);
+    I.ens[e].c->memberUp(m, out);
     I.done(e, out);
   }
 }
@@ -193,8 +319,8 @@ void Clusters::instanceDown(uint32_t id) {
     for (uint32_t m = 0; m < I.ens[e].members.size(); ++m) {
       const Impl::Binding &b = I.ens[e].members[m];
       if (b.kind == Impl::Binding::Instance && b.id == id && I.ens[e].c->memberIsUp(m)) {
-        std::vector<std::string> out;
-        I.ens[e].c->memberDown(I.f.sched.now(), m, false, out);
+        std::vector<CoordEvent> out;
+        I.ens[e].c->memberDown(m, false, out);
         I.done(e, out);
       }
     }
@@ -204,20 +330,25 @@ void Clusters::Impl::memberDown(size_t e, uint32_t m, bool graceful, StringRef w
   const Binding &b = ens[e].members[m];
   if (b.kind == Binding::Instance)
     f.appDown(b.id, why); // The process, not the host.
-  std::vector<std::string> out;
-  ens[e].c->memberDown(f.sched.now(), m, graceful, out);
+  std::vector<CoordEvent> out;
+  ens[e].c->memberDown(m, graceful, out);
   done(e, out);
 }
 
 void Clusters::Impl::nodeLost(size_t c, size_t node, bool graceful, StringRef cause) {
-  std::vector<std::string> out;
-  emrs[c].c->onNodeLost(f.sched.now(), node, cause, out);
-  note(emrs[c].plan->config.name, out);
+  std::vector<EmrEvent> lost;
+  emrs[c].c->onNodeLost(f.sched.now(), node, cause, lost);
+  note(c, lost);
+  std::vector<CoordEvent> out;
+  // The members on every node that stopped (all of them when the cluster
+  // terminated).
+  const EmrCluster &cl = *emrs[c].c;
   for (size_t e = 0; e < ens.size(); ++e)
     for (uint32_t m = 0; m < ens[e].members.size(); ++m) {
       const Binding &b = ens[e].members[m];
-      if (b.kind == Binding::Node && b.emr == c && b.node == node && ens[e].c->memberIsUp(m)) {
-        ens[e].c->memberDown(f.sched.now(), m, graceful, out);
+      if (b.kind == Binding::Node && b.emr == c && !cl.nodes()[b.node].running &&
+          ens[e].c->memberIsUp(m)) {
+        ens[e].c->memberDown(m, graceful, out);
         done(e, out);
       }
     }
@@ -225,25 +356,38 @@ void Clusters::Impl::nodeLost(size_t c, size_t node, bool graceful, StringRef ca
 
 void Clusters::onWake(const Timer &t) {
   Impl &I = *impl;
-  if (t.id & SpotStop) {
+  if (t.kind == Fabric::TmCluster) {
     size_t c = t.id & ~SpotStop;
     if (I.emrs[c].c->nodes()[t.arg].running)
       I.nodeLost(c, size_t(t.arg), false, "interrupted (spot capacity reclaimed)");
     return;
   }
-  Impl::Ensemble &en = I.ens[t.id];
-  en.wakeScheduled = Never;
-  std::vector<std::string> out;
-  en.c->onWake(I.f.sched.now(), out);
+  std::vector<CoordEvent> out;
+  I.ens[t.id].c->onTimer(t, out);
   I.done(t.id, out);
+}
+
+void Clusters::zoneLost(uint32_t zone) {
+  Impl &I = *impl;
+  for (size_t c = 0; c < I.emrs.size(); ++c)
+    if (I.emrs[c].plan->zone == zone)
+      for (size_t n = 0; n < I.emrs[c].c->nodes().size(); ++n)
+        I.nodeLost(c, n, false, "lost with its zone");
+  for (size_t e = 0; e < I.ens.size(); ++e) {
+    const std::vector<uint32_t> &zones = I.ens[e].plan->serverZones;
+    std::vector<CoordEvent> out;
+    for (unsigned s = 0; s < zones.size(); ++s)
+      if (zones[s] == zone)
+        I.ens[e].c->serverDown(s, /*silent=*/true, out);
+    I.done(e, out);
+  }
 }
 
 bool Clusters::Impl::actOnEnsemble(ActionKind action, const TargetRef &ref) {
   size_t e = ref.object;
   Ensemble &en = ens[e];
   Coordination &c = *en.c;
-  Instant now = f.sched.now();
-  std::vector<std::string> out;
+  std::vector<CoordEvent> out;
   bool down = action == ActionKind::Kill || action == ActionKind::Stop;
   bool upAgain = action == ActionKind::Recover;
   if (!down && !upAgain)
@@ -263,7 +407,7 @@ bool Clusters::Impl::actOnEnsemble(ActionKind action, const TargetRef &ref) {
         servers.push_back(s);
     }
     for (unsigned s : servers)
-      down ? c.serverDown(now, s, out) : c.serverUp(now, s, out);
+      down ? c.serverDown(s, false, out) : c.serverUp(s, out);
     done(e, out);
     return true;
   }
@@ -291,7 +435,7 @@ bool Clusters::Impl::actOnEnsemble(ActionKind action, const TargetRef &ref) {
       if (b.kind == Binding::Instance)
         f.appUp(b.id);
       if (b.kind != Binding::Node || emrs[b.emr].c->nodes()[b.node].running) {
-        c.memberUp(now, m, out);
+        c.memberUp(m, out);
         done(e, out);
       }
     }
@@ -319,7 +463,7 @@ bool Clusters::Impl::actOnEmr(ActionKind action, const TargetRef &ref) {
     }
   }
   Instant now = f.sched.now();
-  std::vector<std::string> out;
+  std::vector<EmrEvent> out;
   if (action == ActionKind::Interrupt) {
     for (size_t n : nodes) {
       const EmrNode &node = em.c->nodes()[n];
@@ -328,7 +472,7 @@ bool Clusters::Impl::actOnEmr(ActionKind action, const TargetRef &ref) {
       em.c->onSpotNotice(now, n, out);
       f.sched.runAt(now + SpotNotice, {Fabric::TmCluster, SpotStop | uint32_t(c), n});
     }
-    note(cluster, out);
+    note(c, out);
     return true;
   }
   if (action == ActionKind::Kill || action == ActionKind::Stop) {
@@ -368,6 +512,16 @@ std::optional<double> Clusters::metric(MetricId m, const ObjectRef &o,
     shown = std::to_string(n);
     return double(n);
   }
+  if (o.kind == ObjectRef::EmrCluster && m == MetricId::ClusterState) {
+    EmrState s = I.emrs[o.index].c->state();
+    shown = stateName(s);
+    return double(unsigned(s));
+  }
+  if (o.kind == ObjectRef::Service && m == MetricId::Registered) {
+    unsigned n = I.ens[o.index].c->registered(o.sub);
+    shown = std::to_string(n);
+    return double(n);
+  }
   if (o.kind == ObjectRef::EmrCluster && m == MetricId::HdfsAtRisk) {
     const EmrCluster &c = *I.emrs[o.index].c;
     bool risk = c.hdfsAtRisk();
@@ -399,6 +553,12 @@ std::optional<double> Clusters::metric(MetricId m, const ObjectRef &o,
     if (m == MetricId::LeaderChanges) {
       shown = std::to_string(c.leaderChanges(o.sub));
       return double(c.leaderChanges(o.sub));
+    }
+    if (m == MetricId::ExactlyOneLeader) {
+      unsigned n = c.leaderCount(o.sub);
+      shown = (n == 1 ? "true (" : "false (") + std::to_string(n) +
+              (n == 1 ? " member acts as leader)" : " members act as leader)");
+      return n == 1 ? 1.0 : 0.0;
     }
   }
   return std::nullopt;

@@ -146,6 +146,7 @@ private:
   std::vector<const Resource *> tgRes, lbRes, asgRes, storeRes, emrRes, ensRes;
   std::vector<std::vector<const Resource *>> emrGroups; ///< Per cluster.
   std::vector<std::vector<const Resource *>> elections; ///< Per ensemble.
+  std::vector<std::vector<const Resource *>> services;  ///< Per ensemble.
 };
 
 void PlanBuilder::conditions(const Value &v, std::vector<Condition> &out) {
@@ -526,6 +527,8 @@ void PlanBuilder::clusters() {
   for (const Resource *r : emrRes) {
     EmrPlan e;
     e.config.name = r->name.str();
+    if (const Resource *sub = r->getRef("subnet"))
+      e.zone = zone(sub->getString("zone"));
     emrGroups.emplace_back();
     for (const Resource *g : r->children) {
       if (g->kind() != "instance_group")
@@ -584,7 +587,14 @@ void PlanBuilder::clusters() {
     cfg.servers = unsigned(std::max<int64_t>(1, r->getInt("ensemble").value_or(3)));
     cfg.tick = millis(r->getInt("tick").value_or(2000));
     cfg.sessionTimeout = millis(r->getInt("session_timeout").value_or(3 * 2000));
+    cfg.initLimit = unsigned(r->getInt("init_limit").value_or(cfg.initLimit));
+    cfg.syncLimit = unsigned(r->getInt("sync_limit").value_or(cfg.syncLimit));
+    if (const Value *subs = r->get("subnets"))
+      for (unsigned s = 0; !subs->items.empty() && s < cfg.servers; ++s)
+        if (const Resource *sub = subs->items[s % subs->items.size()].ref)
+          en.serverZones.push_back(zone(sub->getString("zone")));
     elections.emplace_back();
+    services.emplace_back();
     for (const Resource *x : r->childrenOf("election")) {
       CoordinationConfig::Election e;
       e.name = x->name.str();
@@ -597,6 +607,7 @@ void PlanBuilder::clusters() {
     for (const Resource *x : r->childrenOf("service")) {
       cfg.services.push_back({x->name.str(), x->getString("path").str()});
       en.serviceMembers.push_back(members(x->get("members")));
+      services.back().push_back(x);
     }
     plan.ensembles.push_back(std::move(en));
   }
@@ -699,6 +710,14 @@ Operand PlanBuilder::operand(const Value &call) const {
     o.shown = call.b ? "true" : "false";
     o.value = call.b ? 1.0 : 0.0;
     return o;
+  case Value::Kind::Enum:
+    // An EMR cluster's state: cluster_state(c) == terminated_with_errors.
+    if (std::optional<EmrState> s = stateNamed(call.str)) {
+      o.kind = Operand::Constant;
+      o.shown = call.str.str();
+      o.value = double(unsigned(*s));
+    }
+    return o;
   case Value::Kind::Ref:
     // An instance named in a comparison: served_by(lb, 7) == asg.instances[0].
     o.kind = Operand::Instance;
@@ -749,6 +768,10 @@ Operand PlanBuilder::operand(const Value &call) const {
     uint32_t e = indexIn(ensRes, r->parent);
     if (e != NoIndex)
       obj = {ObjectRef::Election, e, indexIn(elections[e], r)};
+  } else if (r->kind() == "service") {
+    uint32_t e = indexIn(ensRes, r->parent);
+    if (e != NoIndex)
+      obj = {ObjectRef::Service, e, indexIn(services[e], r)};
   } else if (r->kind() == "instance_group") {
     uint32_t c = indexIn(emrRes, r->parent);
     if (c != NoIndex)

@@ -111,6 +111,7 @@ struct StorePlan {
 
 struct EmrPlan {
   EmrConfig config;
+  uint32_t zone = NoIndex; ///< Its subnet's zone: every node runs there.
 };
 
 /// Who takes part in an election or registers in a service.
@@ -126,6 +127,8 @@ struct EnsemblePlan {
   CoordinationConfig config;
   std::vector<MemberSource> electionMembers; ///< Parallel to config.elections.
   std::vector<MemberSource> serviceMembers;  ///< Parallel to config.services.
+  /// Each server's zone: server i in subnets[i % n] (empty without subnets).
+  std::vector<uint32_t> serverZones;
 };
 
 //===----------------------------------------------------------------------===//
@@ -252,6 +255,7 @@ struct ObjectRef {
     EmrGroup, ///< `sub`: the group.
     Ensemble,
     Election, ///< `sub`: the election.
+    Service,  ///< `sub`: the service of ensemble `index`.
   };
   Kind kind = None;
   uint32_t index = 0;

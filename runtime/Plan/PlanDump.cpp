@@ -94,6 +94,7 @@ const char *objectKindName(ObjectRef::Kind k) {
   case ObjectRef::EmrGroup: return "emr_group";
   case ObjectRef::Ensemble: return "ensemble";
   case ObjectRef::Election: return "election";
+  case ObjectRef::Service: return "service";
   }
   return "?";
 }
@@ -144,7 +145,8 @@ void dumpOperand(const Operand &o, raw_ostream &os) {
     return;
   case Operand::Metric:
     os << metricName(o.metric) << "(" << objectKindName(o.object.kind) << "#" << o.object.index;
-    if (o.object.kind == ObjectRef::EmrGroup || o.object.kind == ObjectRef::Election)
+    if (o.object.kind == ObjectRef::EmrGroup || o.object.kind == ObjectRef::Election ||
+        o.object.kind == ObjectRef::Service)
       os << "." << o.object.sub;
     if (o.arg >= 0)
       os << ", " << o.arg;

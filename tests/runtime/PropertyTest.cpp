@@ -3,10 +3,13 @@
 // Each property is checked two ways over at least 1,000 seeds: on the
 // controllers alone, driven by random event sequences, and on whole
 // simulations of tests/runtime/property.infra, read back from their traces.
+// The coordination service's properties run over 10,000 seeds
+// (INFRAC_COORD_SEEDS for more), each with at least five faults.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Controllers/Controllers.h"
+#include "Coord/Coord.h"
 #include "RuntimeTestSupport.h"
 
 #include "llvm/ADT/StringMap.h"
@@ -14,6 +17,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -447,6 +452,167 @@ TEST(PropertyTest, SimulatedFailOpenOffAnswers503NeverDrops) {
   SimOptions opts;
   opts.failOpen = false;
   overSeeds<NoSilentDropCheck>("all_unhealthy", opts);
+}
+
+//===----------------------------------------------------------------------===//
+// Coordination under faults
+//===----------------------------------------------------------------------===//
+
+/// Seeds per run: INFRAC_COORD_SEEDS overrides (the bench switch:
+/// INFRAC_COORD_SEEDS=1000000).
+uint64_t coordSeeds() {
+  if (const char *s = std::getenv("INFRAC_COORD_SEEDS"))
+    return std::strtoull(s, nullptr, 10);
+  return 10000;
+}
+
+/// Seeds that failed once, replayed before the random ones.
+const std::string RegressionFile = INFRAC_SOURCE_DIR "/tests/runtime/coordination.regressions";
+
+/// One seed: an ensemble of three or five servers and three to five members
+/// of one election, with at least five faults (a crash, a pause past the
+/// session timeout, a server loss, a quorum loss and its return, a restart)
+/// and more at random. Returns what broke, or "".
+std::string checkCoordination(uint64_t seed) {
+  Rng rng(seed);
+  CoordinationConfig cfg;
+  cfg.name = "zk";
+  cfg.servers = rng.below(2) ? 5 : 3;
+  cfg.tick = millis(500) * int64_t(1 + rng.below(4));
+  cfg.sessionTimeout = cfg.tick * int64_t(2 + rng.below(6));
+  cfg.syncLimit = 2 + unsigned(rng.below(4));
+  cfg.elections.push_back({"e", "/election/e", rng.below(4) == 0});
+  cfg.services.push_back({"s", "/services/s"});
+  SimScheduler sched;
+  Coordination c(cfg, sched, Timer{1, 0, 0});
+  std::vector<CoordEvent> out;
+  c.start(out);
+  unsigned n = 3 + unsigned(rng.below(3));
+  for (unsigned i = 0; i < n; ++i) {
+    c.addMember("m" + std::to_string(i), {0}, {0});
+    c.memberUp(i, out);
+  }
+  Duration timeout = c.negotiatedTimeout();
+  // How long a leader may be missing after the last fault: the ensemble
+  // noticing a silent leader and electing one, every session renewed, the
+  // dead leader's session expiring on the next tick, a reconnection.
+  Duration bound = Duration(cfg.syncLimit) * cfg.tick + c.ensemble().electionDuration() +
+                   timeout + cfg.tick + cfg.reconnectDelay + 20 * cfg.opLatency;
+  Instant lastFault = 0;
+  std::string failure;
+  auto fail = [&](const std::string &what) {
+    if (failure.empty())
+      failure = what + " at " + std::to_string(sched.now()) + "us";
+  };
+  auto check = [&] {
+    Instant now = sched.now();
+    if (c.leaderCount(0) > 1)
+      fail("two members act as leader");
+    if (c.leaderServer() >= 0)
+      for (zk::SessionId s : c.znodes().sessions()) {
+        Instant since = c.silentSince(s);
+        if (since != Never && now > since + timeout + cfg.tick && !c.znodes().ephemerals(s).empty())
+          fail("an ephemeral znode outlived its session");
+      }
+    bool someoneUp = false;
+    for (uint32_t m = 0; m < n; ++m)
+      someoneUp |= c.memberIsUp(m) && !c.memberIsPaused(m);
+    if (c.hasQuorum() && someoneUp && now > lastFault + bound && c.leader(0) < 0)
+      fail("no leader " + std::to_string(now - lastFault) + "us after the last fault");
+  };
+  auto runUntil = [&](Instant until) {
+    Timer t;
+    while (sched.pop(until, t)) {
+      c.onTimer(t, out);
+      check();
+    }
+    check();
+  };
+  // The five required faults in a random order, then random ones.
+  std::vector<unsigned> faults = {0, 1, 2, 3, 4};
+  for (size_t i = faults.size(); i > 1; --i)
+    std::swap(faults[i - 1], faults[rng.below(i)]);
+  for (unsigned extra = unsigned(rng.below(6)); extra; --extra)
+    faults.push_back(unsigned(rng.below(5)));
+  std::vector<uint32_t> paused;
+  for (unsigned f : faults) {
+    runUntil(sched.now() + millis(int64_t(rng.below(20000))));
+    uint32_t m = uint32_t(rng.below(n));
+    // Strike the leader half the time.
+    if (c.leader(0) >= 0 && rng.below(2))
+      m = uint32_t(c.leader(0));
+    lastFault = sched.now();
+    switch (f) {
+    case 0: // A crash.
+      c.memberDown(m, rng.below(4) == 0, out);
+      break;
+    case 1: // A pause past the session timeout.
+      c.memberPause(m, out);
+      check();
+      runUntil(sched.now() + timeout + millis(int64_t(rng.below(4000))));
+      c.memberResume(m, out);
+      break;
+    case 2: { // A server lost (its process, or silently its machine), back later.
+      unsigned s = unsigned(rng.below(cfg.servers));
+      if (rng.below(2) && c.leaderServer() >= 0)
+        s = unsigned(c.leaderServer());
+      c.serverDown(s, rng.below(2), out);
+      check();
+      runUntil(sched.now() + millis(int64_t(rng.below(15000))));
+      c.serverUp(s, out);
+      break;
+    }
+    case 3: { // The quorum lost and back.
+      std::vector<unsigned> down;
+      for (unsigned s = 0; s <= cfg.servers / 2; ++s)
+        down.push_back(unsigned((s + rng.below(cfg.servers)) % cfg.servers));
+      for (unsigned s : down)
+        c.serverDown(s, false, out);
+      check();
+      runUntil(sched.now() + millis(int64_t(rng.below(20000))));
+      for (unsigned s : down)
+        c.serverUp(s, out);
+      break;
+    }
+    case 4: // A restart: every member that is down comes back.
+      for (uint32_t k = 0; k < n; ++k)
+        c.memberUp(k, out);
+      break;
+    }
+    lastFault = sched.now();
+    check();
+    out.clear();
+  }
+  // Everyone back, then quiet: a leader must come.
+  for (uint32_t k = 0; k < n; ++k)
+    c.memberUp(k, out);
+  for (unsigned s = 0; s < cfg.servers; ++s)
+    c.serverUp(s, out);
+  lastFault = sched.now();
+  runUntil(lastFault + bound + seconds(1));
+  if (failure.empty() && c.leader(0) < 0)
+    fail("no leader at the end");
+  return failure;
+}
+
+TEST(PropertyTest, CoordinationUnderFaults) {
+  std::vector<uint64_t> seeds;
+  if (std::ifstream in(RegressionFile); in)
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty() && line[0] != '#')
+        seeds.push_back(std::strtoull(line.c_str(), nullptr, 10));
+  size_t replayed = seeds.size();
+  for (uint64_t s = 1; s <= coordSeeds(); ++s)
+    seeds.push_back(s);
+  unsigned failures = 0;
+  for (size_t i = 0; i < seeds.size(); ++i) {
+    std::string what = checkCoordination(seeds[i]);
+    if (what.empty())
+      continue;
+    ADD_FAILURE() << "coordination seed " << seeds[i] << ": " << what;
+    if (i >= replayed && failures++ < 10)
+      std::ofstream(RegressionFile, std::ios::app) << seeds[i] << " # " << what << "\n";
+  }
 }
 
 } // namespace

@@ -28,9 +28,10 @@ struct World {
   std::vector<Member> members;
   std::deque<std::pair<size_t, Request>> queue;
 
-  size_t join(const std::string &name) {
+  size_t join(const std::string &name, bool herd = false) {
     LeaderElection::Config c;
     c.path = "/election/scheduler";
+    c.herd = herd;
     c.prefix = name + "-";
     c.data = name;
     members.push_back({LeaderElection(c)});
@@ -96,6 +97,18 @@ TEST(LeaderElection, LowestLeadsAndEachWatchesOnlyItsPredecessor) {
   EXPECT_EQ(w.members[a].became, 1);
   // Only one watch per follower, on its predecessor.
   EXPECT_EQ(w.tree.watchCount(), 2u);
+}
+
+TEST(LeaderElection, TheHerdRecipeWatchesTheChildren) {
+  World w;
+  size_t a = w.join("a", true), b = w.join("b", true), c = w.join("c", true);
+  EXPECT_EQ(w.leaders(), std::vector<size_t>{a});
+  EXPECT_EQ(w.members[b].election.watching(), "/election/scheduler");
+  w.apply(a, w.members[a].election.stop());
+  w.run();
+  EXPECT_EQ(w.leaders(), std::vector<size_t>{b});
+  EXPECT_EQ(w.members[c].election.watching(), "/election/scheduler")
+      << "it woke up, looked, and watches the children again";
 }
 
 TEST(LeaderElection, AKilledLeadersSessionExpiresAndTheNextTakesOver) {
