@@ -37,7 +37,9 @@ static const AttrSpec loadAttrs[] = {
     {"clients", "int(..100000)", "100", Optional, "distinct clients (each keeps its cookies)"},
 };
 
-#define TARGETS "many(ref(instance|node|member|server|auto_scaling_group|instance_group|coordination))"
+#define TARGETS                                                                \
+  "many(ref(instance|node|member|server|auto_scaling_group|instance_group|coordination|"       \
+  "session_store))"
 static const AttrSpec eventAttrs[] = {
     {"kill", TARGETS, nullptr, Optional,
      "crash instances, nodes or servers (in-flight requests are cut); a member: its process"},
@@ -78,7 +80,8 @@ static const char *const ARGS_ASG[] = {"ref(auto_scaling_group)"};
 static const char *const ARGS_ELECTION[] = {"ref(election|coordination)"};
 static const char *const ARGS_GROUP[] = {"ref(instance_group|auto_scaling_group)"};
 static const char *const ARGS_EMR[] = {"ref(emr_cluster)"};
-static const char *const ARGS_STORE[] = {"ref(load_balancer|session_store)"};
+static const char *const ARGS_STORE[] = {"ref(load_balancer|session_store|auto_scaling_group)"};
+static const char *const ARGS_CACHE[] = {"ref(session_store)"};
 static const char *const ARGS_LB_CLIENT[] = {"ref(load_balancer)", "int"};
 
 // The metrics are one table shared with the runtime (Basic/Metrics.def).

@@ -70,6 +70,9 @@ public:
   virtual void terminate(uint32_t instance) = 0;
   /// What the instance did since the last call (the metric tick).
   virtual InstanceSample sample(uint32_t instance) = 0;
+  /// The primary node of external session store `store` was killed (a
+  /// replica, if one is left, takes over). The simulator has nothing to do.
+  virtual void storeKilled(uint32_t store) {}
 };
 
 /// A target group at run time.
@@ -129,6 +132,22 @@ struct InstanceRt {
   Duration slowBy = 0;      ///< Added to each response.
   unsigned drainsPending = 0; ///< Target groups whose deregistration is not complete.
   Instant runningSince = Never;
+};
+
+/// An external session store at run time: its cache nodes.
+struct StoreRt {
+  unsigned nodesUp = 1;
+  bool up = true;
+  /// Sessions last written before then are gone (a store killed without a
+  /// replica); Never-less: none.
+  Instant emptiedAt = -1;
+  uint64_t sessionsLost = 0;
+};
+
+/// Session metrics of an Auto Scaling group.
+struct AsgSessions {
+  uint64_t sessionsLost = 0;
+  uint64_t replicationBytes = 0, replicationMessages = 0;
 };
 
 /// An Auto Scaling group at run time.
@@ -214,8 +233,14 @@ public:
     b.errors5xx += status >= 500;
     b.latency.add(latency);
   }
-  /// A request came without the session it had.
-  void sessionLost(uint32_t lb, uint32_t store);
+  /// A request through load balancer `lb` to an instance of `asg` came
+  /// without the session it had (kept in `store`, or NoIndex).
+  void sessionLost(uint32_t lb, uint32_t store, uint32_t asg);
+  /// Instances of `asg` sent `messages` replication messages, `bytes` in all.
+  void replicated(uint32_t asg, uint64_t messages, uint64_t bytes) {
+    asgSessions[asg].replicationMessages += messages;
+    asgSessions[asg].replicationBytes += bytes;
+  }
 
   // EC2, from the host.
   /// A launched instance finished booting (it fails to start when its zone
@@ -249,7 +274,11 @@ public:
     return s == NoIndex ? nullptr : &insts[s];
   }
   bool zoneDown(uint32_t zone) const { return downZones[zone]; }
-  uint64_t storeSessionsLost(uint32_t store) const { return lostPerStore[store]; }
+  const std::vector<StoreRt> &stores() const { return storeRts; }
+  const std::vector<AsgSessions> &sessionsOfGroups() const { return asgSessions; }
+  /// Busiest over mean requests per in-service instance of `asg` (1: even,
+  /// or no requests yet).
+  double loadSkew(uint32_t asg) const;
   static std::string instanceName(uint32_t id) { return "i-" + std::to_string(id); }
 
   // Used by the EMR and coordination part (FabricClusters.cpp).
@@ -298,6 +327,9 @@ private:
 
   // Actions (FabricActions.cpp).
   void actOnInstances(const ActionPlan &a);
+  // Session stores (FabricSessions.cpp).
+  void actOnStore(const ActionPlan &a, uint32_t store);
+  std::optional<double> sessionMetric(const Operand &o, std::string &shown) const;
   void elsewhere(const ActionPlan &a, const TargetRef &r);
 
   const Plan &p;
@@ -313,7 +345,8 @@ private:
   /// By instance id (small and dense: the allocator's); NoIndex for none.
   std::vector<uint32_t> slotById;
   std::vector<bool> downZones;
-  std::vector<uint64_t> lostPerStore;
+  std::vector<StoreRt> storeRts;
+  std::vector<AsgSessions> asgSessions;
   std::unique_ptr<Clusters> clusters;
 };
 
