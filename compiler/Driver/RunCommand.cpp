@@ -40,6 +40,11 @@ cl::opt<double> timeScale("time-scale",
                                    "delays, cooldowns, the spot notice)"),
                           cl::value_desc("X"), cl::init(1.0), cl::sub(runCmd),
                           cl::cat(optionCategory()));
+cl::list<std::string> redis("redis",
+                           cl::desc("Keep an external session store in a real Redis already "
+                                    "running at HOST:PORT (a second address: its replica)"),
+                           cl::value_desc("STORE=HOST:PORT[,HOST:PORT]"), cl::sub(runCmd),
+                           cl::cat(optionCategory()));
 cl::opt<std::string> duration("duration", cl::desc("Stop after this long (e.g. 90s, 10m)"),
                               cl::value_desc("D"), cl::sub(runCmd), cl::cat(optionCategory()));
 
@@ -113,6 +118,20 @@ int runRun() {
                    << "' (write LOAD_BALANCER.LISTENER)\n";
       return 2;
     }
+  }
+  for (llvm::StringRef r : redis) {
+    auto [name, address] = r.split('=');
+    runtime::StorePlan *store = nullptr;
+    for (runtime::StorePlan &s : plan.stores)
+      if (s.name == name && !s.replicated)
+        store = &s;
+    if (!store || address.empty()) {
+      llvm::errs() << "infrac run: --redis takes STORE=HOST:PORT with STORE an external "
+                      "session_store of the design, not '"
+                   << r << "'\n";
+      return 2;
+    }
+    store->backend = address.str();
   }
   // infrac-echo lives next to infrac.
   std::string self = llvm::sys::fs::getMainExecutable("infrac", (void *)&runRun);

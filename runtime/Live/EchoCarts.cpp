@@ -570,10 +570,8 @@ asio::awaitable<std::optional<Cart>> Carts::Impl::load(const std::string &id) {
 asio::awaitable<bool> Carts::Impl::save(const std::string &id, const Cart &cart) {
   std::string text = cart.encode();
   switch (cfg.strategy) {
-  case CartStrategy::External:
-    if (!storeSet(id, text))
-      co_return false;
-    break;
+  case CartStrategy::External: // The store keeps it; this member nothing.
+    co_return storeSet(id, text);
   case CartStrategy::InMemory:
     break;
   case CartStrategy::Replicated: {

@@ -12,6 +12,7 @@
 
 #include "Fabric/Fabric.h"
 #include "Live/DataPlane.h"
+#include "Live/LiveSessions.h"
 
 // g++ 12 needs <utility> before Asio's coroutine headers.
 #include <utility>
@@ -157,6 +158,7 @@ public:
   unsigned inFlight(uint32_t instance) override;
   void terminate(uint32_t instance) override;
   InstanceSample sample(uint32_t instance) override;
+  void storeKilled(uint32_t store) override { trace.note("elasticache", sessions->killStore(store)); }
 
   // HttpControl, TcpControl (proxy threads).
   HttpRoute route(uint32_t listener, const HttpRequestInfo &request) override;
@@ -217,6 +219,7 @@ private:
   Trace trace;
   std::unique_ptr<Fabric> fabric;
   std::unique_ptr<DataPlane> dp;
+  std::unique_ptr<LiveSessions> sessions; ///< The session stores, the replication peers.
   std::vector<Proc> procs; ///< By the Fabric's slot.
   std::vector<ListenerRt> listeners;
   asio::signal_set signals, children;
@@ -256,6 +259,12 @@ void LiveRuntime::spawn(Proc &p, const AsgPlan &g, const InstanceRt &fi) {
   env.push_back("AZ=" + plan.zones[fi.zone]);
   if (!g.app.healthPath.empty())
     env.push_back("HEALTH_PATH=" + g.app.healthPath);
+  auto running = [this](uint32_t other) {
+    Proc *q = proc(other);
+    return q && q->pid > 0 && !q->exited;
+  };
+  for (std::string &e : sessions->instanceEnv(fi.asg, fi.id, freePort(ctl), running))
+    env.push_back(std::move(e));
   std::vector<std::string> args;
   if (g.app.kind == AppPlan::Command) {
     args = {"/bin/sh", "-c", "exec " + g.app.command};
@@ -690,6 +699,8 @@ std::string LiveRuntime::status() {
           {"zone", in ? plan.zones[in->zone] : std::string()},
           {"running", in && in->running},
           {"url", p && p->port ? "http://127.0.0.1:" + std::to_string(p->port) : std::string()},
+          {"control", p && p->controlPort ? "http://127.0.0.1:" + std::to_string(p->controlPort)
+                                          : std::string()},
           {"pid", p ? int64_t(p->pid) : int64_t(-1)}});
     }
     groups.push_back(llvm::json::Object{{"name", a.plan->name},
@@ -702,7 +713,8 @@ std::string LiveRuntime::status() {
   return json(llvm::json::Object{{"time_us", sched.now()},
                                  {"load_balancers", std::move(lbs)},
                                  {"target_groups", std::move(tgs)},
-                                 {"groups", std::move(groups)}});
+                                 {"groups", std::move(groups)},
+                                 {"stores", sessions->json()}});
 }
 
 std::string LiveRuntime::actOn(llvm::StringRef body, unsigned &code) {
@@ -850,13 +862,15 @@ void LiveRuntime::writeReadyFile() {
                                     {"group", plan.asgs[in->asg].name},
                                     {"zone", plan.zones[in->zone]},
                                     {"url", "http://127.0.0.1:" + std::to_string(p.port)},
+                                    {"control", "http://127.0.0.1:" + std::to_string(p.controlPort)},
                                     {"pid", int64_t(p.pid)}});
   }
   std::string text = json(llvm::json::Object{
       {"pid", int64_t(::getpid())},
       {"admin", "http://127.0.0.1:" + std::to_string(adminPort)},
       {"listeners", std::move(ls)},
-      {"instances", std::move(is)}});
+      {"instances", std::move(is)},
+      {"stores", sessions->json()}});
   std::string tmp = opts.readyFile + ".tmp";
   {
     std::error_code ec;
@@ -902,6 +916,7 @@ void LiveRuntime::stop() {
   }
   if (dp)
     dp->shutdown();
+  sessions->stop();
   ctl.stop();
 }
 
@@ -912,6 +927,13 @@ int LiveRuntime::run() {
     return 2;
   }
   dp = std::move(*plane);
+  auto stores = LiveSessions::start(plan, opts.timeScale);
+  if (!stores) {
+    llvm::errs() << "infrac run: " << llvm::toString(stores.takeError()) << "\n";
+    dp->shutdown();
+    return 2;
+  }
+  sessions = std::move(*stores);
   FabricOptions fo;
   fo.prewarm = false;
   fabric = std::make_unique<Fabric>(plan, sched, *this, trace, rng, fo);

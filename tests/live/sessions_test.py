@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Web sessions live: carts through the ALB under each strategy.
+
+Brings examples/sessions.infra up at --time-scale 20 and, as a shopper
+would, fills a cart (POST /cart/items with the app's JSESSIONID cookie) on
+each site, kills the instance holding it and reads the cart again:
+  - sticky.shop.example.com (in_memory, lb_cookie stickiness): every request
+    stays on one instance; once it is killed the cart is lost;
+  - cluster.shop.example.com (replicated all-to-all): the cart was sent to
+    every peer, and the replication counters on their control endpoints say
+    so; it survives;
+  - store.shop.example.com (external, the embedded store with a replica):
+    it survives; killing the store's primary promotes the replica (the cart
+    is still there); killing that too leaves no store (503).
+The ready file names the store ("stores"). Bounded in time; the run is
+stopped, and no process left behind, even when a check fails.
+
+usage: sessions_test.py INFRAC SOURCE_DIR
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+from run_test import INFRAC, SOURCE, cookies_from, request
+
+
+def cookie_jar(jar, set_cookies):
+    """Folds Set-Cookie headers into `jar` (name -> value)."""
+    for c in set_cookies or []:
+        name, value = c.split(";")[0].split("=", 1)
+        jar[name] = value
+
+
+class SessionsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="infrac-sessions-")
+        cls.ready = os.path.join(cls.dir, "ready.json")
+        cls.log = open(os.path.join(cls.dir, "run.log"), "w+")
+        cls.proc = subprocess.Popen(
+            [INFRAC, "run", os.path.join(SOURCE, "examples/sessions.infra"), "--time-scale",
+             "20", "--ready-file", cls.ready, "--duration", "2h"],
+            stdout=cls.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 40
+        while not os.path.exists(cls.ready):
+            if cls.proc.poll() is not None or time.time() > deadline:
+                cls.stop()
+                raise RuntimeError("infrac run did not get ready:\n" + cls.output())
+            time.sleep(0.05)
+        with open(cls.ready) as f:
+            cls.info = json.load(f)
+        cls.https = next(l["url"] for l in cls.info["listeners"] if l["listener"] == "https")
+        cls.admin = cls.info["admin"]
+
+    @classmethod
+    def output(cls):
+        cls.log.flush()
+        cls.log.seek(0)
+        return cls.log.read()
+
+    @classmethod
+    def stop(cls):
+        if cls.proc.poll() is None:
+            os.killpg(cls.proc.pid, signal.SIGTERM)
+            try:
+                cls.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(cls.proc.pid, signal.SIGKILL)
+                cls.proc.wait()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stop()
+        # No instance of the run is left (each ran in its own process group).
+        for i in cls.info["instances"]:
+            try:
+                os.kill(i["pid"], 0)
+                alive = True
+            except ProcessLookupError:
+                alive = False
+            assert not alive, "instance %s (pid %d) outlived the run" % (i["id"], i["pid"])
+
+    def status(self):
+        s, _, body = request(self.admin, "/v1/status")
+        self.assertEqual(s, 200)
+        return json.loads(body)
+
+    def act(self, action, target):
+        s, _, body = request(self.admin, "/v1/actions", method="POST",
+                             body=json.dumps({"action": action, "target": target}),
+                             headers={"Content-Type": "application/json"})
+        self.assertEqual(s, 200, body)
+
+    def cart(self, site, jar, method="GET", path="/cart", item=None):
+        """(status, cart JSON) of one cart request on `site`, cookies kept in `jar`."""
+        headers = {"Host": site}
+        if jar:
+            headers["Cookie"] = "; ".join("%s=%s" % kv for kv in sorted(jar.items()))
+        body = None
+        if item:
+            body = json.dumps(item)
+            headers["Content-Type"] = "application/json"
+        s, h, data = request(self.https, path, headers=headers, method=method, body=body)
+        cookie_jar(jar, h.get("set-cookie"))
+        return s, json.loads(data) if data.startswith(b"{") else {}
+
+    def fill(self, site, jar):
+        """Three items in a new cart; the instances that served them."""
+        served = []
+        for sku, qty in (("apple", 2), ("pear", 1), ("fig", 3)):
+            s, c = self.cart(site, jar, "POST", "/cart/items", {"sku": sku, "qty": qty})
+            self.assertEqual(s, 200, c)
+            served.append(c["instance"])
+        s, c = self.cart(site, jar)
+        self.assertEqual((s, c["count"], c["state"]), (200, 6, "found"), c)
+        self.assertIn("JSESSIONID", jar)
+        return served
+
+    def read_after_kill(self, site, jar, killed):
+        """The cart, once an instance other than `killed` answers (bounded)."""
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            s, c = self.cart(site, jar)
+            if s == 200 and c.get("instance") != killed:
+                return c
+            time.sleep(0.1)
+        self.fail("no other instance answered for %s within 15 s" % site)
+
+    def control(self, instance):
+        urls = {i["id"]: i["control"] for g in self.status()["groups"] for i in g["instances"]}
+        s, _, body = request(urls[instance], "/control")
+        self.assertEqual(s, 200)
+        return json.loads(body)["sessions"]
+
+    def test_1_ready_file_names_the_store(self):
+        stores = self.info["stores"]
+        self.assertEqual([s["name"] for s in stores], ["carts"])
+        self.assertEqual(stores[0]["backend"], "embedded")
+        self.assertRegex(stores[0]["address"], r"^127\.0\.0\.1:\d+$")
+        self.assertEqual([n["role"] for n in stores[0]["nodes"]], ["primary", "replica"])
+        self.assertEqual(self.status()["stores"][0]["address"], stores[0]["address"])
+
+    def test_2_in_memory_and_sticky_loses_the_cart_with_its_instance(self):
+        jar = {}
+        served = self.fill("sticky.shop.example.com", jar)
+        self.assertEqual(len(set(served)), 1, "stickiness keeps one instance: %s" % served)
+        self.act("kill", served[0])
+        c = self.read_after_kill("sticky.shop.example.com", jar, served[0])
+        self.assertEqual((c["state"], c["count"]), ("lost", 0), c)
+
+    def test_3_replicated_keeps_the_cart(self):
+        jar = {}
+        served = self.fill("cluster.shop.example.com", jar)
+        self.assertGreater(len(set(served)), 1, "no stickiness: round robin %s" % served)
+        holder = jar["JSESSIONID"].rsplit(".", 1)[1]  # Where it was created.
+        self.act("kill", holder)
+        c = self.read_after_kill("cluster.shop.example.com", jar, holder)
+        self.assertEqual((c["state"], c["count"]), ("found", 6), c)
+        # The survivor got the changes over its replication socket.
+        r = self.control(c["instance"])["replication"]
+        self.assertGreater(r["messages_received"], 0, r)
+        self.assertGreater(r["bytes_received"], 0, r)
+
+    def test_4_external_keeps_the_cart_until_the_store_goes(self):
+        site = "store.shop.example.com"
+        jar = {}
+        served = self.fill(site, jar)
+        self.act("kill", served[-1])
+        c = self.read_after_kill(site, jar, served[-1])
+        self.assertEqual((c["state"], c["count"]), ("found", 6), c)
+        # The primary dies: the replica (it has every write) takes over.
+        before = self.status()["stores"][0]["address"]
+        self.act("kill", "carts")
+        after = self.status()["stores"][0]
+        self.assertNotEqual(after["address"], before)
+        self.assertTrue(after["up"])
+        s, c = self.cart(site, jar)
+        self.assertEqual((s, c["state"], c["count"]), (200, "found", 6), c)
+        # No node left: the app cannot keep sessions at all.
+        self.act("kill", "carts")
+        self.assertFalse(self.status()["stores"][0]["up"])
+        s, c = self.cart(site, jar)
+        self.assertEqual(s, 503, c)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], "-v"])
