@@ -25,6 +25,9 @@
 #include <vector>
 
 namespace infrac {
+namespace runtime {
+struct SimResult;
+} // namespace runtime
 
 /// Runs the infrac command line. Returns the process exit code: 0 clean,
 /// 1 errors in the input, 2 usage or I/O failure.
@@ -133,6 +136,10 @@ int listScenarios(const sema::Model &model, llvm::raw_ostream &os);
 /// infrac sim --all: every scenario, then a table of verdicts; 1 if any failed.
 int runAllScenarios(const sema::Model &model, std::optional<uint64_t> seed,
                     llvm::raw_ostream &os);
+/// The web session strategies of a run side by side: per group with
+/// sessions, sessions lost, replication bytes, load skew and p99. Nothing
+/// when no group keeps sessions.
+void printSessionTable(const runtime::SimResult &res, llvm::raw_ostream &os);
 
 } // namespace driver
 } // namespace infrac

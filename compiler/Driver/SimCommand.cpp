@@ -138,6 +138,7 @@ int runSim() {
       os << "\n        " << v.detail;
     os << "\n";
   }
+  printSessionTable(res, os);
   os << "\n" << pass << " passed, " << fail << " failed";
   if (unsupported)
     os << ", " << unsupported << " could not be evaluated";

@@ -1,7 +1,8 @@
 //===- SimSummary.cpp - infrac sim --list and --all -----------------------===//
 //
-// The scenarios of a design, and every one of them run in turn with a table
-// of their verdicts (SimCommand.cpp calls these).
+// The scenarios of a design, every one of them run in turn with a table of
+// their verdicts, and the session strategies of one run side by side
+// (SimCommand.cpp calls these).
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +21,40 @@ int driver::listScenarios(const sema::Model &model, llvm::raw_ostream &os) {
   for (const sema::Resource *r : runtime::scenarios(model))
     os << r->name << "\n";
   return 0;
+}
+
+void driver::printSessionTable(const runtime::SimResult &res, llvm::raw_ostream &os) {
+  if (res.sessions.empty())
+    return;
+  std::vector<std::vector<std::string>> cells = {
+      {"group", "sessions", "instances", "responses", "lost", "replication", "load skew", "p99"}};
+  for (const runtime::SessionRow &r : res.sessions) {
+    char skew[32];
+    snprintf(skew, sizeof skew, "%.2f", r.loadSkew);
+    char p99[32];
+    runtime::formatDuration(r.p99, p99, sizeof p99);
+    cells.push_back({r.group, r.strategy, std::to_string(r.instances),
+                     std::to_string(r.responses), std::to_string(r.sessionsLost),
+                     std::to_string(r.replicationBytes) + " B", skew,
+                     p99});
+  }
+  std::vector<size_t> width(cells[0].size(), 0);
+  for (const auto &row : cells)
+    for (size_t c = 0; c < row.size(); ++c)
+      width[c] = std::max(width[c], row[c].size());
+  os << "\nsessions:\n";
+  for (const auto &row : cells) {
+    os << " ";
+    for (size_t c = 0; c < row.size(); ++c) {
+      // Names to the left, numbers to the right.
+      size_t gap = width[c] - row[c].size();
+      if (c < 2)
+        os << " " << row[c] << std::string(gap, ' ');
+      else
+        os << " " << std::string(gap, ' ') << row[c];
+    }
+    os << "\n";
+  }
 }
 
 int driver::runAllScenarios(const sema::Model &model, std::optional<uint64_t> seed,

@@ -36,6 +36,8 @@ namespace infrac::runtime {
 constexpr uint32_t FabricTimerBase = 64;
 /// CloudWatch's finest period; policies with longer periods add ticks up.
 constexpr Duration MetricTick = seconds(10);
+/// How long a period load skew is measured over.
+constexpr Duration LoadPeriod = seconds(10);
 /// EC2's spot interruption notice.
 constexpr Duration SpotNotice = seconds(120);
 
@@ -144,10 +146,12 @@ struct StoreRt {
   uint64_t sessionsLost = 0;
 };
 
-/// Session metrics of an Auto Scaling group.
+/// Session metrics of an Auto Scaling group, and its responses' latency.
 struct AsgSessions {
   uint64_t sessionsLost = 0;
   uint64_t replicationBytes = 0, replicationMessages = 0;
+  double loadSkew = 1;
+  LatencyHistogram latency;
 };
 
 /// An Auto Scaling group at run time.
@@ -226,6 +230,8 @@ public:
   }
   /// A target group finished draining an instance.
   void drainCompleted(uint32_t instance);
+  /// An instance of group `asg` answered (its part of recordResponse).
+  void recordGroupResponse(uint32_t asg, Duration latency) { asgSessions[asg].latency.add(latency); }
   /// A response left load balancer `lb`.
   void recordResponse(uint32_t lb, int status, Duration latency) {
     LoadBalancerRt &b = lbs[lb];
@@ -276,9 +282,11 @@ public:
   bool zoneDown(uint32_t zone) const { return downZones[zone]; }
   const std::vector<StoreRt> &stores() const { return storeRts; }
   const std::vector<AsgSessions> &sessionsOfGroups() const { return asgSessions; }
-  /// Busiest over mean requests per in-service instance of `asg` (1: even,
-  /// or no requests yet).
-  double loadSkew(uint32_t asg) const;
+  /// Busiest over mean requests per in-service instance of `asg` in the
+  /// last load period with requests (1: even, or no requests yet).
+  double loadSkew(uint32_t asg) const { return asgSessions[asg].loadSkew; }
+  /// Ends a load period (the shell calls it every LoadPeriod).
+  void sampleLoad();
   static std::string instanceName(uint32_t id) { return "i-" + std::to_string(id); }
 
   // Used by the EMR and coordination part (FabricClusters.cpp).
@@ -347,6 +355,7 @@ private:
   std::vector<bool> downZones;
   std::vector<StoreRt> storeRts;
   std::vector<AsgSessions> asgSessions;
+  std::vector<uint64_t> servedSeen; ///< By slot: requests sent to it at the last sampleLoad.
   std::unique_ptr<Clusters> clusters;
 };
 

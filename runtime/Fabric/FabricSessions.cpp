@@ -56,22 +56,31 @@ void Fabric::actOnStore(const ActionPlan &a, uint32_t store) {
   trace.note("elasticache", sp.name + " is down, with no replica: the sessions it held are lost");
 }
 
-double Fabric::loadSkew(uint32_t asg) const {
-  uint64_t most = 0, total = 0, n = 0;
-  for (const AsgInstance &i : groups[asg].scaler->instances()) {
-    if (i.lifecycle != Lifecycle::InService)
-      continue;
-    uint64_t served = 0;
-    for (uint32_t g : groups[asg].plan->targetGroups) {
-      int t = tgs[g].state.find(i.id);
-      if (t >= 0)
-        served += tgs[g].state.targets[t].served;
+void Fabric::sampleLoad() {
+  servedSeen.resize(insts.size(), 0);
+  for (uint32_t a = 0; a < groups.size(); ++a) {
+    uint64_t most = 0, total = 0, n = 0;
+    for (const AsgInstance &i : groups[a].scaler->instances()) {
+      uint32_t slot = slotOf(i.id);
+      if (slot == NoIndex)
+        continue;
+      uint64_t served = 0;
+      for (uint32_t g : groups[a].plan->targetGroups) {
+        int t = tgs[g].state.find(i.id);
+        if (t >= 0)
+          served += tgs[g].state.targets[t].served;
+      }
+      uint64_t delta = served - std::min(served, servedSeen[slot]);
+      servedSeen[slot] = served;
+      if (i.lifecycle != Lifecycle::InService)
+        continue;
+      most = std::max(most, delta);
+      total += delta;
+      ++n;
     }
-    most = std::max(most, served);
-    total += served;
-    ++n;
+    if (total) // A period without requests says nothing.
+      asgSessions[a].loadSkew = double(most) * double(n) / double(total);
   }
-  return total ? double(most) * double(n) / double(total) : 1.0;
 }
 
 std::optional<double> Fabric::sessionMetric(const Operand &o, std::string &shown) const {

@@ -254,6 +254,8 @@ void World::complete(uint32_t slot, int status) {
   }
   if (f.instance == ~0u)
     return;
+  if (const InstanceRt *in = fabric->instance(f.instance); in && in->asg != NoIndex)
+    fabric->recordGroupResponse(in->asg, lat);
   uint32_t id = f.instance, islot = f.slot;
   bool busy = f.busy;
   bool deregistered = fabric->requestDone(f.tg, f.target);
