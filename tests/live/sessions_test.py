@@ -12,14 +12,19 @@ each site, kills the instance holding it and reads the cart again:
   - store.shop.example.com (external, the embedded store with a replica):
     it survives; killing the store's primary promotes the replica (the cart
     is still there); killing that too leaves no store (503).
-The ready file names the store ("stores"). Bounded in time; the run is
-stopped, and no process left behind, even when a check fails.
+The ready file names the store ("stores"). Then three infrac-echo members
+with primary/backup replication (Tomcat's BackupManager): the cart lives on
+its primary and one backup, the third member holds only where it is; once
+the primary is killed, the third fetches it from the backup. Bounded in
+time; the run is stopped, and no process left behind, even when a check
+fails.
 
 usage: sessions_test.py INFRAC SOURCE_DIR
 """
 
 import json
 import os
+import socket
 import signal
 import subprocess
 import sys
@@ -187,6 +192,88 @@ class SessionsTest(unittest.TestCase):
         self.assertFalse(self.status()["stores"][0]["up"])
         s, c = self.cart(site, jar)
         self.assertEqual(s, 503, c)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class BackupTest(unittest.TestCase):
+    """Primary/backup among three infrac-echo processes, without the ALB."""
+
+    @classmethod
+    def setUpClass(cls):
+        echo = os.path.join(os.path.dirname(INFRAC), "infrac-echo")
+        cls.members, cls.procs = [], []
+        replication = []
+        for i in range(3):
+            m = {"id": "i-%d" % (i + 1), "port": free_port(), "control": free_port(),
+                 "replication": free_port()}
+            env = dict(os.environ, PORT=str(m["port"]), CONTROL_PORT=str(m["control"]),
+                       INSTANCE_ID=m["id"], SESSIONS="backup",
+                       REPLICATION_PORT=str(m["replication"]),
+                       SESSION_PEERS=",".join("127.0.0.1:%d" % r for r in replication))
+            cls.procs.append(subprocess.Popen([echo], env=env, stdout=subprocess.DEVNULL,
+                                              start_new_session=True))
+            replication.append(m["replication"])
+            cls.members.append(m)
+            cls.wait_for_peers(m, i)
+        # Every member greeted the others: each knows two peers.
+        for m in cls.members:
+            cls.wait_for_peers(m, 2)
+
+    @classmethod
+    def wait_for_peers(cls, member, n):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                _, _, body = request("http://127.0.0.1:%d" % member["control"], "/control")
+                if json.loads(body)["sessions"]["replication"]["peers"] == n:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.02)
+        raise RuntimeError("%s did not learn of %d peers within 10 s" % (member["id"], n))
+
+    @classmethod
+    def tearDownClass(cls):
+        for p in cls.procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+    def cart(self, member, method="GET", path="/cart", item=None, jar=None):
+        headers = {"Cookie": "JSESSIONID=" + jar["JSESSIONID"]} if jar and jar.get(
+            "JSESSIONID") else {}
+        s, h, body = request("http://127.0.0.1:%d" % member["port"], path, method=method,
+                             body=json.dumps(item) if item else None, headers=headers)
+        cookie_jar(jar, h.get("set-cookie"))
+        return s, json.loads(body)
+
+    def sessions(self, member):
+        s, _, body = request("http://127.0.0.1:%d" % member["control"], "/control")
+        return json.loads(body)["sessions"]
+
+    def test_the_backup_takes_over_from_a_killed_primary(self):
+        jar = {}
+        a, b, c = self.members
+        for sku in ("apple", "pear"):
+            s, cart = self.cart(a, "POST", "/cart/items", {"sku": sku}, jar)
+            self.assertEqual(s, 200, cart)
+        # One copy beside the primary's: on b or c, and the other holds none.
+        held = [self.sessions(m)["held"] for m in (a, b, c)]
+        self.assertEqual(held[0], 1, held)
+        self.assertEqual(sorted(held[1:]), [0, 1], held)
+        backup, other = (b, c) if held[1] else (c, b)
+        self.assertGreater(self.sessions(backup)["replication"]["bytes_received"], 0)
+        self.procs[0].kill()
+        self.procs[0].wait()
+        # The member with no copy asks the backup and becomes the primary.
+        s, cart = self.cart(other, jar=jar)
+        self.assertEqual((s, cart["state"], cart["count"]), (200, "found", 2), cart)
+        self.assertEqual(self.sessions(other)["held"], 1)
 
 
 if __name__ == "__main__":
