@@ -19,7 +19,12 @@ the primary is killed, the third fetches it from the backup. Bounded in
 time; the run is stopped, and no process left behind, even when a check
 fails.
 
-usage: sessions_test.py INFRAC SOURCE_DIR
+With --redis-server PATH, the store is a real Redis instead: two
+redis-server processes this test starts on loopback (no persistence, the
+second a replica of the first), given to the run with
+`--redis carts=PRIMARY,REPLICA`; the same checks pass.
+
+usage: sessions_test.py INFRAC SOURCE_DIR [--redis-server PATH]
 """
 
 import json
@@ -32,7 +37,10 @@ import tempfile
 import time
 import unittest
 
-from run_test import INFRAC, SOURCE, cookies_from, request
+from run_test import INFRAC, SOURCE, request
+
+REDIS_SERVER = sys.argv[sys.argv.index("--redis-server") + 1] \
+    if "--redis-server" in sys.argv else None
 
 
 def cookie_jar(jar, set_cookies):
@@ -42,20 +50,72 @@ def cookie_jar(jar, set_cookies):
         jar[name] = value
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def redis_command(port, line):
+    """One inline command to 127.0.0.1:port; the raw reply ("" when none answers)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+            s.sendall(line.encode() + b"\r\n")
+            return s.recv(65536).decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def start_redis(workdir):
+    """A primary and its replica; (processes, ports), the replica's link up."""
+    procs, ports = [], []
+    for role in ("primary", "replica"):
+        port = free_port()
+        d = os.path.join(workdir, role)
+        os.makedirs(d)
+        argv = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", d, "--daemonize", "no",
+                "--repl-diskless-sync-delay", "0"]
+        if ports:
+            argv += ["--replicaof", "127.0.0.1", str(ports[0])]
+        procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, start_new_session=True))
+        ports.append(port)
+    deadline = time.time() + 20
+    while "master_link_status:up" not in redis_command(ports[1], "INFO replication"):
+        if time.time() > deadline or any(p.poll() is not None for p in procs):
+            stop_all(procs)
+            raise RuntimeError("redis-server (primary and replica) did not come up")
+        time.sleep(0.05)
+    return procs, ports
+
+
+def stop_all(procs):
+    for p in procs:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+
+
 class SessionsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="infrac-sessions-")
         cls.ready = os.path.join(cls.dir, "ready.json")
         cls.log = open(os.path.join(cls.dir, "run.log"), "w+")
+        cls.redis, extra = [], []
+        if REDIS_SERVER:
+            cls.redis, ports = start_redis(cls.dir)
+            extra = ["--redis", "carts=" + ",".join("127.0.0.1:%d" % p for p in ports)]
         cls.proc = subprocess.Popen(
             [INFRAC, "run", os.path.join(SOURCE, "examples/sessions.infra"), "--time-scale",
-             "20", "--ready-file", cls.ready, "--duration", "2h"],
+             "20", "--ready-file", cls.ready, "--duration", "2h"] + extra,
             stdout=cls.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + 40
         while not os.path.exists(cls.ready):
             if cls.proc.poll() is not None or time.time() > deadline:
                 cls.stop()
+                stop_all(cls.redis)
                 raise RuntimeError("infrac run did not get ready:\n" + cls.output())
             time.sleep(0.05)
         with open(cls.ready) as f:
@@ -82,6 +142,7 @@ class SessionsTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.stop()
+        stop_all(cls.redis)
         # No instance of the run is left (each ran in its own process group).
         for i in cls.info["instances"]:
             try:
@@ -146,7 +207,7 @@ class SessionsTest(unittest.TestCase):
     def test_1_ready_file_names_the_store(self):
         stores = self.info["stores"]
         self.assertEqual([s["name"] for s in stores], ["carts"])
-        self.assertEqual(stores[0]["backend"], "embedded")
+        self.assertEqual(stores[0]["backend"], "redis" if REDIS_SERVER else "embedded")
         self.assertRegex(stores[0]["address"], r"^127\.0\.0\.1:\d+$")
         self.assertEqual([n["role"] for n in stores[0]["nodes"]], ["primary", "replica"])
         self.assertEqual(self.status()["stores"][0]["address"], stores[0]["address"])
@@ -192,12 +253,6 @@ class SessionsTest(unittest.TestCase):
         self.assertFalse(self.status()["stores"][0]["up"])
         s, c = self.cart(site, jar)
         self.assertEqual(s, 503, c)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class BackupTest(unittest.TestCase):
@@ -277,4 +332,5 @@ class BackupTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(argv=[sys.argv[0], "-v"])
+    tests = ["SessionsTest"] + ([] if REDIS_SERVER else ["BackupTest"])
+    unittest.main(argv=[sys.argv[0], "-v"] + tests)
