@@ -141,7 +141,7 @@ struct StoreRt {
   unsigned nodesUp = 1;
   bool up = true;
   /// Sessions last written before then are gone (a store killed without a
-  /// replica); Never-less: none.
+  /// replica); -1 while none was.
   Instant emptiedAt = -1;
   uint64_t sessionsLost = 0;
 };

@@ -223,7 +223,7 @@ private:
   // The replication protocol.
   asio::awaitable<void> acceptLoop();
   asio::awaitable<void> replicationSession(tcp::socket socket);
-  std::string handle(StringRef line, tcp::socket &from, bool &sendAll);
+  std::string handle(StringRef line, bool &sendAll);
   asio::awaitable<std::optional<std::string>> call(Peer &p, std::string line,
                                                    std::vector<std::string> *more = nullptr);
   asio::awaitable<void> callAndCount(Peer *p, std::string line,
@@ -343,7 +343,7 @@ asio::awaitable<void> Carts::Impl::replicationSession(tcp::socket socket) {
     ++receivedMessages;
     receivedBytes += n;
     bool sendAll = false;
-    std::string reply = handle(line, socket, sendAll);
+    std::string reply = handle(line, sendAll);
     if (sendAll) // The state transfer: every session held, then END.
       for (auto &[id, e] : sessions)
         if (e.cart)
@@ -357,7 +357,7 @@ asio::awaitable<void> Carts::Impl::replicationSession(tcp::socket socket) {
   socket.close(ignored);
 }
 
-std::string Carts::Impl::handle(StringRef line, tcp::socket &, bool &sendAll) {
+std::string Carts::Impl::handle(StringRef line, bool &sendAll) {
   auto [op, rest] = line.split(' ');
   if (op == "HELLO") {
     Peer &p = peer(rest.str());

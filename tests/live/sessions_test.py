@@ -37,7 +37,7 @@ import tempfile
 import time
 import unittest
 
-from run_test import INFRAC, SOURCE, request
+from run_test import INFRAC, LiveRun, request
 
 REDIS_SERVER = sys.argv[sys.argv.index("--redis-server") + 1] \
     if "--redis-server" in sys.argv else None
@@ -97,51 +97,24 @@ def stop_all(procs):
         p.wait()
 
 
-class SessionsTest(unittest.TestCase):
+class SessionsTest(LiveRun):
+    EXAMPLE = "examples/sessions.infra"
+
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="infrac-sessions-")
-        cls.ready = os.path.join(cls.dir, "ready.json")
-        cls.log = open(os.path.join(cls.dir, "run.log"), "w+")
         cls.redis, extra = [], []
         if REDIS_SERVER:
-            cls.redis, ports = start_redis(cls.dir)
+            cls.redis, ports = start_redis(tempfile.mkdtemp(prefix="infrac-redis-"))
             extra = ["--redis", "carts=" + ",".join("127.0.0.1:%d" % p for p in ports)]
-        cls.proc = subprocess.Popen(
-            [INFRAC, "run", os.path.join(SOURCE, "examples/sessions.infra"), "--time-scale",
-             "20", "--ready-file", cls.ready, "--duration", "2h"] + extra,
-            stdout=cls.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 40
-        while not os.path.exists(cls.ready):
-            if cls.proc.poll() is not None or time.time() > deadline:
-                cls.stop()
-                stop_all(cls.redis)
-                raise RuntimeError("infrac run did not get ready:\n" + cls.output())
-            time.sleep(0.05)
-        with open(cls.ready) as f:
-            cls.info = json.load(f)
-        cls.https = next(l["url"] for l in cls.info["listeners"] if l["listener"] == "https")
-        cls.admin = cls.info["admin"]
-
-    @classmethod
-    def output(cls):
-        cls.log.flush()
-        cls.log.seek(0)
-        return cls.log.read()
-
-    @classmethod
-    def stop(cls):
-        if cls.proc.poll() is None:
-            os.killpg(cls.proc.pid, signal.SIGTERM)
-            try:
-                cls.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(cls.proc.pid, signal.SIGKILL)
-                cls.proc.wait()
+        try:
+            cls.start(extra)
+        except RuntimeError:
+            stop_all(cls.redis)
+            raise
 
     @classmethod
     def tearDownClass(cls):
-        cls.stop()
+        super().tearDownClass()
         stop_all(cls.redis)
         # No instance of the run is left (each ran in its own process group).
         for i in cls.info["instances"]:
@@ -151,17 +124,6 @@ class SessionsTest(unittest.TestCase):
             except ProcessLookupError:
                 alive = False
             assert not alive, "instance %s (pid %d) outlived the run" % (i["id"], i["pid"])
-
-    def status(self):
-        s, _, body = request(self.admin, "/v1/status")
-        self.assertEqual(s, 200)
-        return json.loads(body)
-
-    def act(self, action, target):
-        s, _, body = request(self.admin, "/v1/actions", method="POST",
-                             body=json.dumps({"action": action, "target": target}),
-                             headers={"Content-Type": "application/json"})
-        self.assertEqual(s, 200, body)
 
     def cart(self, site, jar, method="GET", path="/cart", item=None):
         """(status, cart JSON) of one cart request on `site`, cookies kept in `jar`."""
