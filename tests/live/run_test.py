@@ -68,7 +68,7 @@ class LiveRun(unittest.TestCase):
             [INFRAC, "run", os.path.join(SOURCE, cls.EXAMPLE), "--time-scale", "20",
              "--ready-file", cls.ready, "--duration", "2h"] + list(extra),
             stdout=cls.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 30
+        deadline = time.time() + 60  # Seven instances and more, on a loaded machine.
         while not os.path.exists(cls.ready):
             if cls.proc.poll() is not None or time.time() > deadline:
                 cls.stop()
