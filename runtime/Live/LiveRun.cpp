@@ -703,7 +703,12 @@ std::string LiveRuntime::status() {
                                           : std::string()},
           {"pid", p ? int64_t(p->pid) : int64_t(-1)}});
     }
+    uint32_t ai = uint32_t(&a - fabric->asgs().data());
+    const AsgSessions &ss = fabric->sessionsOfGroups()[ai];
     groups.push_back(llvm::json::Object{{"name", a.plan->name},
+                                        {"sessions_lost", int64_t(ss.sessionsLost)},
+                                        {"replication_bytes", int64_t(ss.replicationBytes)},
+                                        {"load_skew", fabric->loadSkew(ai)},
                                         {"min", a.scaler->minSize()},
                                         {"desired", a.scaler->desired()},
                                         {"max", a.scaler->maxSize()},
@@ -1046,6 +1051,31 @@ int LiveRuntime::run() {
     fabric->deploy();
     fabric->beginMetrics();
   }
+  // The apps' session counters into the Fabric's metrics, and a load
+  // period every LoadPeriod of scaled time.
+  auto sessionApps = [this] {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    std::vector<SessionInstance> out;
+    for (const Proc &p : procs)
+      if (const InstanceRt *in = fabric->instance(p.id);
+          in && in->running && !p.exited && plan.asgs[in->asg].app.sessions != SessionStrategy::None)
+        out.push_back({in->asg, p.id, p.controlPort});
+    return out;
+  };
+  auto counted = [this](const SessionCounts &c) {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    for (uint64_t k = 0; k < c.lost; ++k)
+      fabric->sessionLost(NoIndex, plan.asgs[c.asg].app.store, c.asg);
+    fabric->replicated(c.asg, c.messages, c.bytes);
+  };
+  auto period = [this] {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    fabric->sampleLoad();
+  };
+  auto every = std::chrono::duration_cast<std::chrono::milliseconds>(sched.real(LoadPeriod));
+  asio::co_spawn(ctl, sessions->countSessions(ctl, std::max(every, std::chrono::milliseconds(50)),
+                                              sessionApps, counted, period),
+                 asio::detached);
   checkReady();
   asio::steady_timer end(ctl);
   if (opts.duration > 0) {

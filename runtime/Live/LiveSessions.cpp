@@ -11,6 +11,12 @@
 #include "Live/RedisBackend.h"
 #include "Live/RespStore.h"
 
+#include <boost/asio.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 
@@ -116,6 +122,69 @@ std::string LiveSessions::killStore(uint32_t store) {
   std::string now = b->primaryAddress();
   return plan.stores[store].name + ": killed its primary at " + was +
          (now.empty() ? "; no node is left" : "; the replica at " + now + " took over");
+}
+
+boost::asio::awaitable<void>
+LiveSessions::countSessions(boost::asio::io_context &io, std::chrono::milliseconds every,
+                            std::function<std::vector<SessionInstance>()> instances,
+                            std::function<void(const SessionCounts &)> moved,
+                            std::function<void()> tick) {
+  namespace asio = boost::asio;
+  namespace http = boost::beast::http;
+  using tcp = asio::ip::tcp;
+  boost::system::error_code ec;
+  auto token = asio::redirect_error(asio::use_awaitable, ec);
+  asio::steady_timer timer(io);
+  for (;;) {
+    timer.expires_after(every);
+    co_await timer.async_wait(token);
+    if (ec)
+      co_return;
+    for (const SessionInstance &in : instances()) {
+      tcp::socket s(io);
+      asio::steady_timer deadline(io, std::chrono::seconds(1));
+      deadline.async_wait([&s](boost::system::error_code e) {
+        if (!e)
+          s.close(e);
+      });
+      co_await s.async_connect({asio::ip::address_v4::loopback(), in.controlPort}, token);
+      http::request<http::empty_body> req{http::verb::get, "/control", 11};
+      req.set(http::field::host, "127.0.0.1");
+      if (!ec)
+        co_await http::async_write(s, req, token);
+      boost::beast::flat_buffer buf;
+      http::response<http::string_body> res;
+      if (!ec)
+        co_await http::async_read(s, buf, res, token);
+      deadline.cancel();
+      if (ec)
+        continue; // Gone, or not up yet: its counters come next time.
+      auto v = llvm::json::parse(res.body());
+      if (!v) {
+        llvm::consumeError(v.takeError());
+        continue;
+      }
+      const llvm::json::Object *o = v->getAsObject();
+      const llvm::json::Object *st = o ? o->getObject("sessions") : nullptr;
+      if (!st)
+        continue;
+      SessionCounts now;
+      now.asg = in.asg;
+      now.lost = uint64_t(st->getInteger("lost").getValueOr(0));
+      if (const llvm::json::Object *r = st->getObject("replication")) {
+        now.messages = uint64_t(r->getInteger("messages_sent").getValueOr(0));
+        now.bytes = uint64_t(r->getInteger("bytes_sent").getValueOr(0));
+      }
+      SessionCounts &was = seen[in.id];
+      SessionCounts delta{in.asg, now.lost - std::min(now.lost, was.lost),
+                          now.messages - std::min(now.messages, was.messages),
+                          now.bytes - std::min(now.bytes, was.bytes)};
+      was = now;
+      if (delta.lost || delta.messages || delta.bytes)
+        moved(delta);
+    }
+    tick();
+  }
 }
 
 llvm::json::Array LiveSessions::json() const {

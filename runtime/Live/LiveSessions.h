@@ -15,16 +15,35 @@
 #include "Live/RespBackend.h"
 #include "Plan/Plan.h"
 
+// g++ 12 needs <utility> before Asio's coroutine headers.
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace infrac::live {
+
+/// An instance whose app keeps sessions, and where its control endpoint is.
+struct SessionInstance {
+  uint32_t asg = 0, id = 0;
+  uint16_t controlPort = 0;
+};
+
+/// What an instance's counters moved by since they were last read.
+struct SessionCounts {
+  uint32_t asg = 0;
+  uint64_t lost = 0, messages = 0, bytes = 0;
+};
 
 class LiveSessions {
 public:
@@ -41,6 +60,15 @@ public:
   /// Kills the primary of store `store` (a replica takes over where there
   /// is one); a line for the log.
   std::string killStore(uint32_t store);
+  /// Until the io_context stops: every `every`, reads the control endpoint
+  /// of each of `instances()` (GET /control) and hands each one's counters
+  /// that moved (sessions lost, replication messages and bytes sent) to
+  /// `moved`, then calls `tick` (both with what the caller guards held by
+  /// the caller's functions themselves).
+  boost::asio::awaitable<void>
+  countSessions(boost::asio::io_context &io, std::chrono::milliseconds every,
+                std::function<std::vector<SessionInstance>()> instances,
+                std::function<void(const SessionCounts &)> moved, std::function<void()> tick);
   /// [{"name", "address", "backend", "nodes": [...]}] of the external stores.
   llvm::json::Array json() const;
   void stop();
@@ -52,6 +80,8 @@ private:
   std::vector<std::unique_ptr<RespBackend>> backends; ///< By store; null for replicated.
   /// Replication ports of the instances, by group: id -> port.
   std::map<uint32_t, std::map<uint32_t, uint16_t>> replicationPorts;
+  /// The counters last read, by instance id.
+  std::map<uint32_t, SessionCounts> seen;
 };
 
 } // namespace infrac::live

@@ -160,6 +160,15 @@ class SessionsTest(LiveRun):
             time.sleep(0.1)
         self.fail("no other instance answered for %s within 15 s" % site)
 
+    def group_metric(self, group, name, wait=True):
+        """A group's metric in GET /v1/status; with `wait`, once it is not 0 (bounded)."""
+        deadline = time.time() + 10
+        while True:
+            g = next(g for g in self.status()["groups"] if g["name"] == group)
+            if not wait or g[name] or time.time() > deadline:
+                return g[name]
+            time.sleep(0.1)
+
     def control(self, instance):
         urls = {i["id"]: i["control"] for g in self.status()["groups"] for i in g["instances"]}
         s, _, body = request(urls[instance], "/control")
@@ -181,6 +190,8 @@ class SessionsTest(LiveRun):
         self.act("kill", served[0])
         c = self.read_after_kill("sticky.shop.example.com", jar, served[0])
         self.assertEqual((c["state"], c["count"]), ("lost", 0), c)
+        # The Fabric counts it from the apps' counters (as sessions_lost(sticky_asg)).
+        self.assertGreaterEqual(self.group_metric("sticky_asg", "sessions_lost"), 1)
 
     def test_3_replicated_keeps_the_cart(self):
         jar = {}
@@ -194,6 +205,8 @@ class SessionsTest(LiveRun):
         r = self.control(c["instance"])["replication"]
         self.assertGreater(r["messages_received"], 0, r)
         self.assertGreater(r["bytes_received"], 0, r)
+        self.assertGreater(self.group_metric("cluster_asg", "replication_bytes"), 0)
+        self.assertEqual(self.group_metric("cluster_asg", "sessions_lost", wait=False), 0)
 
     def test_4_external_keeps_the_cart_until_the_store_goes(self):
         site = "store.shop.example.com"
