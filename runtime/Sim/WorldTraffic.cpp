@@ -207,7 +207,7 @@ bool World::sessionCheck(Client &c, uint32_t tg, uint32_t lb, uint32_t islot, Du
     return true;
   // The change goes to every other running member (all-to-all) or to the
   // backup, plus, when the session moved here, a proxy to the rest.
-  std::vector<uint32_t> peers;
+  llvm::SmallVector<uint32_t, 8> peers;
   for (const AsgInstance &i : ask.members())
     if (const InstanceRt *o = fabric->instance(i.id); i.id != in.id && o && o->running)
       peers.push_back(fabric->slotOf(i.id));
