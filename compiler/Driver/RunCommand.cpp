@@ -41,9 +41,9 @@ cl::opt<double> timeScale("time-scale",
                           cl::value_desc("X"), cl::init(1.0), cl::sub(runCmd),
                           cl::cat(optionCategory()));
 cl::list<std::string> redis("redis",
-                           cl::desc("Keep an external session store in a real Redis already "
-                                    "running at HOST:PORT (a second address: its replica)"),
-                           cl::value_desc("STORE=HOST:PORT[,HOST:PORT]"), cl::sub(runCmd),
+                           cl::desc("Keep session store STORE in a real Redis already running "
+                                    "at ADDR (HOST:PORT, or PRIMARY,REPLICA)"),
+                           cl::value_desc("STORE=ADDR"), cl::sub(runCmd),
                            cl::cat(optionCategory()));
 cl::opt<std::string> duration("duration", cl::desc("Stop after this long (e.g. 90s, 10m)"),
                               cl::value_desc("D"), cl::sub(runCmd), cl::cat(optionCategory()));
