@@ -300,12 +300,29 @@ asio::awaitable<void> Carts::Impl::acceptLoop() {
   }
 }
 
-/// Tells every peer this member is here; all-to-all, then asks one of them
+/// Tells every peer this member is here (again while one does not answer:
+/// it may be starting too, for up to 10 s); all-to-all, then asks one of them
 /// for every session it has (DeltaManager's state transfer at start).
 asio::awaitable<void> Carts::Impl::greet() {
-  std::vector<Peer *> to = alivePeers();
-  std::string hello = "HELLO " + self();
-  co_await broadcast(to, std::move(hello));
+  std::vector<Peer *> left;
+  for (auto &[address, p] : peers)
+    left.push_back(&p);
+  asio::steady_timer pause(io);
+  for (int round = 0; !left.empty() && round < 200; ++round) {
+    std::vector<Peer *> again;
+    for (Peer *p : left) {
+      std::string hello = "HELLO " + self();
+      p->alive = true;
+      if (!co_await call(*p, std::move(hello)))
+        again.push_back(p);
+    }
+    left = std::move(again);
+    if (!left.empty()) {
+      error_code ec;
+      pause.expires_after(std::chrono::milliseconds(50));
+      co_await pause.async_wait(ec_(ec));
+    }
+  }
   if (cfg.strategy != CartStrategy::Replicated)
     co_return;
   for (Peer *p : alivePeers()) {
