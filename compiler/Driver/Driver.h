@@ -14,6 +14,7 @@
 #include "Basic/Diagnostics.h"
 #include "Sema/Model.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
@@ -29,6 +30,9 @@ struct Verdict;
 }
 
 namespace infrac {
+namespace runtime {
+struct SimResult;
+} // namespace runtime
 
 /// Runs the infrac command line. Returns the process exit code: 0 clean,
 /// 1 errors in the input, 2 usage or I/O failure.
@@ -147,8 +151,14 @@ const sema::Resource *findScenario(const sema::Model &model, llvm::StringRef nam
 std::string designSvg(const sema::Model &model, llvm::StringRef source, llvm::StringRef command,
                       std::string &why);
 /// The "expectations:" block of `sim` and `run --scenario` and its counts
-/// line ("2 passed, 1 failed"), without the final newline.
-void printVerdicts(const std::vector<runtime::Verdict> &verdicts, llvm::raw_ostream &os);
+/// line ("2 passed, 1 failed"), without the final newline; `beforeCounts`
+/// prints what goes between them.
+void printVerdicts(const std::vector<runtime::Verdict> &verdicts, llvm::raw_ostream &os,
+                   llvm::function_ref<void()> beforeCounts = nullptr);
+/// The web session strategies of a run side by side: per group with
+/// sessions, sessions lost, replication bytes, load skew and p99. Nothing
+/// when no group keeps sessions.
+void printSessionTable(const runtime::SimResult &res, llvm::raw_ostream &os);
 
 } // namespace driver
 } // namespace infrac

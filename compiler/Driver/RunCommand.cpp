@@ -55,6 +55,11 @@ cl::opt<bool> plain("plain",
                     cl::desc("Print the event lines even on a terminal, instead of the status "
                              "view"),
                     cl::sub(runCmd), cl::cat(optionCategory()));
+cl::list<std::string> redis("redis",
+                           cl::desc("Keep session store STORE in a real Redis already running "
+                                    "at ADDR (HOST:PORT, or PRIMARY,REPLICA)"),
+                           cl::value_desc("STORE=ADDR"), cl::sub(runCmd),
+                           cl::cat(optionCategory()));
 cl::opt<std::string> duration("duration", cl::desc("Stop after this long (e.g. 90s, 10m)"),
                               cl::value_desc("D"), cl::sub(runCmd), cl::cat(optionCategory()));
 
@@ -141,6 +146,20 @@ int runRun() {
                    << "' (write LOAD_BALANCER.LISTENER)\n";
       return 2;
     }
+  }
+  for (llvm::StringRef r : redis) {
+    auto [name, address] = r.split('=');
+    runtime::StorePlan *store = nullptr;
+    for (runtime::StorePlan &s : plan.stores)
+      if (s.name == name && !s.replicated)
+        store = &s;
+    if (!store || address.empty()) {
+      llvm::errs() << "infrac run: --redis takes STORE=HOST:PORT with STORE an external "
+                      "session_store of the design, not '"
+                   << r << "'\n";
+      return 2;
+    }
+    store->backend = address.str();
   }
   // infrac-echo lives next to infrac.
   std::string self = llvm::sys::fs::getMainExecutable("infrac", (void *)&runRun);

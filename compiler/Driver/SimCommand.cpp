@@ -196,7 +196,7 @@ int runSim() {
     return 2;
 
   llvm::raw_ostream &os = llvm::outs();
-  printVerdicts(res.verdicts, os);
+  printVerdicts(res.verdicts, os, [&] { printSessionTable(res, os); });
   os << " (" << res.requests << " requests, " << res.events << " events, seed " << res.seed
      << ")\n";
   return res.passed() ? 0 : 1;

@@ -1,8 +1,9 @@
 //===- SimSummary.cpp - Scenarios and verdicts, for sim and run -----------===//
 //
 // The scenarios of a design (one by name, or all of them run in turn with a
-// table of their verdicts) and how verdicts are printed: SimCommand.cpp and
-// RunCommand.cpp call these.
+// table of their verdicts), how verdicts are printed, and the session
+// strategies of one run side by side: SimCommand.cpp and RunCommand.cpp
+// call these.
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,7 +44,8 @@ const sema::Resource *driver::findScenario(const sema::Model &model, llvm::Strin
   return nullptr;
 }
 
-void driver::printVerdicts(const std::vector<runtime::Verdict> &verdicts, llvm::raw_ostream &os) {
+void driver::printVerdicts(const std::vector<runtime::Verdict> &verdicts, llvm::raw_ostream &os,
+                          llvm::function_ref<void()> beforeCounts) {
   os << "\nexpectations:\n";
   unsigned pass = 0, fail = 0, unsupported = 0;
   for (const runtime::Verdict &v : verdicts) {
@@ -58,9 +60,45 @@ void driver::printVerdicts(const std::vector<runtime::Verdict> &verdicts, llvm::
       os << "\n        " << v.detail;
     os << "\n";
   }
+  if (beforeCounts)
+    beforeCounts();
   os << "\n" << pass << " passed, " << fail << " failed";
   if (unsupported)
     os << ", " << unsupported << " could not be evaluated";
+}
+
+void driver::printSessionTable(const runtime::SimResult &res, llvm::raw_ostream &os) {
+  if (res.sessions.empty())
+    return;
+  std::vector<std::vector<std::string>> cells = {
+      {"group", "sessions", "instances", "responses", "lost", "replication", "load skew", "p99"}};
+  for (const runtime::SessionRow &r : res.sessions) {
+    char skew[32];
+    snprintf(skew, sizeof skew, "%.2f", r.loadSkew);
+    char p99[32];
+    runtime::formatDuration(r.p99, p99, sizeof p99);
+    cells.push_back({r.group, r.strategy, std::to_string(r.instances),
+                     std::to_string(r.responses), std::to_string(r.sessionsLost),
+                     std::to_string(r.replicationBytes) + " B", skew,
+                     p99});
+  }
+  std::vector<size_t> width(cells[0].size(), 0);
+  for (const auto &row : cells)
+    for (size_t c = 0; c < row.size(); ++c)
+      width[c] = std::max(width[c], row[c].size());
+  os << "\nsessions:\n";
+  for (const auto &row : cells) {
+    os << " ";
+    for (size_t c = 0; c < row.size(); ++c) {
+      // Names to the left, numbers to the right.
+      size_t gap = width[c] - row[c].size();
+      if (c < 2)
+        os << " " << row[c] << std::string(gap, ' ');
+      else
+        os << " " << std::string(gap, ' ') << row[c];
+    }
+    os << "\n";
+  }
 }
 
 int driver::runAllScenarios(const sema::Model &model, std::optional<uint64_t> seed,

@@ -44,7 +44,9 @@ static const AttrSpec volumeAttrs[] = {
       {"sessions", "enum(none|in_memory|replicated|external)", "none",        \
        Optional, "where the app keeps web sessions"},                          \
       {"session_store", "ref(session_store)", nullptr, Optional,               \
-       "the store for replicated or external sessions"}
+       "the store for replicated or external sessions"},                       \
+      {"session_cookie", "string", nullptr, Optional,                          \
+       "the cookie that names the app's session; JSESSIONID when not set"}
 
 static const AttrSpec echoAttrs[] = {
     APP_COMMON,

@@ -65,6 +65,8 @@ static const AttrSpec sessionStoreAttrs[] = {
      "security groups of the store"},
     {"ttl", "duration", "30m", Optional, "session lifetime after last use"},
     {"port", "int", nullptr, Derived, "store port; 6379 redis, 11211 memcached"},
+    {"backend", "string", nullptr, LocalOnly,
+     "infrac run: use a real Redis at host:port instead of the embedded store"},
 };
 
 static const BlockSpec blocks[] = {

@@ -30,6 +30,9 @@ static const AttrSpec loadAttrs[] = {
     {"paths", "list(string)", nullptr, Optional,
      "request paths, one picked at random per request (instead of path)"},
     {"method", "string", nullptr, Optional, "request method; GET when not set"},
+    {"body", "string", nullptr, Optional,
+     "request body, e.g. a cart item for POST /cart/items (sent by infrac run; the simulator "
+     "models none)"},
     {"query", "string", nullptr, Optional, "query string, e.g. \"page=2&sort=asc\""},
     {"host", "string", nullptr, Optional, "Host header"},
     {"headers", "map(string)", nullptr, Optional,
@@ -37,7 +40,9 @@ static const AttrSpec loadAttrs[] = {
     {"clients", "int(..100000)", "100", Optional, "distinct clients (each keeps its cookies)"},
 };
 
-#define TARGETS "many(ref(instance|node|member|server|auto_scaling_group|instance_group|coordination))"
+#define TARGETS                                                                \
+  "many(ref(instance|node|member|server|auto_scaling_group|instance_group|coordination|"       \
+  "session_store))"
 static const AttrSpec eventAttrs[] = {
     {"kill", TARGETS, nullptr, Optional,
      "crash instances, nodes or servers (in-flight requests are cut); a member: its process"},
@@ -79,7 +84,8 @@ static const char *const ARGS_ELECTION[] = {"ref(election|coordination)"};
 static const char *const ARGS_GROUP[] = {"ref(instance_group|auto_scaling_group)"};
 static const char *const ARGS_EMR[] = {"ref(emr_cluster)"};
 static const char *const ARGS_SERVICE[] = {"ref(service)"};
-static const char *const ARGS_STORE[] = {"ref(load_balancer|session_store)"};
+static const char *const ARGS_STORE[] = {"ref(load_balancer|session_store|auto_scaling_group)"};
+static const char *const ARGS_CACHE[] = {"ref(session_store)"};
 static const char *const ARGS_LB_CLIENT[] = {"ref(load_balancer)", "int"};
 
 // The metrics are one table shared with the runtime (Basic/Metrics.def).

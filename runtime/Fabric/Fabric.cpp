@@ -68,7 +68,10 @@ Fabric::Fabric(const Plan &plan, Scheduler &sched, Host &host, Trace &trace, Rng
     groups.push_back(std::move(g));
   }
   downZones.assign(p.zones.size(), false);
-  lostPerStore.assign(p.stores.size(), 0);
+  storeRts.resize(p.stores.size());
+  for (size_t s = 0; s < p.stores.size(); ++s)
+    storeRts[s].nodesUp = p.stores[s].nodes;
+  asgSessions.resize(p.asgs.size());
   clusters = std::make_unique<Clusters>(*this);
 }
 
@@ -157,12 +160,6 @@ bool Fabric::drainingRequestDone(uint32_t tgi, Target &t) {
                                "until " +
                                fmtTime(t.drainUntil));
   return true;
-}
-
-void Fabric::sessionLost(uint32_t lbi, uint32_t store) {
-  ++lbs[lbi].sessionsLost;
-  if (store != NoIndex)
-    ++lostPerStore[store];
 }
 
 } // namespace infrac::runtime

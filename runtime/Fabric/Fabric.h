@@ -36,6 +36,8 @@ namespace infrac::runtime {
 constexpr uint32_t FabricTimerBase = 64;
 /// CloudWatch's finest period; policies with longer periods add ticks up.
 constexpr Duration MetricTick = seconds(10);
+/// How long a period load skew is measured over.
+constexpr Duration LoadPeriod = seconds(10);
 /// EC2's spot interruption notice.
 constexpr Duration SpotNotice = seconds(120);
 
@@ -81,6 +83,9 @@ public:
   /// The app's failHealth or slowBy changed (fail_health, restore_health,
   /// slow): a host whose apps are real tells the app.
   virtual void knobsChanged(uint32_t instance) {}
+  /// The primary node of external session store `store` was killed (a
+  /// replica, if one is left, takes over). The simulator has nothing to do.
+  virtual void storeKilled(uint32_t store) {}
 };
 
 /// A target group at run time.
@@ -140,6 +145,24 @@ struct InstanceRt {
   Duration slowBy = 0;      ///< Added to each response.
   unsigned drainsPending = 0; ///< Target groups whose deregistration is not complete.
   Instant runningSince = Never;
+};
+
+/// An external session store at run time: its cache nodes.
+struct StoreRt {
+  unsigned nodesUp = 1;
+  bool up = true;
+  /// Sessions last written before then are gone (a store killed without a
+  /// replica); -1 while none was.
+  Instant emptiedAt = -1;
+  uint64_t sessionsLost = 0;
+};
+
+/// Session metrics of an Auto Scaling group, and its responses' latency.
+struct AsgSessions {
+  uint64_t sessionsLost = 0;
+  uint64_t replicationBytes = 0, replicationMessages = 0;
+  double loadSkew = 1;
+  LatencyHistogram latency;
 };
 
 /// An Auto Scaling group at run time.
@@ -218,6 +241,8 @@ public:
   }
   /// A target group finished draining an instance.
   void drainCompleted(uint32_t instance);
+  /// An instance of group `asg` answered (its part of recordResponse).
+  void recordGroupResponse(uint32_t asg, Duration latency) { asgSessions[asg].latency.add(latency); }
   /// A response left load balancer `lb`.
   void recordResponse(uint32_t lb, int status, Duration latency) {
     LoadBalancerRt &b = lbs[lb];
@@ -225,8 +250,14 @@ public:
     b.errors5xx += status >= 500;
     b.latency.add(latency);
   }
-  /// A request came without the session it had.
-  void sessionLost(uint32_t lb, uint32_t store);
+  /// A request through load balancer `lb` to an instance of `asg` came
+  /// without the session it had (kept in `store`, or NoIndex).
+  void sessionLost(uint32_t lb, uint32_t store, uint32_t asg);
+  /// Instances of `asg` sent `messages` replication messages, `bytes` in all.
+  void replicated(uint32_t asg, uint64_t messages, uint64_t bytes) {
+    asgSessions[asg].replicationMessages += messages;
+    asgSessions[asg].replicationBytes += bytes;
+  }
 
   // EC2, from the host.
   /// A launched instance finished booting (it fails to start when its zone
@@ -260,7 +291,13 @@ public:
     return s == NoIndex ? nullptr : &insts[s];
   }
   bool zoneDown(uint32_t zone) const { return downZones[zone]; }
-  uint64_t storeSessionsLost(uint32_t store) const { return lostPerStore[store]; }
+  const std::vector<StoreRt> &stores() const { return storeRts; }
+  const std::vector<AsgSessions> &sessionsOfGroups() const { return asgSessions; }
+  /// Busiest over mean requests per in-service instance of `asg` in the
+  /// last load period with requests (1: even, or no requests yet).
+  double loadSkew(uint32_t asg) const { return asgSessions[asg].loadSkew; }
+  /// Ends a load period (the shell calls it every LoadPeriod).
+  void sampleLoad();
   static std::string instanceName(uint32_t id) { return "i-" + std::to_string(id); }
 
   // Used by the EMR and coordination part (FabricClusters.cpp).
@@ -310,6 +347,9 @@ private:
 
   // Actions (FabricActions.cpp).
   void actOnInstances(const ActionPlan &a);
+  // Session stores (FabricSessions.cpp).
+  void actOnStore(const ActionPlan &a, uint32_t store);
+  std::optional<double> sessionMetric(const Operand &o, std::string &shown) const;
   void elsewhere(const ActionPlan &a, const TargetRef &r);
 
   const Plan &p;
@@ -325,7 +365,9 @@ private:
   /// By instance id (small and dense: the allocator's); NoIndex for none.
   std::vector<uint32_t> slotById;
   std::vector<bool> downZones;
-  std::vector<uint64_t> lostPerStore;
+  std::vector<StoreRt> storeRts;
+  std::vector<AsgSessions> asgSessions;
+  std::vector<uint64_t> servedSeen; ///< By slot: requests sent to it at the last sampleLoad.
   std::unique_ptr<Clusters> clusters;
 };
 

@@ -67,6 +67,10 @@ void Fabric::actOnInstances(const ActionPlan &a) {
   bool spotOnly = a.kind == ActionKind::Interrupt && wholeGroups;
   std::vector<uint32_t> ids;
   for (const TargetRef &r : a.targets) {
+    if (r.kind == TargetRef::Store) {
+      actOnStore(a, r.object);
+      continue;
+    }
     if (r.kind != TargetRef::AsgInstance && r.kind != TargetRef::AsgGroup &&
         r.kind != TargetRef::InstanceId) {
       elsewhere(a, r);
@@ -251,10 +255,11 @@ std::optional<double> Fabric::metric(const Operand &o, std::string &shown) const
     }
     break;
   case MetricId::SessionsLost:
-    if (obj.kind == ObjectRef::LoadBalancer)
-      return give(double(lbs[obj.index].sessionsLost), std::to_string(lbs[obj.index].sessionsLost));
-    if (obj.kind == ObjectRef::Store)
-      return give(double(lostPerStore[obj.index]), std::to_string(lostPerStore[obj.index]));
+  case MetricId::ReplicationBytes:
+  case MetricId::LoadSkew:
+  case MetricId::StoreUp:
+    if (auto v = sessionMetric(o, shown))
+      return v;
     break;
   default:
     break;

@@ -12,7 +12,9 @@
 //                      "fail_health", "served", "cpu_utilization"}
 //   PUT  /control  <- {"latency_ms": 200, "fail_health": true, ...}
 // cpu_utilization is the process's CPU time over the last second, in percent
-// of one core. Every extra PORT_<n> in the environment is served alike (a
+// of one core. With SESSIONS in the environment it keeps a cart per user
+// (POST /cart/items, GET /cart, DELETE /cart; EchoCarts.h), and the control
+// state has "sessions" (held, lost, the replication counters). Every extra PORT_<n> in the environment is served alike (a
 // separate health-check port). SIGTERM or SIGINT: exit 0.
 //
 //===----------------------------------------------------------------------===//
@@ -29,6 +31,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include "EchoCarts.h"
+
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
@@ -39,6 +43,7 @@
 #include <cstring>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -67,6 +72,7 @@ struct App {
   double cpuUtilization = 0; ///< Percent of one core, last second.
   /// With ZK_CONNECT: its election and registration, for real (EchoZk.h).
   std::unique_ptr<infrac::live::ZkMember> zk;
+  std::unique_ptr<infrac::echo::Carts> carts; ///< With SESSIONS: the users' carts.
 
   double random01() {
     rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
@@ -121,6 +127,8 @@ std::string controlState(const App &app) {
                                  {"znode", z.znode},
                                  {"sessions", int64_t(z.sessions)}};
   }
+  if (app.carts)
+    o["sessions"] = app.carts->stats();
   return json(llvm::json::Value(std::move(o)));
 }
 
@@ -201,6 +209,15 @@ asio::awaitable<void> serveHttp(App &app, tcp::socket socket, bool control) {
         res = reply(http::status::internal_server_error, "unhealthy\n", keepAlive, "text/plain");
       else
         res = reply(http::status::ok, "ok\n", keepAlive, "text/plain");
+    } else if (app.carts && infrac::echo::Carts::isCartPath(path)) {
+      ++app.served;
+      auto cookie = req[http::field::cookie];
+      infrac::echo::CartReply r = co_await app.carts->serve(
+          llvm::StringRef(req.method_string().data(), req.method_string().size()), path,
+          llvm::StringRef(cookie.data(), cookie.size()), req.body());
+      res = reply(http::status(r.status), std::move(r.body), keepAlive);
+      if (!r.setCookie.empty())
+        res.set(http::field::set_cookie, r.setCookie);
     } else {
       ++app.served;
       burn(app.knobs.cpuMs);
@@ -300,7 +317,9 @@ int usage() {
                "                   [--health-path P] [--latency-ms X] [--error-rate F] "
                "[--cpu-ms X] [--fail-health]\n"
                "environment: PORT, CONTROL_PORT, INSTANCE_ID, GROUP, AZ, HEALTH_PATH, PORT_<n>,\n"
-               "  ZK_CONNECT, ZK_ELECTION_PATH, ZK_REGISTRY_PATH, ZK_SESSION_TIMEOUT_MS\n");
+               "  ZK_CONNECT, ZK_ELECTION_PATH, ZK_REGISTRY_PATH, ZK_SESSION_TIMEOUT_MS,\n"
+               "  SESSIONS, SESSION_COOKIE, SESSION_TTL_MS, REPLICATION_PORT,\n"
+               "  SESSION_PEERS, SESSION_STORE\n");
   return 2;
 }
 
@@ -411,6 +430,13 @@ int main(int argc, char **argv) {
     if (!listen(p, *extra.back()))
       return 1;
   }
+  std::string cartsError;
+  if (auto cc = infrac::echo::cartsConfigFromEnv(cartsError)) {
+    cc->instance = app.instance;
+    app.carts = infrac::echo::Carts::create(io, std::move(*cc), cartsError);
+  }
+  if (!cartsError.empty())
+    return std::fprintf(stderr, "infrac-echo: error: %s\n", cartsError.c_str()), 2;
   asio::co_spawn(io, acceptLoop(app, main, false), [](std::exception_ptr) {});
   asio::co_spawn(io, acceptLoop(app, control, true), [](std::exception_ptr) {});
   for (auto &a : extra)
@@ -444,5 +470,6 @@ int main(int argc, char **argv) {
   }
   if (app.zk)
     app.zk->stop(); // Closes its session: its znodes go at once.
+  app.carts.reset(); // Its sockets belong to `io`.
   return 0;
 }

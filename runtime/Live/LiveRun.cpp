@@ -17,6 +17,7 @@
 #include "Live/Dashboard.h"
 #include "Live/StatusView.h"
 #include "Live/ZkServer.h"
+#include "Live/LiveSessions.h"
 
 // g++ 12 needs <utility> before Asio's coroutine headers.
 #include <utility>
@@ -185,6 +186,7 @@ public:
   void terminate(uint32_t instance, bool abrupt) override;
   InstanceSample sample(uint32_t instance) override;
   void knobsChanged(uint32_t instance) override;
+  void storeKilled(uint32_t store) override { trace.note("elasticache", sessions->killStore(store)); }
 
   // HttpControl, TcpControl (proxy threads).
   HttpRoute route(uint32_t listener, const HttpRequestInfo &request) override;
@@ -285,6 +287,7 @@ private:
   Trace trace;
   std::unique_ptr<Fabric> fabric;
   std::unique_ptr<DataPlane> dp;
+  std::unique_ptr<LiveSessions> sessions; ///< The session stores, the replication peers.
   std::vector<Proc> procs; ///< By the Fabric's slot.
   std::vector<ListenerRt> listeners;
   asio::signal_set signals, children;
@@ -365,6 +368,12 @@ void LiveRuntime::spawn(Proc &p, const AsgPlan &g, const InstanceRt &fi) {
       break; // One ensemble per instance.
     }
   }
+  auto running = [this](uint32_t other) {
+    Proc *q = proc(other);
+    return q && q->pid > 0 && !q->exited;
+  };
+  for (std::string &e : sessions->instanceEnv(fi.asg, fi.id, freePort(ctl), running))
+    env.push_back(std::move(e));
   std::vector<std::string> args;
   if (g.app.kind == AppPlan::Command) {
     args = {"/bin/sh", "-c", "exec " + g.app.command};
@@ -1263,9 +1272,16 @@ std::string LiveRuntime::status() {
           {"zone", in ? plan.zones[in->zone] : std::string()},
           {"running", in && in->running},
           {"url", p && p->port ? "http://127.0.0.1:" + std::to_string(p->port) : std::string()},
+          {"control", p && p->controlPort ? "http://127.0.0.1:" + std::to_string(p->controlPort)
+                                          : std::string()},
           {"pid", p ? int64_t(p->pid) : int64_t(-1)}});
     }
+    uint32_t ai = uint32_t(&a - fabric->asgs().data());
+    const AsgSessions &ss = fabric->sessionsOfGroups()[ai];
     groups.push_back(llvm::json::Object{{"name", a.plan->name},
+                                        {"sessions_lost", int64_t(ss.sessionsLost)},
+                                        {"replication_bytes", int64_t(ss.replicationBytes)},
+                                        {"load_skew", fabric->loadSkew(ai)},
                                         {"min", a.scaler->minSize()},
                                         {"desired", a.scaler->desired()},
                                         {"max", a.scaler->maxSize()},
@@ -1277,7 +1293,8 @@ std::string LiveRuntime::status() {
                                  {"load_balancers", std::move(lbs)},
                                  {"target_groups", std::move(tgs)},
                                  {"groups", std::move(groups)},
-                                 {"coordination", coordinationJson()}});
+                                 {"coordination", coordinationJson()},
+                                 {"stores", sessions->json()}});
 }
 
 std::string LiveRuntime::actOn(llvm::StringRef body, unsigned &code) {
@@ -1447,6 +1464,7 @@ void LiveRuntime::writeReadyFile() {
                                     {"group", plan.asgs[in->asg].name},
                                     {"zone", plan.zones[in->zone]},
                                     {"url", "http://127.0.0.1:" + std::to_string(p.port)},
+                                    {"control", "http://127.0.0.1:" + std::to_string(p.controlPort)},
                                     {"pid", int64_t(p.pid)}});
   }
   std::string text = json(llvm::json::Object{
@@ -1454,7 +1472,8 @@ void LiveRuntime::writeReadyFile() {
       {"admin", "http://127.0.0.1:" + std::to_string(adminPort)},
       {"listeners", std::move(ls)},
       {"instances", std::move(is)},
-      {"coordination", coordinationJson()}});
+      {"coordination", coordinationJson()},
+      {"stores", sessions->json()}});
   std::string tmp = opts.readyFile + ".tmp";
   {
     std::error_code ec;
@@ -1508,6 +1527,7 @@ void LiveRuntime::stop() {
     z->stop();
   if (dp)
     dp->shutdown();
+  sessions->stop();
   ctl.stop();
 }
 
@@ -1534,6 +1554,13 @@ int LiveRuntime::run() {
     zks.push_back(std::move(*z));
     elections.emplace_back(ep.config.elections.size());
   }
+  auto stores = LiveSessions::start(plan, opts.timeScale);
+  if (!stores) {
+    llvm::errs() << "infrac run: " << llvm::toString(stores.takeError()) << "\n";
+    dp->shutdown();
+    return 2;
+  }
+  sessions = std::move(*stores);
   FabricOptions fo;
   fo.prewarm = false;
   fabric = std::make_unique<Fabric>(plan, sched, *this, trace, rng, fo);
@@ -1655,6 +1682,31 @@ int LiveRuntime::run() {
     fabric->deploy();
     fabric->beginMetrics();
   }
+  // The apps' session counters into the Fabric's metrics, and a load
+  // period every LoadPeriod of scaled time.
+  auto sessionApps = [this] {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    std::vector<SessionInstance> out;
+    for (const Proc &p : procs)
+      if (const InstanceRt *in = fabric->instance(p.id);
+          in && in->running && !p.exited && plan.asgs[in->asg].app.sessions != SessionStrategy::None)
+        out.push_back({in->asg, p.id, p.controlPort});
+    return out;
+  };
+  auto counted = [this](const SessionCounts &c) {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    for (uint64_t k = 0; k < c.lost; ++k)
+      fabric->sessionLost(NoIndex, plan.asgs[c.asg].app.store, c.asg);
+    fabric->replicated(c.asg, c.messages, c.bytes);
+  };
+  auto period = [this] {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    fabric->sampleLoad();
+  };
+  auto every = std::chrono::duration_cast<std::chrono::milliseconds>(sched.real(LoadPeriod));
+  asio::co_spawn(ctl, sessions->countSessions(ctl, std::max(every, std::chrono::milliseconds(50)),
+                                              sessionApps, counted, period),
+                 asio::detached);
   checkReady();
   asio::steady_timer end(ctl);
   if (opts.duration > 0) {

@@ -231,6 +231,10 @@ asio::awaitable<bool> LoadGenerator::Impl::exchange(Client &c, uint32_t client, 
     req.set(http::field::cookie, jar);
   }
   req.keep_alive(true);
+  if (!plan.body.empty()) {
+    req.body() = plan.body;
+    req.set(http::field::content_type, "application/json");
+  }
   req.prepare_payload();
   http::response_parser<http::string_body> parser;
   parser.body_limit(1 << 20);

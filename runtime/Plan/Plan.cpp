@@ -354,6 +354,8 @@ void PlanBuilder::asgs() {
     s.replicated = r->getEnum("type") == "replicated";
     s.backupOnly = r->getEnum("replication") == "backup";
     s.ttl = millis(r->getInt("ttl").value_or(1800000));
+    s.nodes = unsigned(std::max<int64_t>(1, r->getInt("nodes").value_or(1)));
+    s.backend = r->getString("backend").str();
     plan.stores.push_back(s);
   }
   asgRes = ofKind("auto_scaling_group");
@@ -511,6 +513,8 @@ void PlanBuilder::asgs() {
           plan.stores[ap.store].members = uint32_t(plan.asgs.size());
       }
       ap.command = app->getString("run").str();
+      if (StringRef c = app->getString("session_cookie"); !c.empty())
+        ap.sessionCookie = c.str();
       ap.port = app->getInt("port").value_or(0);
       ap.healthPath = app->getString("health_path").str();
     }
@@ -636,6 +640,11 @@ TargetRef PlanBuilder::target(const Value &r) const {
     return t;
   }
   StringRef kind = res->kind();
+  if (uint32_t s = indexIn(storeRes, res); s != NoIndex) {
+    t.object = s;
+    t.kind = TargetRef::Store;
+    return t;
+  }
   if (kind == "coordination" || kind == "election") {
     const Resource *owner = kind == "election" ? res->parent : res;
     uint32_t e = indexIn(ensRes, owner);
@@ -835,6 +844,7 @@ void PlanBuilder::buildScenario(const Resource &sc) {
       ld.paths.push_back(p.empty() ? "/" : p.str());
     }
     ld.method = l->getString("method").str();
+    ld.body = l->getString("body").str();
     if (ld.method.empty())
       ld.method = "GET";
     ld.query = l->getString("query").str();
@@ -988,6 +998,16 @@ std::optional<TargetRef> parseTarget(const Plan &plan, StringRef text, std::stri
       return fail("write '" + plan.asgs[a].name + "' or '" + plan.asgs[a].name +
                   ".instances[N]'");
     }
+  for (uint32_t s = 0; s < plan.stores.size(); ++s)
+    if (parts[0] == plan.stores[s].name) {
+      if (parts.size() > 1 || index >= 0)
+        return fail("a session store is named alone: '" + plan.stores[s].name + "'");
+      t.kind = TargetRef::Store;
+      t.object = s;
+      t.path = plan.stores[s].name;
+      t.refKind = "session_store";
+      return t;
+    }
   for (uint32_t e = 0; e < plan.ensembles.size(); ++e) {
     const CoordinationConfig &c = plan.ensembles[e].config;
     if (parts[0] != c.name)
@@ -1051,7 +1071,8 @@ std::optional<TargetRef> parseTarget(const Plan &plan, StringRef text, std::stri
     }
     return t;
   }
-  return fail("names no Auto Scaling group, instance, coordination ensemble or EMR cluster");
+  return fail("names no Auto Scaling group, instance, session store, coordination ensemble or "
+              "EMR cluster");
 }
 
 Plan buildPlan(const Model &model, const Resource *scenario, const PlanOptions &opts) {

@@ -80,6 +80,7 @@ struct AppPlan {
   SessionStrategy sessions = SessionStrategy::None;
   uint32_t store = NoIndex;
   std::string command; ///< Command: what to run.
+  std::string sessionCookie = "JSESSIONID"; ///< The cookie naming its session.
   int64_t port = 0;
   std::string healthPath;
 };
@@ -107,6 +108,8 @@ struct StorePlan {
   bool backupOnly = false;   ///< replication = backup: one copy beside the home.
   uint32_t members = NoIndex; ///< Replicated: the Auto Scaling group holding copies.
   Duration ttl = seconds(1800);
+  unsigned nodes = 1;  ///< External: cache nodes (2 or more: a primary and replicas).
+  std::string backend; ///< External, live: a real Redis at "HOST:PORT" ("": embedded).
 };
 
 struct EmrPlan {
@@ -169,6 +172,7 @@ struct LoadPlan {
   uint32_t loadBalancer = 0;
   uint32_t listener = 0;
   std::string host, method, query;
+  std::string body; ///< Sent by the live shell's load; the simulator models none.
   std::vector<std::string> paths;
   std::vector<Header> headers;
   uint32_t baseIp = 0;      ///< Clients' addresses start here (one each).
@@ -188,6 +192,7 @@ struct TargetRef {
     EmrGroup,       ///< Group `index` of cluster `object`: node `node`, or all.
     EmrCluster,     ///< Every group of cluster `object`: node `node` of each, or all.
     InstanceId,     ///< The instance whose id is `object` ("i-3").
+    Store,          ///< Session store `object` (its primary node).
     Other,          ///< Something the runtime cannot act on.
   };
   Kind kind = Other;

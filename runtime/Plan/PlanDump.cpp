@@ -78,6 +78,7 @@ const char *refKindName(TargetRef::Kind k) {
   case TargetRef::EmrGroup: return "emr-group";
   case TargetRef::EmrCluster: return "emr-cluster";
   case TargetRef::InstanceId: return "instance-id";
+  case TargetRef::Store: return "store";
   case TargetRef::Other: return "other";
   }
   return "?";

@@ -50,7 +50,9 @@ struct SessionPolicy {
 ///     no later than that;
 ///   bool anyReplicaHolds(Instant since) - a member of the replica group does;
 ///   uint32_t backupFor(uint32_t home) - replicated with one backup: the member
-///     that takes the copy of a session homed on `home` (0: none).
+///     that takes the copy of a session homed on `home` (0: none);
+///   bool storeHolds(Instant since) - external: the store still holds what
+///     was written to it at `since` (it was not lost with its last node).
 template <typename World>
 bool serveSession(Instant now, uint32_t instance, const SessionPolicy &policy, SessionHome *home,
                   SessionHome &fresh, World &&world) {
@@ -65,7 +67,9 @@ bool serveSession(Instant now, uint32_t instance, const SessionPolicy &policy, S
   if (now - home->lastWrite <= policy.ttl) {
     switch (policy.strategy) {
     case SessionStrategy::None:
+      break;
     case SessionStrategy::External:
+      lost = !world.storeHolds(home->lastWrite);
       break;
     case SessionStrategy::InMemory:
       lost = !(home->instance == instance && world.holds(instance, home->lastWrite));

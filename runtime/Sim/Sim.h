@@ -59,8 +59,21 @@ struct SimOptions {
   }
 };
 
+/// How one Auto Scaling group with web sessions fared (the comparison of
+/// the strategies `infrac sim` prints).
+struct SessionRow {
+  std::string group;
+  std::string strategy; ///< "in_memory", "replicated all_to_all", "external carts", ...
+  unsigned instances = 0; ///< In service at the end.
+  uint64_t responses = 0, sessionsLost = 0;
+  uint64_t replicationBytes = 0, replicationMessages = 0;
+  double loadSkew = 1;
+  Duration p99 = 0;
+};
+
 struct SimResult {
   std::vector<Verdict> verdicts;
+  std::vector<SessionRow> sessions; ///< Groups whose app keeps sessions.
   uint64_t events = 0;   ///< Events delivered by the scheduler.
   uint64_t requests = 0; ///< Requests sent by the loads.
   Instant end = 0;       ///< Virtual time simulated.

@@ -131,6 +131,8 @@ void World::onSample() {
   Instant now = sched.now();
   if (now + SampleEvery <= end)
     sched.runAt(now + SampleEvery, {EvSample, 0, 0});
+  if (now > 0 && now % LoadPeriod == 0)
+    fabric->sampleLoad();
   judge->check(sched.now(), false);
   if (opts.series)
     traceSeries();
@@ -214,6 +216,27 @@ SimResult World::run() {
   res.verdicts = judge->verdicts(trace);
   if (opts.series)
     traceDecided(res.verdicts);
+  for (uint32_t a = 0; a < plan.asgs.size(); ++a) {
+    const AppPlan &app = plan.asgs[a].app;
+    if (app.sessions == SessionStrategy::None)
+      continue;
+    SessionRow row;
+    row.group = plan.asgs[a].name;
+    row.strategy = strategyName(app.sessions);
+    if (app.store != NoIndex) {
+      const StorePlan &s = plan.stores[app.store];
+      row.strategy += s.replicated ? (s.backupOnly ? " backup" : " all_to_all") : " " + s.name;
+    }
+    row.instances = fabric->asgs()[a].scaler->inService();
+    const AsgSessions &g = fabric->sessionsOfGroups()[a];
+    row.responses = g.latency.count();
+    row.sessionsLost = g.sessionsLost;
+    row.replicationBytes = g.replicationBytes;
+    row.replicationMessages = g.replicationMessages;
+    row.loadSkew = fabric->loadSkew(a);
+    row.p99 = g.latency.percentile(99);
+    res.sessions.push_back(std::move(row));
+  }
   res.events = sched.deliveredCount();
   res.requests = requests;
   res.end = end;

@@ -39,6 +39,19 @@ static_assert(EvSample < FabricTimerBase, "the shell's timers are below the Fabr
 constexpr Duration SampleEvery = seconds(1);
 /// The load balancer's own processing time per request.
 constexpr Duration LbOverhead = micros(500);
+/// What one session change costs to replicate: the bytes of the message
+/// (a small cart, as Tomcat serialises a session's changed attributes), the
+/// acknowledged round trip to the peers (sent in parallel, answered before
+/// the response), the peers' CPU to apply it, and a proxy message (the
+/// backup strategy tells the other members where a session moved).
+constexpr uint64_t SessionChangeBytes = 512;
+constexpr uint64_t ProxyMessageBytes = 64;
+constexpr Duration ReplicationRoundTrip = micros(300);
+constexpr Duration ReplicationCpu = micros(100);
+/// Bytes per microsecond a member's network sends (1 Gbit/s).
+constexpr double ReplicationBandwidth = 125;
+/// An external store: a GET and a SET per request, in the same zone.
+constexpr Duration StoreRoundTrips = micros(800);
 
 /// The data plane's side of an instance (the Fabric has its EC2 side, in
 /// the same slot).
@@ -113,7 +126,10 @@ private:
   // Requests (WorldTraffic.cpp).
   void onArrival(uint32_t load);
   void complete(uint32_t slot, int status);
-  void sessionCheck(Client &c, uint32_t tg, uint32_t lb, uint32_t slot);
+  /// Whether the request found its session, what keeping it costs (the
+  /// replication's bytes and the peers' CPU, counted here) and the latency it
+  /// adds; false: the store is down and the app answers 500.
+  bool sessionCheck(Client &c, uint32_t tg, uint32_t lb, uint32_t slot, Duration &extra);
   void onProbeResult(uint32_t tg, uint64_t arg);
 
   // Scenario events, and the metrics of the simulator's own clients

@@ -98,8 +98,9 @@ void World::onArrival(uint32_t li) {
   f.slot = islot;
   f.busy = true;
   ++in.inflight;
-  if (in.sessions != SessionStrategy::None)
-    sessionCheck(client, r.tg, lp.loadBalancer, islot);
+  Duration sessionCost = 0;
+  bool sessionOk = in.sessions == SessionStrategy::None ||
+                   sessionCheck(client, r.tg, lp.loadBalancer, islot, sessionCost);
   // CPU demand, averaged over about a second, stretches the app's own work
   // as a queue does (waiting time, the `extra`, uses no CPU).
   double cpuSeconds = double(in.svc.cpuPerRequest) / 1e6;
@@ -108,12 +109,12 @@ void World::onArrival(uint32_t li) {
   double decay = x < 0.01 ? 1 - x * (1 - x * (0.5 - x / 6)) : std::exp(-x);
   in.cpuRate = in.cpuRate * decay + cpuSeconds;
   in.cpuAt = now;
-  in.svc.extra = in.appLatency + fi->slowBy;
+  in.svc.extra = in.appLatency + fi->slowBy + sessionCost;
   Duration svc = in.svc.sample(rng, ServiceModel::loadFactor(in.cpuRate / in.vcpus));
   in.busy += in.svc.cpuPerRequest;
   in.bytesIn += 512;
   in.bytesOut += 2048;
-  f.status = in.svc.errorRate > 0 && rng.uniform() < in.svc.errorRate ? 500 : 200;
+  f.status = !sessionOk || (in.svc.errorRate > 0 && rng.uniform() < in.svc.errorRate) ? 500 : 200;
   Duration total = LbOverhead + svc;
   if (!lb.plan->network && total > lb.plan->idleTimeout) {
     // No answer within the idle timeout: the load balancer gives up (504).
@@ -146,7 +147,7 @@ void World::onArrival(uint32_t li) {
   }
 }
 
-void World::sessionCheck(Client &c, uint32_t tg, uint32_t lb, uint32_t islot) {
+bool World::sessionCheck(Client &c, uint32_t tg, uint32_t lb, uint32_t islot, Duration &extra) {
   Instant now = sched.now();
   const Instance &in = instances[islot];
   const StorePlan *store = in.store != NoIndex ? &plan.stores[in.store] : nullptr;
@@ -159,6 +160,7 @@ void World::sessionCheck(Client &c, uint32_t tg, uint32_t lb, uint32_t islot) {
   struct Ask {
     World &w;
     const StorePlan *store;
+    uint32_t storeIndex;
     bool holds(uint32_t id, Instant since) const {
       const InstanceRt *o = id ? w.fabric->instance(id) : nullptr;
       return o && o->running && o->appUp && o->runningSince <= since;
@@ -180,6 +182,9 @@ void World::sessionCheck(Client &c, uint32_t tg, uint32_t lb, uint32_t islot) {
             return i.id;
       return 0;
     }
+    bool storeHolds(Instant since) const {
+      return !store || since >= w.fabric->stores()[storeIndex].emptiedAt;
+    }
   };
   SessionHome *home = nullptr;
   for (SessionHome &h : c.sessions)
@@ -187,10 +192,46 @@ void World::sessionCheck(Client &c, uint32_t tg, uint32_t lb, uint32_t islot) {
       home = &h;
   SessionHome fresh;
   fresh.tg = tg;
-  if (serveSession(now, in.id, policy, home, fresh, Ask{*this, store}))
-    fabric->sessionLost(lb, in.store);
+  uint32_t asg = fabric->instances()[islot].asg;
+  uint32_t movedFrom = home ? home->instance : 0;
+  Ask ask{*this, store, in.store};
+  if (serveSession(now, in.id, policy, home, fresh, ask))
+    fabric->sessionLost(lb, in.store, asg);
   if (!home)
     c.sessions.push_back(fresh);
+  if (in.sessions == SessionStrategy::External) {
+    extra = StoreRoundTrips;
+    return !store || fabric->stores()[in.store].up;
+  }
+  if (in.sessions != SessionStrategy::Replicated || !policy.replicas)
+    return true;
+  // The change goes to every other running member (all-to-all) or to the
+  // backup, plus, when the session moved here, a proxy to the rest.
+  llvm::SmallVector<uint32_t, 8> peers;
+  for (const AsgInstance &i : ask.members())
+    if (const InstanceRt *o = fabric->instance(i.id); i.id != in.id && o && o->running)
+      peers.push_back(fabric->slotOf(i.id));
+  if (peers.empty())
+    return true;
+  uint64_t copies = policy.backupOnly ? 1 : peers.size();
+  uint64_t proxies = policy.backupOnly && movedFrom != in.id ? peers.size() - 1 : 0;
+  uint64_t bytes = copies * SessionChangeBytes + proxies * ProxyMessageBytes;
+  fabric->replicated(store->members, copies + proxies, bytes);
+  extra = ReplicationRoundTrip + Duration(double(bytes) / ReplicationBandwidth);
+  // The receivers' CPU: every peer, or the backup alone.
+  double cpuSeconds = double(ReplicationCpu) / 1e6;
+  auto applyAt = [&](uint32_t slot) {
+    if (slot == NoIndex)
+      return;
+    instances[slot].busy += ReplicationCpu;
+    instances[slot].cpuRate += cpuSeconds;
+  };
+  if (policy.backupOnly)
+    applyAt(fabric->slotOf(home ? home->backup : fresh.backup));
+  else
+    for (uint32_t s : peers)
+      applyAt(s);
+  return true;
 }
 
 void World::complete(uint32_t slot, int status) {
@@ -220,6 +261,8 @@ void World::complete(uint32_t slot, int status) {
   }
   if (f.instance == ~0u)
     return;
+  if (const InstanceRt *in = fabric->instance(f.instance); in && in->asg != NoIndex)
+    fabric->recordGroupResponse(in->asg, lat);
   uint32_t id = f.instance, islot = f.slot;
   bool busy = f.busy;
   bool deregistered = fabric->requestDone(f.tg, f.target);

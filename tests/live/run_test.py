@@ -56,17 +56,20 @@ def cookies_from(set_cookies):
     return "; ".join(c.split(";")[0] for c in set_cookies)
 
 
-class RunTest(unittest.TestCase):
+class LiveRun(unittest.TestCase):
+    """`infrac run EXAMPLE --time-scale 20` for a test class, up until it ends."""
+    EXAMPLE = "examples/webshop.infra"
+
     @classmethod
-    def setUpClass(cls):
+    def start(cls, extra=()):
         cls.dir = tempfile.mkdtemp(prefix="infrac-run-")
         cls.ready = os.path.join(cls.dir, "ready.json")
         cls.log = open(os.path.join(cls.dir, "run.log"), "w+")
         cls.proc = subprocess.Popen(
-            [INFRAC, "run", os.path.join(SOURCE, "examples/webshop.infra"), "--time-scale", "20",
-             "--ready-file", cls.ready, "--duration", "2h"],
+            [INFRAC, "run", os.path.join(SOURCE, cls.EXAMPLE), "--time-scale", "20",
+             "--ready-file", cls.ready, "--duration", "2h"] + list(extra),
             stdout=cls.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 30
+        deadline = time.time() + 60  # Seven instances and more, on a loaded machine.
         while not os.path.exists(cls.ready):
             if cls.proc.poll() is not None or time.time() > deadline:
                 cls.stop()
@@ -74,7 +77,6 @@ class RunTest(unittest.TestCase):
             time.sleep(0.05)
         with open(cls.ready) as f:
             cls.info = json.load(f)
-        cls.http = next(l["url"] for l in cls.info["listeners"] if l["listener"] == "http")
         cls.https = next(l["url"] for l in cls.info["listeners"] if l["listener"] == "https")
         cls.admin = cls.info["admin"]
 
@@ -108,6 +110,13 @@ class RunTest(unittest.TestCase):
         s, _, body = request(self.admin, "/v1/actions", method="POST",
                              body=json.dumps({"action": action, "target": target}))
         self.assertEqual(s, 200, body)
+
+
+class RunTest(LiveRun):
+    @classmethod
+    def setUpClass(cls):
+        cls.start()
+        cls.http = next(l["url"] for l in cls.info["listeners"] if l["listener"] == "http")
 
     def test_1_ready_file_names_everything(self):
         self.assertEqual(self.info["pid"], self.proc.pid)

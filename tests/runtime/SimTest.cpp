@@ -259,6 +259,39 @@ TEST(WorldTest, InMemorySessionsAreLostWithTheirServer) {
   EXPECT_NE(run.result.verdicts[0].detail.find("sessions_lost(front) was"), std::string::npos);
 }
 
+/// The replication bytes of `group` in examples/sessions.infra under a
+/// steady load on every site (nothing dies), every group at `n` instances
+/// and 50 requests per second per instance.
+static uint64_t replicationBytes(int64_t n, llvm::StringRef group) {
+  std::string text = readFile(sourceDir() + "/examples/sessions.infra") +
+                     "scenario steady {\n"
+                     "  load front { rate = 1/s; duration = 60s; host = \"cluster.shop.example.com\" }\n"
+                     "  load front { rate = 1/s; duration = 60s; host = \"store.shop.example.com\" }\n"
+                     "}\n";
+  runtime::SimOptions opts;
+  opts.instances = n;
+  opts.rate = 50.0 * double(n);
+  SimRun run = simulateText(text, "steady", opts, false);
+  EXPECT_TRUE(run.built) << run.diagnostics;
+  for (const runtime::SessionRow &r : run.result.sessions)
+    if (r.group == group)
+      return r.replicationBytes;
+  ADD_FAILURE() << "no sessions row for " << group.str();
+  return 0;
+}
+
+TEST(WorldTest, AllToAllReplicationGrowsWithTheSquareOfTheGroup) {
+  // Each change goes to the n - 1 others, and the load grows with n: bytes
+  // in n (n - 1). From 2 to 4 instances that is 6 times, from 4 to 8 4.67.
+  uint64_t two = replicationBytes(2, "cluster_asg"), four = replicationBytes(4, "cluster_asg"),
+           eight = replicationBytes(8, "cluster_asg");
+  ASSERT_GT(two, 0u);
+  EXPECT_NEAR(double(four) / double(two), 6.0, 0.6);
+  EXPECT_NEAR(double(eight) / double(four), 56.0 / 12.0, 0.5);
+  // The other groups replicate nothing.
+  EXPECT_EQ(replicationBytes(4, "store_asg"), 0u);
+}
+
 TEST(WorldTest, StopLetsRequestsFinishKillCutsThem) {
   for (bool kill : {false, true}) {
     std::string text = world("", "  min = 2; max = 2",
