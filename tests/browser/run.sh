@@ -6,7 +6,13 @@
 # (scripts/setup-report-tools.sh --browser) and leaves OUTDIR/*.png.
 #
 #   tests/browser/run.sh INFRAC OUTDIR
+#   tests/browser/run.sh --dashboard INFRAC OUTDIR   (check-dashboard.mjs on the web shop)
 set -euo pipefail
+dashboard=0
+if [[ ${1:-} == --dashboard ]]; then
+  dashboard=1
+  shift
+fi
 infrac=$1
 out=$2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +28,9 @@ if [[ ! -f $here/node_modules/puppeteer-core/package.json ]]; then
 fi
 rm -rf "$out"
 mkdir -p "$out"
+if ((dashboard)); then
+  exec node "$here/check-dashboard.mjs" "$chromium" "$infrac" "$root/examples/webshop.infra" "$out"
+fi
 pages=()
 for design in "$root"/examples/*.infra; do
   name=$(basename "$design" .infra)
