@@ -251,7 +251,9 @@ class RunTest(LiveRun):
         r = conn.getresponse()
         self.assertEqual(r.status, 200)
         self.assertEqual(r.getheader("content-type"), "text/event-stream")
-        self.act("restore_health", "web_asg.instances[1]")
+        alive = next(i["id"] for i in self.status()["groups"][0]["instances"]
+                     if i["lifecycle"] == "InService")
+        self.act("restore_health", alive)
         deadline = time.time() + 10
         got = None
         while time.time() < deadline and got is None:
