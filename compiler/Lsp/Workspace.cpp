@@ -447,7 +447,7 @@ const sema::Resource *Analysis::enclosingResource(const char *p) const {
 // Workspace
 //===----------------------------------------------------------------------===//
 
-Workspace::Workspace() = default;
+Workspace::Workspace(bool reuseChunks) : reuseChunks(reuseChunks) {}
 Workspace::~Workspace() {
   if (reaper.joinable())
     reaper.join();
@@ -482,7 +482,7 @@ json::Value Workspace::update(StringRef uri, std::string text, int64_t version) 
   auto a = std::make_unique<Analysis>();
   a->uri = uri.str();
   a->path = uriToPath(uri);
-  a->run(overlays, doc.text, doc.analysis.get());
+  a->run(overlays, doc.text, reuseChunks ? doc.analysis.get() : nullptr);
   json::Array out;
   for (const Diagnostic &d : a->diags.getDiagnostics()) {
     if (d.severity == Severity::Ignored)
