@@ -11,7 +11,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cctype>
 #include <random>
 
 using namespace infrac;
@@ -256,6 +255,26 @@ TEST(LspTest, EveryRequestOnEveryFile) {
   EXPECT_GT(answered, 10000u);
 }
 
+/// The line of `text` around offset `at`: its start and its length with
+/// the newline.
+std::pair<size_t, size_t> lineAt(const std::string &text, size_t at) {
+  size_t bol = at ? text.rfind('\n', at - 1) : std::string::npos;
+  bol = bol == std::string::npos ? 0 : bol + 1;
+  size_t eol = text.find('\n', bol);
+  return {bol, eol == std::string::npos ? text.size() - bol : eol + 1 - bol};
+}
+
+/// `text` with the first character in [first, last] from `at` on replaced
+/// by the next one in that range (the last by the first).
+std::string nextInRange(std::string text, size_t at, char first, char last) {
+  for (size_t i = at; i < text.size(); ++i)
+    if (text[i] >= first && text[i] <= last) {
+      text[i] = text[i] == last ? first : static_cast<char>(text[i] + 1);
+      break;
+    }
+  return text;
+}
+
 /// One random edit of `text`, as typing and pasting make them: most keep
 /// the file parsing and move what follows (lines, comments, spaces), some
 /// change a name or a number (new diagnostics), some break the syntax.
@@ -266,41 +285,21 @@ std::string randomEdit(const std::string &text, std::mt19937 &rng) {
   switch (pick(9)) {
   case 0: // a new line
     return t.insert(at, "\n");
-  case 1: { // a comment line at the start of a line
-    size_t bol = t.rfind('\n', at ? at - 1 : 0);
-    return t.insert(bol == std::string::npos ? 0 : bol + 1, "# a note\n");
-  }
+  case 1: // a comment line at the start of a line
+    return t.insert(lineAt(t, at).first, "# a note\n");
   case 2: // spaces
     return t.insert(at, "  ");
-  case 3: { // a letter of a name changed
-    for (size_t i = at; i < t.size(); ++i)
-      if (std::islower(static_cast<unsigned char>(t[i]))) {
-        t[i] = t[i] == 'z' ? 'a' : t[i] + 1;
-        break;
-      }
-    return t;
-  }
-  case 4: { // a digit changed
-    for (size_t i = at; i < t.size(); ++i)
-      if (std::isdigit(static_cast<unsigned char>(t[i]))) {
-        t[i] = t[i] == '9' ? '0' : t[i] + 1;
-        break;
-      }
-    return t;
-  }
+  case 3: // a letter of a name changed
+    return nextInRange(t, at, 'a', 'z');
+  case 4: // a digit changed
+    return nextInRange(t, at, '0', '9');
   case 5: { // a line deleted
-    if (t.empty())
-      return t;
-    size_t bol = t.rfind('\n', at ? at - 1 : 0);
-    bol = bol == std::string::npos ? 0 : bol + 1;
-    size_t eol = t.find('\n', bol);
-    return t.erase(bol, eol == std::string::npos ? std::string::npos : eol + 1 - bol);
+    auto [bol, length] = lineAt(t, at);
+    return t.erase(bol, length);
   }
   case 6: { // a line duplicated (a redefinition, or a repeated attribute)
-    size_t bol = t.rfind('\n', at ? at - 1 : 0);
-    bol = bol == std::string::npos ? 0 : bol + 1;
-    size_t eol = t.find('\n', bol);
-    std::string line = t.substr(bol, eol == std::string::npos ? std::string::npos : eol + 1 - bol);
+    auto [bol, length] = lineAt(t, at);
+    std::string line = t.substr(bol, length);
     return t.insert(bol, line.empty() || line.back() != '\n' ? line + "\n" : line);
   }
   case 7: { // a character that breaks the syntax, or one deleted
