@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 using namespace infrac;
 using namespace infrac::test;
 namespace json = llvm::json;
@@ -251,6 +253,122 @@ TEST(LspTest, EveryRequestOnEveryFile) {
     ws.releaseRetired(/*wait=*/true);
   }
   EXPECT_GT(answered, 10000u);
+}
+
+/// The line of `text` around offset `at`: its start and its length with
+/// the newline.
+std::pair<size_t, size_t> lineAt(const std::string &text, size_t at) {
+  size_t bol = at ? text.rfind('\n', at - 1) : std::string::npos;
+  bol = bol == std::string::npos ? 0 : bol + 1;
+  size_t eol = text.find('\n', bol);
+  return {bol, eol == std::string::npos ? text.size() - bol : eol + 1 - bol};
+}
+
+/// `text` with the first character in [first, last] from `at` on replaced
+/// by the next one in that range (the last by the first).
+std::string nextInRange(std::string text, size_t at, char first, char last) {
+  for (size_t i = at; i < text.size(); ++i)
+    if (text[i] >= first && text[i] <= last) {
+      text[i] = text[i] == last ? first : static_cast<char>(text[i] + 1);
+      break;
+    }
+  return text;
+}
+
+/// One random edit of `text`, as typing and pasting make them: most keep
+/// the file parsing and move what follows (lines, comments, spaces), some
+/// change a name or a number (new diagnostics), some break the syntax.
+std::string randomEdit(const std::string &text, std::mt19937 &rng) {
+  auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  size_t at = pick(text.size() + 1);
+  std::string t = text;
+  switch (pick(9)) {
+  case 0: // a new line
+    return t.insert(at, "\n");
+  case 1: // a comment line at the start of a line
+    return t.insert(lineAt(t, at).first, "# a note\n");
+  case 2: // spaces
+    return t.insert(at, "  ");
+  case 3: // a letter of a name changed
+    return nextInRange(t, at, 'a', 'z');
+  case 4: // a digit changed
+    return nextInRange(t, at, '0', '9');
+  case 5: { // a line deleted
+    auto [bol, length] = lineAt(t, at);
+    return t.erase(bol, length);
+  }
+  case 6: { // a line duplicated (a redefinition, or a repeated attribute)
+    auto [bol, length] = lineAt(t, at);
+    std::string line = t.substr(bol, length);
+    return t.insert(bol, line.empty() || line.back() != '\n' ? line + "\n" : line);
+  }
+  case 7: { // a character that breaks the syntax, or one deleted
+    static const char breakers[] = "{}[]()\"=;.x9";
+    if (pick(2) && at < t.size())
+      return t.erase(at, 1);
+    return t.insert(at, 1, breakers[pick(sizeof breakers - 1)]);
+  }
+  default: // a word typed
+    return t.insert(at, pick(2) ? "web" : " = 1 ");
+  }
+}
+
+/// Everything the analysis of the document answers without a position:
+/// its diagnostics (ranges, notes), semantic tokens and symbols.
+std::string observe(lsp::Workspace &ws, const std::string &uri, const std::string &text,
+                    int64_t version) {
+  std::string out = str(ws.update(uri, text, version));
+  json::Value doc = json::Object{{"textDocument", json::Object{{"uri", uri}}}};
+  for (const char *m : {"textDocument/semanticTokens/full", "textDocument/documentSymbol"}) {
+    auto r = ws.request(m, doc);
+    out += "\n";
+    out += r ? str(*r) : llvm::toString(r.takeError());
+  }
+  return out;
+}
+
+// After a keystroke the server parses only the top-level chunks whose text
+// changed and copies the others from the previous analysis, moved to their
+// new place: after every edit of random sequences the diagnostics, tokens
+// and symbols are those of a check from scratch of the same text.
+TEST(LspTest, IncrementalCheckEqualsFromScratch) {
+  std::string dir = makeTempDir();
+  writeFile(dir + "/net.infra", "vpc core { cidr = \"10.0.0.0/16\" }\n"
+                                "subnet s { vpc = core; zone = \"z\"; cidr = \"10.9.1.0/24\" }\n");
+  std::vector<std::pair<std::string, std::string>> bases; // path, text
+  for (const std::string &f : listFiles("examples", ".infra", false))
+    bases.emplace_back(f, readFile(f));
+  bases.emplace_back(dir + "/main.infra",
+                     "import \"net.infra\"\n"
+                     "subnet a { vpc = core; zone = \"z\"; cidr = \"10.0.1.0/24\" }\n"
+                     "subnet b { vpc = core; zone = \"y\"; cidr = \"10.0.2.0/24\" }\n");
+  unsigned steps = 0, differentFromBase = 0;
+  for (const auto &[path, base] : bases) {
+    std::string uri = lsp::pathToUri(path);
+    for (unsigned seed = 1; seed <= 4; ++seed) {
+      SCOPED_TRACE(path + " seed " + std::to_string(seed));
+      std::mt19937 rng(seed);
+      lsp::Workspace incremental;
+      std::vector<std::string> history{base};
+      observe(incremental, uri, base, 1);
+      for (int64_t v = 2; v < 27; ++v) {
+        // Now and then an undo: the text of two edits ago, as an editor's.
+        std::string text = history.size() > 2 && rng() % 5 == 0
+                               ? history[history.size() - 3]
+                               : randomEdit(history.back(), rng);
+        history.push_back(text);
+        lsp::Workspace scratch;
+        std::string want = observe(scratch, uri, text, v);
+        std::string got = observe(incremental, uri, text, v);
+        ASSERT_EQ(got, want) << "after edit " << v << " the text is:\n" << text;
+        incremental.releaseRetired();
+        ++steps;
+        differentFromBase += text != base;
+      }
+    }
+  }
+  EXPECT_EQ(steps, bases.size() * 4 * 25);
+  EXPECT_GT(differentFromBase, steps / 2);
 }
 
 } // namespace

@@ -10,8 +10,9 @@
 // Served: diagnostics on open and change, code actions (fix-its, suppress
 // with a reason), hover, completion, definition, references, rename,
 // document symbols, formatting (infrac fmt) and semantic tokens. Documents
-// are synchronised whole (TextDocumentSyncKind.Full); requests are answered in
-// order on one thread.
+// are synchronised whole (TextDocumentSyncKind.Full); a change re-parses only
+// the top-level blocks whose text changed. Requests are answered in order on
+// one thread.
 //
 //===----------------------------------------------------------------------===//
 #ifndef INFRAC_LSP_LSP_H
@@ -42,7 +43,10 @@ struct CheckTiming {
 /// LSP's: zero-based lines, UTF-16 code units.
 class Workspace {
 public:
-  Workspace();
+  /// `reuseChunks`: a change parses only the top-level chunks whose text
+  /// changed (see ParseCache); false parses the whole document each time,
+  /// for benchmarks beside it.
+  explicit Workspace(bool reuseChunks = true);
   ~Workspace();
 
   /// Sets the text of `uri` and checks it again. Returns the parameters of
@@ -74,6 +78,7 @@ private:
   std::vector<std::unique_ptr<Analysis>> retired;
   std::thread reaper;
   CheckTiming last;
+  bool reuseChunks;
   const Analysis *analysisOf(const llvm::json::Value &params) const;
   const Document *documentOf(const llvm::json::Value &params) const;
 };

@@ -3,8 +3,10 @@
 // An Analysis is one `infrac check` of an open document: its SourceMgr, AST,
 // model and diagnostics, plus an index of names (declarations and the
 // references to them, across imports) for definition, references, rename and
-// the semantic tokens. Everything is rebuilt on each change; on the
-// 10,000-resource benchmark file that is what bench/LspBench.cpp measures.
+// the semantic tokens. Each change builds a new analysis; its parse copies the
+// top-level chunks whose text did not change from the previous analysis
+// (ParseCache) instead of parsing them again, and the model, rules and index
+// are rebuilt. bench/LspBench.cpp measures it on the 10,000-resource file.
 //
 //===----------------------------------------------------------------------===//
 
@@ -108,7 +110,14 @@ public:
   std::vector<Occurrence> occurrences; ///< Sorted by position within a buffer.
   llvm::DenseMap<const void *, const sema::Resource *> resourceAt; ///< Block range start.
 
-  void run(const std::map<std::string, std::string> &overlays, StringRef docText);
+  /// The clean top-level chunks of this analysis's files (in `sm`, `ctx`),
+  /// which the next analysis of the document copies instead of parsing.
+  ParseCache chunks;
+
+  /// Checks `docText` (with `overlays` for the other open documents),
+  /// reusing the unchanged top-level chunks of `previous` when given.
+  void run(const std::map<std::string, std::string> &overlays, StringRef docText,
+           const Analysis *previous);
   CheckTiming timing;
 
   // Positions.
@@ -134,8 +143,11 @@ private:
 
 } // namespace infrac::lsp
 
-void Analysis::run(const std::map<std::string, std::string> &overlays, StringRef docText) {
+void Analysis::run(const std::map<std::string, std::string> &overlays, StringRef docText,
+                   const Analysis *previous) {
   ParseOptions opts; // threads: one per core, as `infrac check`
+  opts.reuse = previous ? &previous->chunks : nullptr;
+  opts.record = &chunks;
   std::string mainPath = path;
   opts.readFile = [&overlays, mainPath, docText](StringRef p)
       -> llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> {
@@ -435,7 +447,7 @@ const sema::Resource *Analysis::enclosingResource(const char *p) const {
 // Workspace
 //===----------------------------------------------------------------------===//
 
-Workspace::Workspace() = default;
+Workspace::Workspace(bool reuseChunks) : reuseChunks(reuseChunks) {}
 Workspace::~Workspace() {
   if (reaper.joinable())
     reaper.join();
@@ -470,7 +482,7 @@ json::Value Workspace::update(StringRef uri, std::string text, int64_t version) 
   auto a = std::make_unique<Analysis>();
   a->uri = uri.str();
   a->path = uriToPath(uri);
-  a->run(overlays, doc.text);
+  a->run(overlays, doc.text, reuseChunks ? doc.analysis.get() : nullptr);
   json::Array out;
   for (const Diagnostic &d : a->diags.getDiagnostics()) {
     if (d.severity == Severity::Ignored)

@@ -18,6 +18,7 @@
 
 #include "Parse/Parser.h"
 #include "Parse/ASTBuilder.h"
+#include "Parse/ChunkCache.h"
 #include "Parse/Lexer.h"
 
 #include "antlr4-runtime.h"
@@ -582,7 +583,26 @@ struct FastChunk {
 /// parsed again in order, reporting for real).
 struct FastPass {
   FastPass(llvm::SourceMgr &sm, const char *buf)
-      : scratch(sm), builder(ctx, scratch, buf), parser(scratch, buf, builder) {}
+      : buf(buf), scratch(sm), builder(ctx, scratch, buf), parser(scratch, buf, builder) {}
+
+  /// Takes the chunk from the previous parse when it is there; false if not.
+  bool reuse(const CachedFile &old, const Token *all, std::pair<size_t, size_t> chunk,
+             uint32_t eofOffset, unsigned pass, FastChunk &out) {
+    const char *start = buf + all[chunk.first].offset;
+    llvm::StringRef key(start, eofOffset - all[chunk.first].offset);
+    auto it = old.byText.find(key);
+    if (it == old.byText.end())
+      return false;
+    size_t before = items.size();
+    if (!copyCachedChunk(old, old.chunks[it->second], start, all + chunk.first,
+                         all + chunk.second, key.size(), ctx, items))
+      return false;
+    out.ok = true;
+    out.pass = pass;
+    out.begin = before;
+    out.end = items.size();
+    return true;
+  }
 
   void parse(const Token *all, std::pair<size_t, size_t> chunk, uint32_t eofOffset,
              unsigned pass, FastChunk &out) {
@@ -601,6 +621,7 @@ struct FastPass {
     out.end = items.size();
   }
 
+  const char *buf;
   ast::ASTContext ctx;
   DiagnosticEngine scratch;
   ASTBuilder builder;
@@ -691,6 +712,14 @@ ast::File *infrac::parseBuffer(unsigned bufferId, llvm::SourceMgr &sm,
   std::vector<std::unique_ptr<FastPass>> passes;
   for (unsigned t = 0; t < threads; ++t)
     passes.push_back(std::make_unique<FastPass>(sm, buf));
+  // The previous parse of this file, whose clean chunks are copied rather
+  // than parsed where the text is the same.
+  const CachedFile *old = nullptr;
+  if (opts.reuse) {
+    auto it = opts.reuse->get().files.find(file->path);
+    if (it != opts.reuse->get().files.end())
+      old = &it->second;
+  }
   std::atomic<size_t> nextChunk{0};
   auto work = [&](unsigned t) {
     FastPass &pass = *passes[t];
@@ -699,8 +728,11 @@ ast::File *infrac::parseBuffer(unsigned bufferId, llvm::SourceMgr &sm,
         size_t first = nextChunk.fetch_add(ChunksPerGrab, std::memory_order_relaxed);
         if (first >= chunks.size())
           return;
-        for (size_t ci = first; ci < std::min(first + ChunksPerGrab, chunks.size()); ++ci)
-          pass.parse(lexed.tokens.data(), chunks[ci], chunkEof(chunks[ci].second), t, fast[ci]);
+        for (size_t ci = first; ci < std::min(first + ChunksPerGrab, chunks.size()); ++ci) {
+          uint32_t eof = chunkEof(chunks[ci].second);
+          if (!old || !pass.reuse(*old, lexed.tokens.data(), chunks[ci], eof, t, fast[ci]))
+            pass.parse(lexed.tokens.data(), chunks[ci], eof, t, fast[ci]);
+        }
       }
     } catch (...) {
       // Out of memory, say: the chunks it did not finish are parsed again below.
@@ -725,10 +757,21 @@ ast::File *infrac::parseBuffer(unsigned bufferId, llvm::SourceMgr &sm,
   ASTBuilder builder(ctx, diags, buf);
   std::optional<ChunkParser> chunkParser;
   bool hadErrors = false;
+  // The clean chunks, for the next parse of this file.
+  CachedFile next;
   for (size_t ci = 0; ci < chunks.size() && !diags.shouldStop(); ++ci) {
     const FastChunk &f = fast[ci];
     if (f.ok) {
       const std::vector<ast::Item *> &made = passes[f.pass]->items;
+      if (opts.record) {
+        auto [b, e] = chunks[ci];
+        llvm::StringRef key(buf + lexed.tokens[b].offset,
+                            chunkEof(e) - lexed.tokens[b].offset);
+        next.byText.try_emplace(key, static_cast<unsigned>(next.chunks.size()));
+        next.chunks.push_back({static_cast<uint32_t>(b), static_cast<uint32_t>(e),
+                               static_cast<uint32_t>(items.size()),
+                               static_cast<uint32_t>(items.size() + f.end - f.begin)});
+      }
       items.insert(items.end(), made.begin() + f.begin, made.begin() + f.end);
       continue;
     }
@@ -755,6 +798,12 @@ ast::File *infrac::parseBuffer(unsigned bufferId, llvm::SourceMgr &sm,
   // Errors of the AST builder (an unknown unit, a number out of range) leave a
   // null value behind and do not stop Sema.
   file->hasSyntaxErrors = hadErrors || lexed.truncated || lexErrors || eofReported;
+  if (opts.record) {
+    next.text = text;
+    next.tokens = std::move(lexed.tokens);
+    next.items = std::move(items);
+    opts.record->get().files[file->path] = std::move(next);
+  }
   return file;
 }
 

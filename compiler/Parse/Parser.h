@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,26 @@ namespace infrac {
 /// file are 32 bits; a larger file is refused before it is read.
 constexpr uint64_t MaxInputBytes = uint64_t(64) << 20;
 
+/// What parsing a file leaves for parsing it again after an edit (the
+/// language server's documents): the top-level chunks that parsed without a
+/// diagnostic, by their text. A chunk of the new text that is one of them is
+/// not parsed but copied, moved to its new place; the result is the AST a
+/// parse would give. A cache refers to the buffers and the AST of the parse
+/// that recorded it, which must outlive any parse that reuses it.
+class ParseCache {
+public:
+  ParseCache();
+  ~ParseCache();
+  ParseCache(const ParseCache &) = delete;
+  ParseCache &operator=(const ParseCache &) = delete;
+
+  struct Impl;
+  Impl &get() const { return *impl; }
+
+private:
+  std::unique_ptr<Impl> impl;
+};
+
 struct ParseOptions {
   /// Threads for the chunks of a large file; 0: one per core. Files of fewer
   /// than about 32,000 tokens are parsed on one.
@@ -34,6 +55,10 @@ struct ParseOptions {
   /// server gives the editor's unsaved text of open documents.
   std::function<llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>>(llvm::StringRef path)>
       readFile;
+  /// A previous parse's chunks to reuse (null: parse everything).
+  const ParseCache *reuse = nullptr;
+  /// Where this parse records its chunks for the next (null: nowhere).
+  ParseCache *record = nullptr;
 };
 
 /// Parses the buffer `bufferId` of `sm`. Never fails: syntax errors become

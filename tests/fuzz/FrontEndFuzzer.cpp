@@ -6,8 +6,11 @@
 // catalogue (every rule on, informational ones too) — and both
 // diagnostic renderers. Imports are not followed (the input is one buffer).
 //
-// Beyond crashes, it checks an invariant of the front end: every diagnostic,
-// note and fix-it is located inside the buffer (or is unlocated).
+// Beyond crashes, it checks two invariants of the front end: every
+// diagnostic, note and fix-it is located inside the buffer (or is
+// unlocated); and a re-parse after an edit that reuses the unchanged
+// top-level chunks (ParseCache, as the language server does) reports and
+// builds what a parse from scratch does, the model included.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,6 +37,47 @@ namespace {
   std::abort();
 }
 
+/// What a parse of `text` (then the model, when it parses) reports, located
+/// by line and column, and the AST and model dumps: equal for equal results.
+std::string observe(llvm::StringRef text, const ParseOptions &opts) {
+  llvm::SourceMgr sm;
+  DiagnosticEngine diags(sm);
+  ast::ASTContext ctx;
+  unsigned id = sm.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(text, "fuzz.infra"), llvm::SMLoc());
+  ast::Program program;
+  program.files.push_back(parseBuffer(id, sm, ctx, diags, opts));
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  ast::dumpAST(program, sm, os);
+  if (!program.hasSyntaxErrors())
+    if (auto model = sema::buildModel(program, diags))
+      sema::dumpModel(*model, sm, os);
+  renderJSON(diags, os);
+  return os.str();
+}
+
+/// The language server's re-parse after an edit: `text` parsed with a
+/// ParseCache recorded, then the text with a new line inserted in the middle
+/// parsed reusing it, must give what a parse from scratch of that text gives.
+void checkReuse(llvm::StringRef text) {
+  std::string edited = text.str();
+  edited.insert(text.size() / 2, "\n");
+  llvm::SourceMgr sm;
+  DiagnosticEngine diags(sm);
+  ast::ASTContext ctx;
+  unsigned id = sm.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(text, "fuzz.infra"), llvm::SMLoc());
+  ParseCache cache;
+  ParseOptions record;
+  record.record = &cache;
+  parseBuffer(id, sm, ctx, diags, record);
+  ParseOptions reuse;
+  reuse.reuse = &cache;
+  if (observe(edited, reuse) != observe(edited, {}))
+    fail("a re-parse reusing the unchanged chunks differs from a parse from scratch");
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -42,6 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ast::ASTContext ctx;
 
   llvm::StringRef text(reinterpret_cast<const char *>(data), size);
+  checkReuse(text);
   unsigned id = sm.AddNewSourceBuffer(
       llvm::MemoryBuffer::getMemBufferCopy(text, "fuzz.infra"), llvm::SMLoc());
   ast::Program program;
