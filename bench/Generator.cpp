@@ -90,7 +90,7 @@ auto_scaling_group asg{0} {{
 
 load_balancer nlb{0} {{
   type = network; scheme = internal; subnets = [a, c]
-  deletion_protection = true; access_logs = "s3://bench-logs/nlb{0}"
+  deletion_protection = true  # No access logs: an NLB writes them for TLS listeners only.
   listener tcp {{ protocol = tcp; port = 7000; default = forward(tcp{0}) }}
 }}
 )";
