@@ -2,25 +2,13 @@
 
 #include "Dashboard.h"
 
+#include "Report/Report.h"
+
 namespace infrac::live {
 
 namespace {
 #include "DashboardAssets.inc"
 
-/// `s` as HTML text.
-std::string escape(llvm::StringRef s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    default: out += c;
-    }
-  }
-  return out;
-}
 } // namespace
 
 std::string dashboardPage(llvm::StringRef source, llvm::StringRef diagram) {
@@ -33,13 +21,13 @@ std::string dashboardPage(llvm::StringRef source, llvm::StringRef diagram) {
           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
           "script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; "
           "img-src data:\">\n<title>infrac run: ";
-  page += escape(source);
+  page += runtime::htmlText(source);
   page += "</title>\n<style>";
   page += UplotCss;
   page += "</style>\n<style>";
   page += DashboardCss;
   page += "</style></head>\n<body>\n<header><h1>infrac run</h1><span>";
-  page += escape(source);
+  page += runtime::htmlText(source);
   page += "</span><span id=\"clock\"></span><span id=\"said\"></span></header>\n<main>\n"
           "<section><h2>Load balancers</h2><div id=\"lbs\"></div>"
           "<h2>Target groups</h2><div id=\"tgs\"></div></section>\n"

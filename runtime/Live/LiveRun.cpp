@@ -235,8 +235,10 @@ private:
   /// nothing when it did not answer 200.
   asio::awaitable<std::optional<std::string>> control(uint16_t port, http::verb method,
                                                       std::string body);
-  /// Every second: the echo instances' CPU figures, for the metric tick.
-  asio::awaitable<void> pollCpu();
+  /// The echo instances' reports (CPU figure for the metric tick, whether
+  /// they lead their election): every second, or every scenario second
+  /// while elections are watched.
+  asio::awaitable<void> pollApps();
   /// Whether instances of group `asg` are members of election `e` of
   /// ensemble `z` (or, `service`, registered with service `e`).
   bool memberOf(uint32_t asg, uint32_t z, uint32_t e, bool service) const;
@@ -593,7 +595,7 @@ void LiveRuntime::knobsChanged(uint32_t id) {
       asio::detached);
 }
 
-asio::awaitable<void> LiveRuntime::pollCpu() {
+asio::awaitable<void> LiveRuntime::pollApps() {
   asio::steady_timer t(ctl);
   while (!stopping) {
     std::vector<std::pair<uint32_t, uint16_t>> echo;
@@ -1652,7 +1654,7 @@ int LiveRuntime::run() {
   };
   onChild();
   asio::co_spawn(ctl, admin(std::move(acceptor)), asio::detached);
-  asio::co_spawn(ctl, pollCpu(), asio::detached);
+  asio::co_spawn(ctl, pollApps(), asio::detached);
   if (opts.statusView)
     asio::co_spawn(ctl, view(), asio::detached);
   // Readiness: every group at its desired capacity, healthy everywhere.

@@ -107,6 +107,8 @@ struct LoadGenerator::Impl {
   asio::awaitable<void> request(uint32_t client, uint32_t path);
   asio::awaitable<bool> exchange(Client &c, uint32_t client, uint32_t path, int &status);
   asio::awaitable<bool> stream(uint32_t client, int &status);
+  /// Connects `s` to the listener from client `client`'s own address.
+  asio::awaitable<error_code> connect(beast::tcp_stream &s, uint32_t client);
   asio::awaitable<bool> datagram(uint32_t client, int &status);
   void answered(uint32_t client, int status, llvm::StringRef body);
 
@@ -199,14 +201,7 @@ asio::awaitable<bool> LoadGenerator::Impl::exchange(Client &c, uint32_t client, 
   error_code ec;
   if (!conn) {
     conn = std::make_unique<Connection>(io, tls.get());
-    beast::tcp_stream &s = conn->lowest();
-    s.socket().open(tcp::v4(), ec);
-    if (!ec)
-      s.socket().bind({clientAddress(client), 0}, ec);
-    if (ec)
-      co_return false;
-    s.expires_after(RequestTimeout);
-    co_await s.async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), opts.port), ec_(ec));
+    ec = co_await connect(conn->lowest(), client);
     if (!ec && conn->secure)
       co_await conn->secure->async_handshake(asio::ssl::stream_base::client, ec_(ec));
     if (ec)
@@ -268,16 +263,21 @@ asio::awaitable<bool> LoadGenerator::Impl::exchange(Client &c, uint32_t client, 
   co_return true;
 }
 
-asio::awaitable<bool> LoadGenerator::Impl::stream(uint32_t client, int &status) {
-  beast::tcp_stream s(io);
+asio::awaitable<error_code> LoadGenerator::Impl::connect(beast::tcp_stream &s, uint32_t client) {
   error_code ec;
   s.socket().open(tcp::v4(), ec);
   if (!ec)
     s.socket().bind({clientAddress(client), 0}, ec);
   if (ec)
-    co_return false;
+    co_return ec;
   s.expires_after(RequestTimeout);
   co_await s.async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), opts.port), ec_(ec));
+  co_return ec;
+}
+
+asio::awaitable<bool> LoadGenerator::Impl::stream(uint32_t client, int &status) {
+  beast::tcp_stream s(io);
+  error_code ec = co_await connect(s, client);
   std::string line;
   if (!ec)
     co_await asio::async_read_until(s, asio::dynamic_buffer(line, 4096), '\n', ec_(ec));

@@ -26,6 +26,10 @@
 
 namespace infrac::runtime {
 
+/// `s` as HTML text (and attribute values): & < > " escaped. The live
+/// dashboard uses it too.
+std::string htmlText(llvm::StringRef s);
+
 /// What the page says besides the trace.
 struct ReportHeader {
   std::string source;      ///< The design's file, as given on the command line.

@@ -21,11 +21,7 @@ namespace json = llvm::json;
 
 namespace infrac::runtime {
 
-namespace {
-
-#include "ReportAssets.inc"
-
-std::string html(StringRef s) {
+std::string htmlText(StringRef s) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
@@ -39,6 +35,11 @@ std::string html(StringRef s) {
   }
   return out;
 }
+
+namespace {
+
+#include "ReportAssets.inc"
+
 
 /// One line of a chart. Lines of one object (p50 and p99 of a load
 /// balancer, a group's capacity and desired) share a colour, one dashed.
@@ -241,13 +242,13 @@ llvm::Error ReportCollector::writeHtml(const ReportHeader &h, llvm::raw_ostream 
         "script-src 'unsafe-inline'; style-src 'unsafe-inline'\">\n"
      << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
      << "<meta name=\"generator\" content=\"infrac sim --report\">\n"
-     << "<title>" << html(d.scenario) << " \xe2\x80\x94 " << html(h.source) << "</title>\n"
+     << "<title>" << htmlText(d.scenario) << " \xe2\x80\x94 " << htmlText(h.source) << "</title>\n"
      << "<style>\n" << UplotCss << "</style>\n<style>\n" << ReportCss << "</style>\n"
      << "</head>\n<body>\n";
 
   // The summary.
-  os << "<header>\n<h1>Scenario <code>" << html(d.scenario) << "</code></h1>\n<p>"
-     << html(h.source) << " \xc2\xb7 seed " << d.seed << " \xc2\xb7 " << fmtTime(d.end)
+  os << "<header>\n<h1>Scenario <code>" << htmlText(d.scenario) << "</code></h1>\n<p>"
+     << htmlText(h.source) << " \xc2\xb7 seed " << d.seed << " \xc2\xb7 " << fmtTime(d.end)
      << " of virtual time \xc2\xb7 <span class=\"" << (fail || other ? "fail" : "pass") << "\">"
      << pass << " passed, " << fail << " failed";
   if (other)
@@ -263,10 +264,10 @@ llvm::Error ReportCollector::writeHtml(const ReportHeader &h, llvm::raw_ostream 
           "<th>why</th></tr></thead>\n<tbody>\n";
     for (const Data::Verdict &v : d.verdicts) {
       auto decided = d.decided.find(v.expect);
-      os << "<tr class=\"verdict " << html(v.result) << "\"><td class=\"tag\">"
-         << verdictTag(v.result) << "</td><td><code>" << html(v.expect) << "</code></td><td>"
+      os << "<tr class=\"verdict " << htmlText(v.result) << "\"><td class=\"tag\">"
+         << verdictTag(v.result) << "</td><td><code>" << htmlText(v.expect) << "</code></td><td>"
          << (decided == d.decided.end() ? std::string("\xe2\x80\x94") : fmtTime(decided->second))
-         << "</td><td>" << html(v.detail) << "</td></tr>\n";
+         << "</td><td>" << htmlText(v.detail) << "</td></tr>\n";
     }
     os << "</tbody>\n</table>\n";
   }
@@ -276,7 +277,7 @@ llvm::Error ReportCollector::writeHtml(const ReportHeader &h, llvm::raw_ostream 
   os << "<section id=\"diagram\">\n<h2>The design</h2>\n";
   StringRef svg = svgElement(h.diagram);
   if (svg.empty())
-    os << "<p class=\"note\">" << html(h.diagramNote.empty() ? "no diagram" : h.diagramNote)
+    os << "<p class=\"note\">" << htmlText(h.diagramNote.empty() ? "no diagram" : h.diagramNote)
        << "</p>\n";
   else
     os << "<div class=\"diagram\">\n" << svg << "\n</div>\n";
@@ -289,7 +290,7 @@ llvm::Error ReportCollector::writeHtml(const ReportHeader &h, llvm::raw_ostream 
     for (const Data::Note &n : d.notes)
       if (n.who == "scenario" && n.t != last) {
         last = n.t;
-        os << "<li><span class=\"at\">" << fmtTime(n.t) << "</span> <code>" << html(n.text)
+        os << "<li><span class=\"at\">" << fmtTime(n.t) << "</span> <code>" << htmlText(n.text)
            << "</code></li>\n";
       }
   }
@@ -305,13 +306,13 @@ llvm::Error ReportCollector::writeHtml(const ReportHeader &h, llvm::raw_ostream 
      << "<select id=\"source\" aria-label=\"only the events of\">\n"
      << "<option value=\"\">every source</option>\n";
   for (const std::string &s : sources)
-    os << "<option>" << html(s) << "</option>\n";
+    os << "<option>" << htmlText(s) << "</option>\n";
   os << "</select>\n<span id=\"shown\">" << d.notes.size() << " of " << d.notes.size()
      << " events</span>\n</div>\n<table>\n<thead><tr><th>time</th><th>source</th><th>event</th>"
         "</tr></thead>\n<tbody>\n";
   for (const Data::Note &n : d.notes)
     os << "<tr" << (n.who == "scenario" ? " class=\"scenario\"" : "") << "><td>"
-       << fmtTime(n.t) << "</td><td>" << html(n.who) << "</td><td>" << html(n.text)
+       << fmtTime(n.t) << "</td><td>" << htmlText(n.who) << "</td><td>" << htmlText(n.text)
        << "</td></tr>\n";
   os << "</tbody>\n</table>\n</section>\n";
 

@@ -59,6 +59,7 @@ def cookies_from(set_cookies):
 class LiveRun(unittest.TestCase):
     """`infrac run EXAMPLE --time-scale 20` for a test class, up until it ends."""
     EXAMPLE = "examples/webshop.infra"
+    TIME_SCALE = "20"
 
     @classmethod
     def start(cls, extra=()):
@@ -66,7 +67,7 @@ class LiveRun(unittest.TestCase):
         cls.ready = os.path.join(cls.dir, "ready.json")
         cls.log = open(os.path.join(cls.dir, "run.log"), "w+")
         cls.proc = subprocess.Popen(
-            [INFRAC, "run", os.path.join(SOURCE, cls.EXAMPLE), "--time-scale", "20",
+            [INFRAC, "run", os.path.join(SOURCE, cls.EXAMPLE), "--time-scale", cls.TIME_SCALE,
              "--ready-file", cls.ready, "--duration", "2h"] + list(extra),
             stdout=cls.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + 60  # Seven instances and more, on a loaded machine.
@@ -77,7 +78,8 @@ class LiveRun(unittest.TestCase):
             time.sleep(0.05)
         with open(cls.ready) as f:
             cls.info = json.load(f)
-        cls.https = next(l["url"] for l in cls.info["listeners"] if l["listener"] == "https")
+        cls.https = next((l["url"] for l in cls.info["listeners"] if l["listener"] == "https"),
+                         None)
         cls.admin = cls.info["admin"]
 
     @classmethod
@@ -312,109 +314,77 @@ class RunTest(LiveRun):
         self.assertFalse(os.path.exists(self.ready))
 
 
-class RunNlbTest(unittest.TestCase):
+class RunNlbTest(LiveRun):
     """The NLB example: a TCP lobby and UDP game traffic through the NLB to
     the example's own game server (examples/apps/game-server), health-checked
     on its HTTP port."""
+    EXAMPLE = "examples/nlb_game.infra"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.start()
 
     def test_tcp_and_udp_reach_the_game_servers(self):
-        d = tempfile.mkdtemp(prefix="infrac-run-nlb-")
-        ready = os.path.join(d, "ready.json")
-        log = open(os.path.join(d, "run.log"), "w+")
-        proc = subprocess.Popen(
-            [INFRAC, "run", os.path.join(SOURCE, "examples/nlb_game.infra"), "--time-scale", "20",
-             "--ready-file", ready],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            deadline = time.time() + 40
-            while not os.path.exists(ready):
-                log.flush()
-                log.seek(0)
-                self.assertTrue(proc.poll() is None and time.time() < deadline,
-                                "infrac run did not get ready:\n" + log.read())
-                time.sleep(0.05)
-            with open(ready) as f:
-                info = json.load(f)
-            self.assertEqual(len(info["instances"]), 4)
-            tcp = next(l["url"] for l in info["listeners"] if l["protocol"] == "tcp")
-            udp = next(l["url"] for l in info["listeners"] if l["protocol"] == "udp")
-            self.assertTrue(tcp.startswith("tcp://127.0.0.1:") and udp.startswith("udp://127.0.0.1:"))
-            ids = set()
-            for _ in range(8):
-                with socket.create_connection(("127.0.0.1", int(tcp.rsplit(":", 1)[1])),
-                                              timeout=5) as c:
-                    f = c.makefile("rwb")
-                    greeting = f.readline().decode()
-                    self.assertTrue(greeting.startswith("welcome to i-"), greeting)
-                    f.write(b"join\n")
-                    f.flush()
-                    self.assertTrue(f.readline().decode().endswith(": join\n"))
-                    ids.add(greeting.split()[-1])
-            # source_ip stickiness: every connection from 127.0.0.1 lands on one server.
-            self.assertEqual(len(ids), 1, ids)
-            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            u.settimeout(5)
-            u.sendto(b"ping", ("127.0.0.1", int(udp.rsplit(":", 1)[1])))
-            reply, _ = u.recvfrom(1000)
-            self.assertTrue(reply.startswith(b"i-") and reply.endswith(b": ping"), reply)
-            u.close()
-        finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
-        log.close()
-        self.assertEqual(proc.returncode, 0)
+        info = self.info
+        self.assertEqual(len(info["instances"]), 4)
+        tcp = next(l["url"] for l in info["listeners"] if l["protocol"] == "tcp")
+        udp = next(l["url"] for l in info["listeners"] if l["protocol"] == "udp")
+        self.assertTrue(tcp.startswith("tcp://127.0.0.1:") and udp.startswith("udp://127.0.0.1:"))
+        ids = set()
+        for _ in range(8):
+            with socket.create_connection(("127.0.0.1", int(tcp.rsplit(":", 1)[1])),
+                                          timeout=5) as c:
+                f = c.makefile("rwb")
+                greeting = f.readline().decode()
+                self.assertTrue(greeting.startswith("welcome to i-"), greeting)
+                f.write(b"join\n")
+                f.flush()
+                self.assertTrue(f.readline().decode().endswith(": join\n"))
+                ids.add(greeting.split()[-1])
+        # source_ip stickiness: every connection from 127.0.0.1 lands on one server.
+        self.assertEqual(len(ids), 1, ids)
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.settimeout(5)
+        u.sendto(b"ping", ("127.0.0.1", int(udp.rsplit(":", 1)[1])))
+        reply, _ = u.recvfrom(1000)
+        self.assertTrue(reply.startswith(b"i-") and reply.endswith(b": ping"), reply)
+        u.close()
+        self.stop()
+        self.assertEqual(self.proc.returncode, 0)
 
 
-class RunZkTest(unittest.TestCase):
+class RunZkTest(LiveRun):
     """The ZooKeeper example: the embedded ensemble speaks ZooKeeper's protocol
     (kazoo reads it), the echo instances run the election as real clients,
     and a killed leader's session expires and the next member takes over."""
+    EXAMPLE = "examples/zk_election.infra"
+    TIME_SCALE = "10"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.start()
+
+    def election(self):
+        return self.status()["coordination"][0]["elections"][0]
+
+    def wait_for(self, what, check, seconds=20):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            e = self.election()
+            if check(e):
+                return e
+            time.sleep(0.05)
+        self.fail(what + ": " + json.dumps(self.election()))
 
     def test_the_instances_elect_through_the_embedded_ensemble(self):
         from kazoo.client import KazooClient
-        d = tempfile.mkdtemp(prefix="infrac-run-zk-")
-        ready = os.path.join(d, "ready.json")
-        log = open(os.path.join(d, "run.log"), "w+")
-        proc = subprocess.Popen(
-            [INFRAC, "run", os.path.join(SOURCE, "examples/zk_election.infra"), "--time-scale",
-             "10", "--ready-file", ready],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        zk = None
-
-        def status():
-            s, _, body = request(info["admin"], "/v1/status")
-            return json.loads(body)["coordination"][0]["elections"][0]
-
-        def wait_for(what, check, seconds=20):
-            deadline = time.time() + seconds
-            while time.time() < deadline:
-                e = status()
-                if check(e):
-                    return e
-                time.sleep(0.05)
-            self.fail(what + ": " + json.dumps(status()))
-
+        coord = self.info["coordination"][0]
+        self.assertEqual(coord["name"], "zk")
+        self.assertEqual(len(coord["servers"]), 3)
+        zk = KazooClient(hosts=coord["connect"], timeout=10)
+        zk.start(timeout=10)
         try:
-            deadline = time.time() + 40
-            while not os.path.exists(ready):
-                log.flush()
-                log.seek(0)
-                self.assertTrue(proc.poll() is None and time.time() < deadline,
-                                "infrac run did not get ready:\n" + log.read())
-                time.sleep(0.05)
-            with open(ready) as f:
-                info = json.load(f)
-            coord = info["coordination"][0]
-            self.assertEqual(coord["name"], "zk")
-            self.assertEqual(len(coord["servers"]), 3)
-            zk = KazooClient(hosts=coord["connect"], timeout=10)
-            zk.start(timeout=10)
-            e = wait_for("a leader", lambda e: e["leader"] is not None)
+            e = self.wait_for("a leader", lambda e: e["leader"] is not None)
             # Every member holds an ephemeral sequential znode with its id.
             kids = sorted(zk.get_children("/election/scheduler"))
             self.assertEqual(len(kids), 3, kids)
@@ -424,11 +394,9 @@ class RunZkTest(unittest.TestCase):
             self.assertEqual(sorted(zk.get_children("/services/workers")), sorted(e["members"]))
             # Kill the leader: its znode stays until its session expires, then the next leads.
             old = e["leader"]
-            s, _, body = request(info["admin"], "/v1/actions", method="POST",
-                                 body=json.dumps({"action": "kill", "target": old}))
-            self.assertEqual(s, 200, body)
+            self.act("kill", old)
             killed = time.time()
-            e = wait_for("a new leader", lambda e: e["leader"] not in (None, old))
+            e = self.wait_for("a new leader", lambda e: e["leader"] not in (None, old))
             took = time.time() - killed
             self.assertEqual(e["leader"], owners[1], (owners, e))
             # Session timeout 6 s at --time-scale 10: not before 0.6 s.
@@ -436,18 +404,10 @@ class RunZkTest(unittest.TestCase):
             self.assertNotIn(kids[0], zk.get_children("/election/scheduler"))
             self.assertEqual(e["leader_changes"], 1)
         finally:
-            if zk:
-                zk.stop()
-                zk.close()
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
-        log.close()
-        self.assertEqual(proc.returncode, 0)
+            zk.stop()
+            zk.close()
+        self.stop()
+        self.assertEqual(self.proc.returncode, 0)
 
 
 if __name__ == "__main__":
